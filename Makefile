@@ -1,0 +1,78 @@
+# winnow - prune image datasets before they are labeled or trained on
+# See LICENSE and README.md.  Targets: all check check-asan demo bench deps
+# install uninstall clean.
+include config.mk
+
+# O is where objects and programs go: "." for the normal build (programs land
+# in bin/ beside their sources), build-asan for the sanitizer build.
+O = .
+
+LIBSRC  = $(wildcard lib/*.c surrogate/*.c)
+LIBHDR  = $(wildcard lib/*.h surrogate/*.h)
+LIBOBJ  = $(LIBSRC:%.c=$(O)/%.o)
+LIBA    = $(O)/lib/libwinnow.a
+
+PROGSRC = $(wildcard bin/*.c)
+PROGS   = $(PROGSRC:%.c=$(O)/%)
+
+UNITSRC = $(wildcard tests/unit/test_*.c)
+UNITS   = $(UNITSRC:%.c=$(O)/%)
+
+MAN1 = $(wildcard man/man1/*.1)
+MAN5 = $(wildcard man/man5/*.5)
+MAN7 = $(wildcard man/man7/*.7)
+
+all: $(PROGS) $(UNITS)
+
+$(O)/%.o: %.c $(LIBHDR)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBA): $(LIBOBJ)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $(LIBOBJ)
+
+$(O)/bin/%: $(O)/bin/%.o $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+# Install the Debian packages winnow builds, tests and demonstrates with.
+deps:
+	@sh data/deps.sh
+
+check: deps all
+	@sh tests/run.sh "$(O)"
+
+check-asan: deps
+	$(MAKE) O=build-asan CFLAGS="$(CFLAGS) -O1 $(SANFLAGS)" LDFLAGS="$(LDFLAGS) $(SANFLAGS)" all
+	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		sh tests/run.sh build-asan
+
+demo: deps all
+	@sh pipelines/demo
+
+bench: deps all
+	@sh tests/bench/run.sh
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
+		$(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7
+	cp -f $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	cp -f $(MAN1) $(DESTDIR)$(MANPREFIX)/man1/
+	cp -f $(MAN5) $(DESTDIR)$(MANPREFIX)/man5/
+	cp -f $(MAN7) $(DESTDIR)$(MANPREFIX)/man7/
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(PREFIX)/bin/$${p##*/}; done
+	for m in $(MAN1) $(MAN5) $(MAN7); do \
+		s=$${m%/*}; s=$${s##*/}; rm -f $(DESTDIR)$(MANPREFIX)/$$s/$${m##*/}; done
+
+clean:
+	rm -f $(LIBOBJ) $(LIBA) $(PROGS) $(PROGS:=.o) $(UNITS) $(UNITS:=.o)
+	rm -rf build-asan
+
+.PHONY: all deps check check-asan demo bench install uninstall clean

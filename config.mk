@@ -1,0 +1,18 @@
+# winnow build configuration: edit to suit your system.
+VERSION = 0.1
+
+PREFIX    = /usr/local
+MANPREFIX = $(PREFIX)/share/man
+
+CC       = cc
+CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib -Isurrogate \
+           -I/usr/include/x86_64-linux-gnu/openblas-pthread -I/usr/include/libpng16
+CFLAGS   = -std=c11 -Wall -Wextra -O2 -g -pthread
+LDFLAGS  = -pthread
+
+# OpenBLAS (with LAPACKE for the Cholesky in influence scores)
+BLAS_LIBS = -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke
+LIBS      = $(BLAS_LIBS) -lyaml -lpng16 -ljpeg -lz -ljansson -lxxhash -llbfgs -lm
+
+# make check-asan overrides these
+SANFLAGS = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
