@@ -15,6 +15,10 @@ LIBA    = $(O)/lib/libwinnow.a
 PROGSRC = $(wildcard bin/*.c)
 PROGS   = $(PROGSRC:%.c=$(O)/%)
 
+# Small tools that make data (data/*.c), built like programs.
+DATASRC = $(wildcard data/*.c)
+DATATOOLS = $(DATASRC:%.c=$(O)/%)
+
 UNITSRC = $(wildcard tests/unit/test_*.c)
 UNITS   = $(UNITSRC:%.c=$(O)/%)
 
@@ -22,7 +26,7 @@ MAN1 = $(wildcard man/man1/*.1)
 MAN5 = $(wildcard man/man5/*.5)
 MAN7 = $(wildcard man/man7/*.7)
 
-all: $(PROGS) $(UNITS)
+all: $(PROGS) $(UNITS) $(DATATOOLS)
 
 $(O)/%.o: %.c $(LIBHDR)
 	@mkdir -p $(@D)
@@ -35,6 +39,9 @@ $(LIBA): $(LIBOBJ)
 
 $(O)/bin/%: $(O)/bin/%.o $(LIBA)
 	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+
+$(O)/data/%: $(O)/data/%.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIBA)
@@ -72,7 +79,7 @@ uninstall:
 		s=$${m%/*}; s=$${s##*/}; rm -f $(DESTDIR)$(MANPREFIX)/$$s/$${m##*/}; done
 
 clean:
-	rm -f $(LIBOBJ) $(LIBA) $(PROGS) $(PROGS:=.o) $(UNITS) $(UNITS:=.o)
+	rm -f $(LIBOBJ) $(LIBA) $(PROGS) $(PROGS:=.o) $(UNITS) $(UNITS:=.o) $(DATATOOLS) $(DATATOOLS:=.o)
 	rm -rf build-asan
 
 .PHONY: all deps check check-asan demo bench install uninstall clean
