@@ -478,11 +478,11 @@ enum {
 	K_MOMENTUM, K_OPTIMIZER, K_SEED, K_N_TRAIN, K_SUM_WEIGHT, K_OBJECTIVE,
 	K_GRAD_NORM, K_ITERATIONS, K_INFLUENCE, K_TENSORS, K_N
 };
-static const char *const keys[K_N] = {
+static const char *const keys[K_N + 1] = {
 	"kind", "dim", "classes", "hidden", "class_names", "intercept", "standardize",
 	"lambda", "norm", "norm_n", "max_iter", "tol", "epochs", "batch", "lr",
 	"momentum", "optimizer", "seed", "n_train", "sum_weight", "objective",
-	"grad_norm", "iterations", "influence", "tensors"
+	"grad_norm", "iterations", "influence", "tensors", NULL
 };
 
 static int get_ll(const char *v, long long lo, long long hi, long long *out)
