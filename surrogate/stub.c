@@ -34,16 +34,3 @@ struct sur_model *sur_mlp_fit(const float *X, const int *y, const float *w, size
                               const struct sur_mlp_opts *o, struct wn_err *err)
 { (void)X; (void)y; (void)w; (void)n; (void)d; (void)classes; (void)k; (void)o; NOTYET(err); return NULL; }
 
-const char *sur_method_name(enum sur_method m) { (void)m; return "?"; }
-int sur_method_parse(const char *name) { (void)name; return -1; }
-int sur_method_needs_label(enum sur_method m) { (void)m; return 0; }
-int sur_method_needs_model(enum sur_method m) { (void)m; return 1; }
-int sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
-                    const float *P, const int *y, size_t n, double *out,
-                    struct sur_ws *ws, struct wn_err *err)
-{ (void)m; (void)meth; (void)X; (void)P; (void)y; (void)n; (void)out; (void)ws; return NOTYET(err); }
-int sur_kmeans(const float *X, size_t n, int d, int k, int iters, size_t max_rows,
-               uint64_t seed, float *C, struct wn_err *err)
-{ (void)X; (void)n; (void)d; (void)k; (void)iters; (void)max_rows; (void)seed; (void)C; return NOTYET(err); }
-void sur_proto_scores(const float *C, int k, int d, const float *X, size_t n, double *out)
-{ (void)C; (void)k; (void)d; (void)X; (void)n; (void)out; }
