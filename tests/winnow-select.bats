@@ -395,3 +395,16 @@ for l in sys.stdin:
 	run -66 --separate-stderr winnow-select apply --plan missing.plan m.tsv
 	run -64 --separate-stderr winnow-select apply m.tsv
 }
+
+@test "the EXAMPLES of winnow-select(1) run" {
+	FILE=scores.tsv gen 400
+	tail -n +2 scores.tsv >body
+	split -n l/4 -d body part
+	for p in part0*; do { head -1 scores.tsv; cat "$p"; } >"shard$p.tsv"; done
+	sed -n '/^\.Sh EXAMPLES/,/^\.Sh SEE ALSO/p' "$WINNOW_TOP/man/man1/winnow-select.1" |
+		sed -n 's/^\$ //p' >examples.sh
+	[ "$(wc -l <examples.sh)" -ge 6 ]
+	run -0 --separate-stderr sh -e examples.sh
+	[ -s keep.tsv ] && [ -s keep.jsonl ] && [ -s hard.tsv ] && [ -s all.plan ]
+	[ "$(cat shard*.kept | grep -vc '^id')" -eq 40 ]
+}
