@@ -26,7 +26,7 @@ MAN1 = $(wildcard man/man1/*.1)
 MAN5 = $(wildcard man/man5/*.5)
 MAN7 = $(wildcard man/man7/*.7)
 
-all: $(PROGS) $(UNITS) $(DATATOOLS)
+all: $(LIBA) $(PROGS) $(UNITS) $(DATATOOLS)
 
 $(O)/%.o: %.c $(LIBHDR)
 	@mkdir -p $(@D)

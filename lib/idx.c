@@ -1,0 +1,135 @@
+/* idx.c - IDX files, plain or gzip (see idx.h). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "idx.h"
+
+static int
+read_full(gzFile gz, void *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		unsigned chunk = n - got > (1u << 30) ? (1u << 30) : (unsigned)(n - got);
+		int r = gzread(gz, (char *)buf + got, chunk);
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	return got == n ? 0 : -1;
+}
+
+static int
+gz_error(gzFile gz, const char *path, struct wn_err *err)
+{
+	int zerr;
+	const char *msg = gzerror(gz, &zerr);
+
+	if (zerr == Z_ERRNO)
+		return wn_seterr(err, WN_EIO, "%s: read error: %s", path, strerror(errno));
+	if (zerr != Z_OK)
+		return wn_seterr(err, WN_EDATA, "%s: corrupt gzip data: %s", path, msg);
+	return wn_seterr(err, WN_EDATA, "%s: truncated IDX file", path);
+}
+
+int
+idx_load(struct idx *x, const char *path, struct wn_err *err)
+{
+	unsigned char head[4], d[4];
+	gzFile gz;
+	size_t total = 1;
+	char extra;
+
+	memset(x, 0, sizeof *x);
+	if ((gz = gzopen(path, "rb")) == NULL)
+		return wn_seterr(err, WN_ENOINPUT, "%s: %s", path, errno ? strerror(errno) : "cannot open");
+	gzbuffer(gz, 1 << 17);
+	if (read_full(gz, head, 4) != 0) {
+		gz_error(gz, path, err);
+		gzclose(gz);
+		return -1;
+	}
+	if (head[0] != 0 || head[1] != 0) {
+		gzclose(gz);
+		return wn_seterr(err, WN_EDATA, "%s: not an IDX file (bad magic %02x%02x)", path, head[0], head[1]);
+	}
+	if (head[2] != 0x08) {
+		gzclose(gz);
+		return wn_seterr(err, WN_EDATA, "%s: IDX data type 0x%02x is not supported (only unsigned bytes, 0x08)", path, head[2]);
+	}
+	x->ndims = head[3];
+	if (x->ndims < 1 || x->ndims > 4) {
+		gzclose(gz);
+		return wn_seterr(err, WN_EDATA, "%s: IDX file with %d dimensions (1 to 4 are supported)", path, x->ndims);
+	}
+	for (int i = 0; i < x->ndims; i++) {
+		if (read_full(gz, d, 4) != 0) {
+			gz_error(gz, path, err);
+			gzclose(gz);
+			return -1;
+		}
+		x->dims[i] = (size_t)d[0] << 24 | (size_t)d[1] << 16 | (size_t)d[2] << 8 | d[3];
+		if (x->dims[i] != 0 && total > ((size_t)1 << 40) / x->dims[i]) {
+			gzclose(gz);
+			return wn_seterr(err, WN_EDATA, "%s: absurd IDX dimensions", path);
+		}
+		total *= x->dims[i];
+	}
+	x->count = x->dims[0];
+	x->item_size = x->count ? total / x->count : 0;
+	if (x->ndims == 1)
+		x->item_size = 1;
+	/* Grow as data actually arrives, so a header that lies about its size
+	 * fails as "truncated" instead of allocating what it claims. */
+	{
+		size_t cap = 0, got = 0;
+		while (got < total) {
+			size_t want = total - got, step;
+			unsigned char *p;
+			if (got == cap) {
+				cap = cap ? (cap * 2 < total ? cap * 2 : total) : (total < (1u << 20) ? total : (1u << 20));
+				if ((p = realloc(x->data, cap)) == NULL) {
+					gzclose(gz);
+					idx_free(x);
+					return wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", path);
+				}
+				x->data = p;
+			}
+			step = cap - got < want ? cap - got : want;
+			if (read_full(gz, x->data + got, step) != 0) {
+				gz_error(gz, path, err);
+				gzclose(gz);
+				idx_free(x);
+				return -1;
+			}
+			got += step;
+		}
+	}
+	if (gzread(gz, &extra, 1) == 1) {
+		gzclose(gz);
+		idx_free(x);
+		return wn_seterr(err, WN_EDATA, "%s: bytes after the data the IDX header describes", path);
+	}
+	gzclose(gz);
+	if ((x->name = strdup(path)) == NULL) {
+		idx_free(x);
+		return wn_seterr(err, WN_ESOFTWARE, "out of memory");
+	}
+	return 0;
+}
+
+void
+idx_free(struct idx *x)
+{
+	free(x->data);
+	free(x->name);
+	memset(x, 0, sizeof *x);
+}
+
+const unsigned char *
+idx_item(const struct idx *x, size_t i)
+{
+	return i < x->count ? x->data + i * x->item_size : NULL;
+}

@@ -1,0 +1,403 @@
+/* manifest.c - streaming manifest reader and writer (see manifest.h). */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "manifest.h"
+
+struct mf_reader {
+	FILE *fp;
+	char *name;
+	int flags;
+	char *line;             /* getline() buffer, reused */
+	size_t linecap;
+	long long lineno;       /* of the current line */
+	long long nrows;
+	size_t ncols;
+	char **colnames;        /* owned copies of the header fields */
+	char **field;           /* fields of the current row, into line */
+	size_t *fieldlen;
+	int idcol;
+	/* id hash set for MF_CHECK_DUPS: open addressing, 0 = empty slot */
+	uint64_t *ids;
+	size_t ids_cap, ids_used;
+};
+
+/* Return 0 if s[0..len) is valid UTF-8 without NUL, else the byte offset
+ * of the first bad byte plus one. */
+static size_t
+utf8_bad(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned c = p[i];
+		size_t n;
+		uint32_t cp;
+
+		if (c == 0)
+			return i + 1;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			n = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			n = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			n = 3, cp = c & 0x07;
+		else
+			return i + 1;
+		if (i + n >= len)
+			return i + 1;   /* truncated sequence */
+		for (size_t k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return i + 1;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+		    (cp >= 0xd800 && cp <= 0xdfff))
+			return i + 1;
+		i += n + 1;
+	}
+	return 0;
+}
+
+const char *
+mf_field_problem(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '\t')
+			return "holds a TAB";
+		if (s[i] == '\n' || s[i] == '\r')
+			return "holds a line break";
+		if (s[i] == '\0')
+			return "holds a NUL byte";
+	}
+	if (utf8_bad(s, len))
+		return "is not valid UTF-8";
+	return NULL;
+}
+
+/* Read one line into r->line without its line ending.  1, 0 at EOF, -1. */
+static int
+read_line(struct mf_reader *r, size_t *lenp, struct wn_err *err)
+{
+	ssize_t n;
+	size_t bad;
+
+	errno = 0;
+	n = getline(&r->line, &r->linecap, r->fp);
+	if (n < 0) {
+		if (ferror(r->fp))
+			return wn_seterr(err, WN_EIO, "%s:%lld: read error: %s", r->name,
+			                 r->lineno + 1, strerror(errno ? errno : EIO));
+		return 0;
+	}
+	r->lineno++;
+	if (n > 0 && r->line[n - 1] == '\n')
+		r->line[--n] = '\0';
+	if (n > 0 && r->line[n - 1] == '\r')     /* CRLF files are accepted */
+		r->line[--n] = '\0';
+	if ((bad = utf8_bad(r->line, (size_t)n)) != 0)
+		return wn_seterr(err, WN_EDATA, "%s:%lld: %s at byte %zu", r->name, r->lineno,
+		                 r->line[bad - 1] ? "invalid UTF-8" : "NUL byte", bad);
+	*lenp = (size_t)n;
+	return 1;
+}
+
+/* Split r->line on TABs into at most max fields; return the count. */
+static size_t
+split(struct mf_reader *r, size_t len, size_t max)
+{
+	size_t n = 0;
+	char *p = r->line, *end = r->line + len;
+
+	for (;;) {
+		char *tab = memchr(p, '\t', (size_t)(end - p));
+
+		if (n < max) {
+			r->field[n] = p;
+			r->fieldlen[n] = (tab ? tab : end) - p;
+		}
+		n++;
+		if (tab == NULL)
+			break;
+		*tab = '\0';
+		p = tab + 1;
+	}
+	return n;
+}
+
+struct mf_reader *
+mf_open(FILE *fp, const char *name, int flags, struct wn_err *err)
+{
+	struct mf_reader *r = calloc(1, sizeof *r);
+	size_t len, n;
+	int rc;
+
+	if (r == NULL || (r->name = strdup(name)) == NULL) {
+		free(r);
+		wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", name);
+		return NULL;
+	}
+	r->fp = fp;
+	r->flags = flags;
+	r->idcol = -1;
+	if ((rc = read_line(r, &len, err)) <= 0) {
+		if (rc == 0)
+			wn_seterr(err, WN_EDATA, "%s: empty file: a manifest needs a header line", name);
+		goto fail;
+	}
+	/* count fields first, then split for real */
+	n = 1;
+	for (size_t i = 0; i < len; i++)
+		n += r->line[i] == '\t';
+	r->ncols = n;
+	r->field = calloc(n, sizeof *r->field);
+	r->fieldlen = calloc(n, sizeof *r->fieldlen);
+	r->colnames = calloc(n, sizeof *r->colnames);
+	if (!r->field || !r->fieldlen || !r->colnames) {
+		wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", name);
+		goto fail;
+	}
+	split(r, len, n);
+	for (size_t i = 0; i < n; i++) {
+		if (r->fieldlen[i] == 0) {
+			wn_seterr(err, WN_EDATA, "%s:1: header: column %zu has no name", name, i + 1);
+			goto fail;
+		}
+		if ((r->colnames[i] = strdup(r->field[i])) == NULL) {
+			wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", name);
+			goto fail;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(r->colnames[j], r->colnames[i]) == 0) {
+				wn_seterr(err, WN_EDATA, "%s:1: header: column \"%s\" appears twice (columns %zu and %zu)",
+				          name, r->colnames[i], j + 1, i + 1);
+				goto fail;
+			}
+		if (strcmp(r->colnames[i], "id") == 0)
+			r->idcol = (int)i;
+	}
+	if (r->idcol < 0) {
+		wn_seterr(err, WN_EDATA, "%s:1: header has no \"id\" column (is this a manifest? the first line must name the columns)", name);
+		goto fail;
+	}
+	return r;
+fail:
+	mf_close(r);
+	return NULL;
+}
+
+void
+mf_close(struct mf_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->colnames)
+		for (size_t i = 0; i < r->ncols; i++)
+			free(r->colnames[i]);
+	free(r->colnames);
+	free(r->field);
+	free(r->fieldlen);
+	free(r->line);
+	free(r->ids);
+	free(r->name);
+	free(r);
+}
+
+/* Insert h into the id set; return 1 if it was already there, -1 on
+ * allocation failure. */
+static int
+ids_insert(struct mf_reader *r, uint64_t h)
+{
+	if (h == 0)
+		h = 1;          /* 0 marks an empty slot */
+	if (2 * (r->ids_used + 1) > r->ids_cap) {
+		size_t cap = r->ids_cap ? 2 * r->ids_cap : 1024;
+		uint64_t *t = calloc(cap, sizeof *t);
+
+		if (t == NULL)
+			return -1;
+		for (size_t i = 0; i < r->ids_cap; i++)
+			if (r->ids[i]) {
+				size_t j = r->ids[i] & (cap - 1);
+				while (t[j])
+					j = (j + 1) & (cap - 1);
+				t[j] = r->ids[i];
+			}
+		free(r->ids);
+		r->ids = t;
+		r->ids_cap = cap;
+	}
+	for (size_t j = h & (r->ids_cap - 1);; j = (j + 1) & (r->ids_cap - 1)) {
+		if (r->ids[j] == h)
+			return 1;
+		if (r->ids[j] == 0) {
+			r->ids[j] = h;
+			r->ids_used++;
+			return 0;
+		}
+	}
+}
+
+int
+mf_next(struct mf_reader *r, struct wn_err *err)
+{
+	size_t len, n;
+	int rc;
+
+	if ((rc = read_line(r, &len, err)) <= 0)
+		return rc;
+	if (len == 0)
+		return wn_seterr(err, WN_EDATA, "%s:%lld: empty line", r->name, r->lineno);
+	n = split(r, len, r->ncols);
+	if (n != r->ncols)
+		return wn_seterr(err, WN_EDATA, "%s:%lld: %zu fields, but the header names %zu columns",
+		                 r->name, r->lineno, n, r->ncols);
+	if (r->fieldlen[r->idcol] == 0)
+		return wn_seterr(err, WN_EDATA, "%s:%lld: empty id", r->name, r->lineno);
+	if (r->flags & MF_CHECK_DUPS) {
+		uint64_t h = XXH3_64bits(r->field[r->idcol], r->fieldlen[r->idcol]);
+
+		rc = ids_insert(r, h);
+		if (rc < 0)
+			return wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", r->name);
+		if (rc > 0)
+			return wn_seterr(err, WN_EDATA, "%s:%lld: duplicate id \"%s\"",
+			                 r->name, r->lineno, r->field[r->idcol]);
+	}
+	r->nrows++;
+	return 1;
+}
+
+size_t mf_ncols(const struct mf_reader *r) { return r->ncols; }
+const char *mf_colname(const struct mf_reader *r, size_t i) { return r->colnames[i]; }
+const char *mf_field(const struct mf_reader *r, size_t i) { return r->field[i]; }
+size_t mf_fieldlen(const struct mf_reader *r, size_t i) { return r->fieldlen[i]; }
+const char *mf_id(const struct mf_reader *r) { return r->field[r->idcol]; }
+long long mf_lineno(const struct mf_reader *r) { return r->lineno; }
+long long mf_nrows(const struct mf_reader *r) { return r->nrows; }
+const char *mf_name(const struct mf_reader *r) { return r->name; }
+
+int
+mf_col(const struct mf_reader *r, const char *name)
+{
+	for (size_t i = 0; i < r->ncols; i++)
+		if (strcmp(r->colnames[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+mf_out_init(struct mf_out *o, const struct mf_reader *r, const char *const *set,
+            size_t nset, struct wn_err *err)
+{
+	size_t nin = r->ncols, k;
+
+	memset(o, 0, sizeof *o);
+	o->nin = nin;
+	o->nset = nset;
+	o->set_at = calloc(nset ? nset : 1, sizeof *o->set_at);
+	o->src = calloc(nin + nset, sizeof *o->src);
+	o->names = calloc(nin + nset, sizeof *o->names);
+	if (!o->set_at || !o->src || !o->names) {
+		mf_out_free(o);
+		return wn_seterr(err, WN_ESOFTWARE, "out of memory");
+	}
+	for (k = 0; k < nin; k++) {
+		o->src[k] = (int)k;
+		o->names[k] = r->colnames[k];
+	}
+	for (size_t j = 0; j < nset; j++) {
+		int at = mf_col(r, set[j]);
+
+		if (at < 0) {
+			at = (int)k++;
+			o->names[at] = set[j];
+		}
+		o->src[at] = -1;
+		o->set_at[j] = at;
+	}
+	o->nout = k;
+	return 0;
+}
+
+void
+mf_out_free(struct mf_out *o)
+{
+	free(o->set_at);
+	free(o->src);
+	free(o->names);
+	memset(o, 0, sizeof *o);
+}
+
+static int
+write_error(const char *fpname, struct wn_err *err)
+{
+	return wn_seterr(err, WN_EIO, "%s: write error: %s", fpname, strerror(errno));
+}
+
+int
+mf_write_fields(FILE *fp, const char *fpname, const char *const *fields, size_t n,
+                struct wn_err *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(fields[i]);
+		const char *why = mf_field_problem(fields[i], len);
+
+		if (why)
+			return wn_seterr(err, WN_EDATA, "%s: field %zu (\"%.40s\") %s", fpname, i + 1, fields[i], why);
+		if ((i && putc('\t', fp) == EOF) || fwrite(fields[i], 1, len, fp) != len)
+			return write_error(fpname, err);
+	}
+	if (putc('\n', fp) == EOF)
+		return write_error(fpname, err);
+	return 0;
+}
+
+int
+mf_out_header(const struct mf_out *o, FILE *fp, const char *fpname, struct wn_err *err)
+{
+	return mf_write_fields(fp, fpname, o->names, o->nout, err);
+}
+
+int
+mf_out_row(const struct mf_out *o, const struct mf_reader *r, const char *const *values,
+           FILE *fp, const char *fpname, struct wn_err *err)
+{
+	for (size_t j = 0; j < o->nset; j++) {
+		const char *why = mf_field_problem(values[j], strlen(values[j]));
+
+		if (why)
+			return wn_seterr(err, WN_EDATA, "%s: id \"%s\": value for column \"%s\" %s",
+			                 fpname, mf_id(r), o->names[o->set_at[j]], why);
+	}
+	for (size_t k = 0; k < o->nout; k++) {
+		const char *s;
+		size_t len;
+
+		if (o->src[k] >= 0) {
+			s = r->field[o->src[k]];
+			len = r->fieldlen[o->src[k]];
+		} else {
+			size_t j = 0;
+			while (o->set_at[j] != (int)k)
+				j++;
+			s = values[j];
+			len = strlen(s);
+		}
+		if ((k && putc('\t', fp) == EOF) || fwrite(s, 1, len, fp) != len)
+			return write_error(fpname, err);
+	}
+	if (putc('\n', fp) == EOF)
+		return write_error(fpname, err);
+	return 0;
+}
