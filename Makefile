@@ -28,7 +28,7 @@ MAN7 = $(wildcard man/man7/*.7)
 
 all: $(LIBA) $(PROGS) $(UNITS) $(DATATOOLS)
 
-$(O)/%.o: %.c $(LIBHDR)
+$(O)/%.o: %.c $(LIBHDR) config.mk
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 

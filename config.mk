@@ -5,7 +5,7 @@ PREFIX    = /usr/local
 MANPREFIX = $(PREFIX)/share/man
 
 CC       = cc
-CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Ilib -Isurrogate \
+CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DWINNOW_VERSION=\"$(VERSION)\" -Ilib -Isurrogate \
            -I/usr/include/x86_64-linux-gnu/openblas-pthread -I/usr/include/libpng16
 CFLAGS   = -std=c11 -Wall -Wextra -O2 -g -pthread
 LDFLAGS  = -pthread

@@ -25,12 +25,15 @@ static int
 gz_error(gzFile gz, const char *path, struct wn_err *err)
 {
 	int zerr;
-	const char *msg = gzerror(gz, &zerr);
+
+	gzerror(gz, &zerr);
 
 	if (zerr == Z_ERRNO)
 		return wn_seterr(err, WN_EIO, "%s: read error: %s", path, strerror(errno));
+	if (zerr == Z_BUF_ERROR)
+		return wn_seterr(err, WN_EDATA, "%s: truncated gzip data", path);
 	if (zerr != Z_OK)
-		return wn_seterr(err, WN_EDATA, "%s: corrupt gzip data: %s", path, msg);
+		return wn_seterr(err, WN_EDATA, "%s: corrupt gzip data (%s)", path, zError(zerr));
 	return wn_seterr(err, WN_EDATA, "%s: truncated IDX file", path);
 }
 

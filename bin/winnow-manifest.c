@@ -1,0 +1,758 @@
+/*
+ * winnow-manifest - build, split and convert winnow manifests.
+ *
+ *   winnow-manifest idx [--classes FILE] [--id-prefix P] IMAGES [LABELS]
+ *   winnow-manifest dir DIR
+ *   winnow-manifest split -f FRACTION [--seed S] [--stratify COLUMN]
+ *                         [-o FIRST] [-r REST] [MANIFEST]
+ *   winnow-manifest to-jsonl [--namespace NS] [MANIFEST]
+ *   winnow-manifest from-jsonl [--label-attribute ATTR] [JSONL]
+ *
+ * See winnow-manifest(1).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <jansson.h>
+
+#include "atomic.h"
+#include "gt.h"
+#include "hash.h"
+#include "idx.h"
+#include "manifest.h"
+#include "opt.h"
+#include "prog.h"
+#include "spool.h"
+
+static struct {
+	const char *classes;        /* idx: file of class names, one a line */
+	const char *id_prefix;      /* idx: id prefix */
+	double fraction;            /* split */
+	unsigned long long seed;
+	const char *stratify;       /* split: column */
+	const char *out_first, *out_rest;
+	const char *ns;             /* to-jsonl: namespace key */
+	const char *label_attr;     /* from-jsonl */
+} opt = { .fraction = -1, .seed = 0, .ns = "winnow", .label_attr = "label" };
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: winnow-manifest idx [--classes FILE] [--id-prefix P] IMAGES [LABELS]\n"
+	    "       winnow-manifest dir DIR\n"
+	    "       winnow-manifest split -f FRACTION [--seed S] [--stratify COLUMN]\n"
+	    "                             [-o FIRST] [-r REST] [-c CONFIG] [MANIFEST]\n"
+	    "       winnow-manifest to-jsonl [--namespace NS] [MANIFEST]\n"
+	    "       winnow-manifest from-jsonl [--label-attribute ATTR] [JSONL]\n");
+}
+
+static void
+handle(int c, const char *arg)
+{
+	switch (c) {
+	case 'C': opt.classes = arg; break;
+	case 'I': opt.id_prefix = arg; break;
+	case 'L': opt.label_attr = arg; break;
+	case 'N': opt.ns = arg; break;
+	case 'S': opt.stratify = arg; break;
+	case 'c': break;    /* the config file: read by opt_parse */
+	case 'f': opt.fraction = opt_double(arg, 0, 1); break;
+	case 'h': usage(stdout); exit(0);
+	case 'o': opt.out_first = arg; break;
+	case 'r': opt.out_rest = arg; break;
+	case 's': opt.seed = opt_seed(arg); break;
+	}
+}
+
+static const struct option idx_opts[] = {
+	{ "classes", required_argument, 0, 'C' },
+	{ "id-prefix", required_argument, 0, 'I' },
+	{ "help", no_argument, 0, 'h' },
+	{ 0, 0, 0, 0 }
+};
+static const struct option split_opts[] = {
+	{ "config", required_argument, 0, 'c' },
+	{ "fraction", required_argument, 0, 'f' },
+	{ "help", no_argument, 0, 'h' },
+	{ "output", required_argument, 0, 'o' },
+	{ "rest", required_argument, 0, 'r' },
+	{ "seed", required_argument, 0, 's' },
+	{ "stratify", required_argument, 0, 'S' },
+	{ 0, 0, 0, 0 }
+};
+static const struct option tojsonl_opts[] = {
+	{ "namespace", required_argument, 0, 'N' },
+	{ "help", no_argument, 0, 'h' },
+	{ 0, 0, 0, 0 }
+};
+static const struct option fromjsonl_opts[] = {
+	{ "label-attribute", required_argument, 0, 'L' },
+	{ "help", no_argument, 0, 'h' },
+	{ 0, 0, 0, 0 }
+};
+static const struct option no_opts[] = {
+	{ "help", no_argument, 0, 'h' },
+	{ 0, 0, 0, 0 }
+};
+
+static void
+write_row(const char *const *fields, size_t n)
+{
+	struct wn_err err = { 0 };
+
+	if (mf_write_fields(stdout, "<stdout>", fields, n, &err) != 0)
+		die_err(&err);
+}
+
+/* ---- idx ---------------------------------------------------------------- */
+
+/* Read class names, one per line, into a NULL-terminated array. */
+static char **
+read_classes(const char *path, size_t *n)
+{
+	FILE *fp = efopen_input(path);
+	char *line = NULL, **names = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0;
+
+	*n = 0;
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			die(WN_EDATA, "%s:%ld: empty class name", path, lineno);
+		if (mf_field_problem(line, (size_t)len))
+			die(WN_EDATA, "%s:%ld: class name %s", path, lineno, mf_field_problem(line, (size_t)len));
+		names = ereallocarray(names, *n + 2, sizeof *names);
+		names[(*n)++] = estrdup(line);
+		names[*n] = NULL;
+	}
+	if (ferror(fp))
+		die(WN_EIO, "%s: read error: %s", path, strerror(errno));
+	free(line);
+	fclose(fp);
+	if (*n == 0)
+		die(WN_EDATA, "%s: no class names", path);
+	return names;
+}
+
+static char *
+default_prefix(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char *p;
+	size_t n;
+
+	base = base ? base + 1 : path;
+	n = strcspn(base, "-.");
+	p = emalloc(n + 1);
+	memcpy(p, base, n);
+	p[n] = '\0';
+	return p;
+}
+
+static int
+cmd_idx(int argc, char **argv)
+{
+	struct idx images, labels = { 0 };
+	struct wn_err err = { 0 };
+	char **classes = NULL, *prefix;
+	size_t nclasses = 0;
+	int i = opt_parse(argc, argv, NULL, "h", idx_opts, handle, usage);
+
+	if (argc - i < 1 || argc - i > 2) {
+		usage(stderr);
+		return WN_EUSAGE;
+	}
+	if (opt.classes)
+		classes = read_classes(opt.classes, &nclasses);
+	if (idx_load(&images, argv[i], &err) != 0)
+		die_err(&err);
+	if (images.ndims < 2)
+		die(WN_EDATA, "%s: IDX file of %d dimension; images need 2 or 3", argv[i], images.ndims);
+	if (argc - i == 2) {
+		if (idx_load(&labels, argv[i + 1], &err) != 0)
+			die_err(&err);
+		if (labels.ndims != 1)
+			die(WN_EDATA, "%s: labels must be a 1-dimensional IDX file, this one has %d dimensions",
+			    argv[i + 1], labels.ndims);
+		if (labels.count != images.count)
+			die(WN_EDATA, "%s has %zu images but %s has %zu labels", argv[i], images.count,
+			    argv[i + 1], labels.count);
+	}
+	prefix = opt.id_prefix ? estrdup(opt.id_prefix) : default_prefix(argv[i]);
+	if (mf_field_problem(prefix, strlen(prefix)))
+		die(WN_EUSAGE, "--id-prefix: \"%s\" %s", prefix, mf_field_problem(prefix, strlen(prefix)));
+	{
+		const char *header[] = { "id", "path", "label" };
+		size_t plen = strlen(argv[i]) + 32;
+		char *id = emalloc(strlen(prefix) + 32), *path = emalloc(plen), num[32];
+
+		write_row(header, 3);
+		for (size_t k = 0; k < images.count; k++) {
+			const char *row[3] = { id, path, "" };
+
+			sprintf(id, "%s-%zu", prefix, k);
+			snprintf(path, plen, "%s#%zu", argv[i], k);
+			if (labels.data) {
+				unsigned v = labels.data[k];
+				if (classes) {
+					if (v >= nclasses)
+						die(WN_EDATA, "%s: label %u of item %zu has no name in %s (%zu classes)",
+						    argv[i + 1], v, k, opt.classes, nclasses);
+					row[2] = classes[v];
+				} else {
+					sprintf(num, "%u", v);
+					row[2] = num;
+				}
+			}
+			write_row(row, 3);
+		}
+		free(id);
+		free(path);
+	}
+	free(prefix);
+	for (size_t k = 0; k < nclasses; k++)
+		free(classes[k]);
+	free(classes);
+	idx_free(&images);
+	idx_free(&labels);
+	return 0;
+}
+
+/* ---- dir ---------------------------------------------------------------- */
+
+static int
+is_image_name(const char *name)
+{
+	static const char *const ext[] = { ".png", ".jpg", ".jpeg", ".pgm", ".ppm", NULL };
+	size_t n = strlen(name);
+
+	for (int i = 0; ext[i]; i++) {
+		size_t e = strlen(ext[i]);
+		if (n > e && strcasecmp(name + n - e, ext[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+/* Write the images under root/rel in sorted order; label is the first
+ * path component below root ("" for files directly in root). */
+static void
+walk(const char *root, const char *rel, int depth)
+{
+	struct dirent **ents;
+	char *dir = emalloc(strlen(root) + strlen(rel) + 2);
+	int n;
+
+	sprintf(dir, "%s%s%s", root, rel[0] ? "/" : "", rel);
+	if ((n = scandir(dir, &ents, NULL, by_name)) < 0)
+		die(depth ? WN_EIO : WN_ENOINPUT, "%s: %s", dir, strerror(errno));
+	for (int k = 0; k < n; k++) {
+		const char *name = ents[k]->d_name;
+		char *sub, *full;
+		struct stat st;
+
+		if (name[0] == '.') {
+			free(ents[k]);
+			continue;
+		}
+		sub = emalloc(strlen(rel) + strlen(name) + 2);
+		sprintf(sub, "%s%s%s", rel, rel[0] ? "/" : "", name);
+		full = emalloc(strlen(root) + strlen(sub) + 2);
+		sprintf(full, "%s/%s", root, sub);
+		if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (depth > 64)
+				die(WN_EDATA, "%s: folders nested too deep", full);
+			walk(root, sub, depth + 1);
+		} else if (is_image_name(name) && stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
+			const char *slash = strchr(sub, '/');
+			char *label = estrdup(sub);
+			const char *row[3] = { sub, full, label };
+
+			if (slash)
+				label[slash - sub] = '\0';
+			else
+				label[0] = '\0';
+			if (mf_field_problem(full, strlen(full)))
+				die(WN_EDATA, "%s: file name %s: rename it", full, mf_field_problem(full, strlen(full)));
+			write_row(row, 3);
+			free(label);
+		}
+		free(sub);
+		free(full);
+		free(ents[k]);
+	}
+	free(ents);
+	free(dir);
+}
+
+static int
+cmd_dir(int argc, char **argv)
+{
+	int i = opt_parse(argc, argv, NULL, "h", no_opts, handle, usage);
+	const char *header[] = { "id", "path", "label" };
+	char *root;
+	struct stat st;
+
+	if (argc - i != 1) {
+		usage(stderr);
+		return WN_EUSAGE;
+	}
+	root = estrdup(argv[i]);
+	for (size_t n = strlen(root); n > 1 && root[n - 1] == '/'; n--)
+		root[n - 1] = '\0';
+	if (stat(root, &st) != 0)
+		die(WN_ENOINPUT, "%s: %s", root, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		die(WN_ENOINPUT, "%s: not a folder", root);
+	write_row(header, 3);
+	walk(root, "", 0);
+	free(root);
+	return 0;
+}
+
+/* ---- split -------------------------------------------------------------- */
+
+struct stratum {
+	char *name;
+	uint64_t *hashes;       /* of its rows, for finding the cut */
+	size_t n, cap;
+	size_t want;            /* rows to put in FIRST */
+	uint64_t cut;           /* rows with hash < cut go to FIRST */
+};
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static size_t
+find_stratum(struct stratum **s, size_t *ns, const char *name)
+{
+	/* Linear search: strata are classes, a handful to a few thousand. */
+	for (size_t k = 0; k < *ns; k++)
+		if (strcmp((*s)[k].name, name) == 0)
+			return k;
+	*s = ereallocarray(*s, *ns + 1, sizeof **s);
+	memset(&(*s)[*ns], 0, sizeof **s);
+	(*s)[*ns].name = estrdup(name);
+	return (*ns)++;
+}
+
+static int
+cmd_split(int argc, char **argv)
+{
+	int i = opt_parse(argc, argv, "manifest", "c:f:ho:r:s:", split_opts, handle, usage);
+	const char *inpath = i < argc ? argv[i] : NULL, *name = input_name(inpath);
+	struct wn_err err = { 0 };
+	struct stratum *strata = NULL;
+	size_t nstrata = 0, total = 0;
+	struct spool sp;
+	struct mf_reader *r;
+	struct wn_out first, rest;
+	FILE *in;
+	int col = -1, rc;
+
+	if (argc - i > 1) {
+		usage(stderr);
+		return WN_EUSAGE;
+	}
+	if (opt.fraction < 0)
+		die(WN_EUSAGE, "split: -f FRACTION is required (0 to 1: the share that goes to the first output)");
+	in = efopen_input(inpath);
+	if (spool_open(&sp, in, name, &err) != 0)
+		die_err(&err);
+
+	/* Pass 1: each row's hash, grouped by stratum. */
+	if ((r = mf_open(sp.fp, name, MF_CHECK_DUPS, &err)) == NULL)
+		die_err(&err);
+	if (opt.stratify && (col = mf_col(r, opt.stratify)) < 0)
+		die(WN_EDATA, "%s:1: no column \"%s\" to stratify by", name, opt.stratify);
+	while ((rc = mf_next(r, &err)) > 0) {
+		const char *id = mf_id(r);
+		size_t k = find_stratum(&strata, &nstrata, col >= 0 ? mf_field(r, (size_t)col) : "");
+		struct stratum *s = &strata[k];
+
+		if (s->n == s->cap) {
+			s->cap = s->cap ? 2 * s->cap : 1024;
+			s->hashes = ereallocarray(s->hashes, s->cap, sizeof *s->hashes);
+		}
+		s->hashes[s->n++] = wn_hash64(opt.seed, WN_STREAM_SPLIT, id, strlen(id));
+		total++;
+	}
+	if (rc < 0)
+		die_err(&err);
+	mf_close(r);
+
+	/* The cut of each stratum: its round(f * n)-th smallest hash. */
+	for (size_t k = 0; k < nstrata; k++) {
+		struct stratum *s = &strata[k];
+
+		s->want = (size_t)floor(opt.fraction * (double)s->n + 0.5);
+		qsort(s->hashes, s->n, sizeof *s->hashes, cmp_u64);
+		s->cut = s->want < s->n ? s->hashes[s->want] : UINT64_MAX;
+		if (s->want == s->n)
+			s->cut = UINT64_MAX;
+		free(s->hashes);
+		s->hashes = NULL;
+	}
+
+	/* Pass 2: write the rows to their side, in input order. */
+	if (spool_rewind(&sp, &err) != 0)
+		die_err(&err);
+	if ((r = mf_open(sp.fp, name, 0, &err)) == NULL)
+		die_err(&err);
+	if (wn_out_open(&first, opt.out_first ? opt.out_first : "-", &err) != 0)
+		die_err(&err);
+	if (opt.out_rest && wn_out_open(&rest, opt.out_rest, &err) != 0)
+		die_err(&err);
+	{
+		struct mf_out plan;
+		if (mf_out_init(&plan, r, NULL, 0, &err) != 0 ||
+		    mf_out_header(&plan, first.fp, opt.out_first ? opt.out_first : "<stdout>", &err) != 0 ||
+		    (opt.out_rest && mf_out_header(&plan, rest.fp, opt.out_rest, &err) != 0))
+			die_err(&err);
+		while ((rc = mf_next(r, &err)) > 0) {
+			const char *id = mf_id(r);
+			size_t k = find_stratum(&strata, &nstrata, col >= 0 ? mf_field(r, (size_t)col) : "");
+			uint64_t h = wn_hash64(opt.seed, WN_STREAM_SPLIT, id, strlen(id));
+			int to_first = strata[k].want == strata[k].n || h < strata[k].cut;
+
+			if (to_first)
+				rc = mf_out_row(&plan, r, NULL, first.fp, opt.out_first ? opt.out_first : "<stdout>", &err);
+			else if (opt.out_rest)
+				rc = mf_out_row(&plan, r, NULL, rest.fp, opt.out_rest, &err);
+			else
+				rc = 0;
+			if (rc != 0)
+				die_err(&err);
+		}
+		if (rc < 0)
+			die_err(&err);
+		mf_out_free(&plan);
+	}
+	mf_close(r);
+	if (opt.out_rest && wn_out_commit(&rest, &err) != 0)
+		die_err(&err);
+	if (wn_out_commit(&first, &err) != 0)
+		die_err(&err);
+	spool_close(&sp);
+	if (in != stdin)
+		fclose(in);
+	for (size_t k = 0; k < nstrata; k++)
+		free(strata[k].name);
+	free(strata);
+	(void)total;
+	return 0;
+}
+
+/* ---- to-jsonl / from-jsonl ----------------------------------------------- */
+
+static int
+cmd_to_jsonl(int argc, char **argv)
+{
+	int i = opt_parse(argc, argv, NULL, "h", tojsonl_opts, handle, usage);
+	const char *inpath = i < argc ? argv[i] : NULL, *name = input_name(inpath);
+	struct wn_err err = { 0 };
+	struct mf_reader *r;
+	struct mf_out plan;
+	FILE *in;
+	int rc;
+
+	if (argc - i > 1) {
+		usage(stderr);
+		return WN_EUSAGE;
+	}
+	in = efopen_input(inpath);
+	if ((r = mf_open(in, name, 0, &err)) == NULL)
+		die_err(&err);
+	if (mf_col(r, "path") < 0)
+		die(WN_EDATA, "%s:1: no \"path\" column: Ground Truth needs a \"source-ref\" for each row", name);
+	if (mf_out_init(&plan, r, NULL, 0, &err) != 0)
+		die_err(&err);
+	while ((rc = mf_next(r, &err)) > 0)
+		if (gt_write_row(stdout, "<stdout>", &plan, r, NULL, opt.ns, &err) != 0)
+			die_err(&err);
+	if (rc < 0)
+		die_err(&err);
+	mf_out_free(&plan);
+	mf_close(r);
+	if (in != stdin)
+		fclose(in);
+	return 0;
+}
+
+/* The columns a JSON Lines manifest turns into, in order of appearance. */
+struct columns {
+	char **name;
+	size_t n;
+};
+
+static size_t
+column_index(struct columns *c, const char *name, int add)
+{
+	for (size_t k = 0; k < c->n; k++)
+		if (strcmp(c->name[k], name) == 0)
+			return k;
+	if (!add)
+		return (size_t)-1;
+	c->name = ereallocarray(c->name, c->n + 1, sizeof *c->name);
+	c->name[c->n] = estrdup(name);
+	return c->n++;
+}
+
+/* The text a JSON value becomes in a TSV field. */
+static char *
+json_field(const json_t *v)
+{
+	if (json_is_string(v))
+		return estrdup(json_string_value(v));
+	if (json_is_null(v))
+		return estrdup("");
+	{
+		char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		char *t;
+		if (s == NULL)
+			die(WN_ESOFTWARE, "out of memory");
+		t = estrdup(s);
+		free(s);
+		return t;
+	}
+}
+
+/* The label of a Ground Truth object, or NULL: ATTR-metadata.class-name,
+ * else ATTR as a string, else ATTR as a number mapped through
+ * ATTR-metadata.class-map. */
+static char *
+gt_label(json_t *obj, const char *attr)
+{
+	char meta[512];
+	json_t *m, *v = json_object_get(obj, attr);
+
+	snprintf(meta, sizeof meta, "%s-metadata", attr);
+	m = json_object_get(obj, meta);
+	if (json_is_object(m) && json_is_string(json_object_get(m, "class-name")))
+		return estrdup(json_string_value(json_object_get(m, "class-name")));
+	if (json_is_string(v))
+		return estrdup(json_string_value(v));
+	if (json_is_integer(v)) {
+		char key[32];
+		json_t *map = json_is_object(m) ? json_object_get(m, "class-map") : NULL;
+		sprintf(key, "%lld", (long long)json_integer_value(v));
+		if (json_is_string(json_object_get(map, key)))
+			return estrdup(json_string_value(json_object_get(map, key)));
+		return estrdup(key);
+	}
+	return NULL;
+}
+
+/* Parse one JSON line; die with FILE:LINE on anything wrong. */
+static json_t *
+parse_line(const char *line, size_t len, const char *name, long long lineno)
+{
+	json_error_t jerr;
+	json_t *obj;
+
+	if (len > GT_MAX_LINE)
+		die(WN_EDATA, "%s:%lld: line of %zu characters is over the %d limit", name, lineno, len, GT_MAX_LINE);
+	if ((obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
+		die(WN_EDATA, "%s:%lld:%d: %s", name, lineno, jerr.column, jerr.text);
+	if (!json_is_object(obj))
+		die(WN_EDATA, "%s:%lld: not a JSON object", name, lineno);
+	if (!json_is_string(json_object_get(obj, "source-ref")))
+		die(WN_EDATA, "%s:%lld: no \"source-ref\" string", name, lineno);
+	return obj;
+}
+
+static int
+skip_key(const char *key, const char *attr, const char *ns)
+{
+	char meta[512];
+
+	snprintf(meta, sizeof meta, "%s-metadata", attr);
+	return strcmp(key, "source-ref") == 0 || strcmp(key, attr) == 0 ||
+	       strcmp(key, meta) == 0 || strcmp(key, ns) == 0;
+}
+
+static int
+cmd_from_jsonl(int argc, char **argv)
+{
+	int i = opt_parse(argc, argv, NULL, "h", fromjsonl_opts, handle, usage);
+	const char *inpath = i < argc ? argv[i] : NULL, *name = input_name(inpath);
+	struct wn_err err = { 0 };
+	struct columns cols = { 0 };
+	struct spool sp;
+	char *line = NULL, **row;
+	size_t cap = 0;
+	ssize_t len;
+	long long lineno;
+	FILE *in;
+
+	if (argc - i > 1) {
+		usage(stderr);
+		return WN_EUSAGE;
+	}
+	in = efopen_input(inpath);
+	if (spool_open(&sp, in, name, &err) != 0)
+		die_err(&err);
+	column_index(&cols, "id", 1);
+	column_index(&cols, "path", 1);
+	column_index(&cols, "label", 1);
+
+	/* Pass 1: the union of the columns, in order of first appearance. */
+	for (lineno = 1; (len = getline(&line, &cap, sp.fp)) >= 0; lineno++) {
+		json_t *obj, *sub, *v;
+		const char *key;
+
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			die(WN_EDATA, "%s:%lld: empty line", name, lineno);
+		obj = parse_line(line, (size_t)len, name, lineno);
+		sub = json_object_get(obj, opt.ns);
+		json_object_foreach(sub, key, v)
+			column_index(&cols, key, 1);
+		json_object_foreach(obj, key, v)
+			if (!skip_key(key, opt.label_attr, opt.ns))
+				column_index(&cols, key, 1);
+		json_decref(obj);
+	}
+	if (ferror(sp.fp))
+		die(WN_EIO, "%s: read error: %s", name, strerror(errno));
+
+	/* Pass 2: one TSV row per line. */
+	if (spool_rewind(&sp, &err) != 0)
+		die_err(&err);
+	write_row((const char *const *)cols.name, cols.n);
+	row = ecalloc(cols.n, sizeof *row);
+	{
+		uint64_t *seen = NULL;
+		size_t seen_cap = 0, seen_n = 0;
+
+		for (lineno = 1; (len = getline(&line, &cap, sp.fp)) >= 0; lineno++) {
+			json_t *obj, *sub, *v;
+			const char *key;
+			char *label;
+
+			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+				line[--len] = '\0';
+			obj = parse_line(line, (size_t)len, name, lineno);
+			for (size_t k = 0; k < cols.n; k++)
+				row[k] = NULL;
+			sub = json_object_get(obj, opt.ns);
+			json_object_foreach(sub, key, v)
+				row[column_index(&cols, key, 0)] = json_field(v);
+			json_object_foreach(obj, key, v)
+				if (!skip_key(key, opt.label_attr, opt.ns))
+					row[column_index(&cols, key, 0)] = json_field(v);
+			free(row[1]);
+			row[1] = estrdup(json_string_value(json_object_get(obj, "source-ref")));
+			if ((label = gt_label(obj, opt.label_attr)) != NULL) {
+				free(row[2]);
+				row[2] = label;
+			}
+			if (row[0] == NULL || row[0][0] == '\0') {
+				free(row[0]);
+				row[0] = estrdup(row[1]);   /* no winnow id: the image is the id */
+			}
+			for (size_t k = 0; k < cols.n; k++) {
+				if (row[k] == NULL)
+					row[k] = estrdup("");
+				if (mf_field_problem(row[k], strlen(row[k])))
+					die(WN_EDATA, "%s:%lld: value of \"%s\" %s", name, lineno, cols.name[k],
+					    mf_field_problem(row[k], strlen(row[k])));
+			}
+			/* duplicate ids: an open-addressing set of 64-bit id
+			 * hashes, as the manifest reader keeps */
+			{
+				uint64_t h = wn_hash64(0, 0, row[0], strlen(row[0])) | 1;
+				size_t j;
+				if (2 * (seen_n + 1) > seen_cap) {
+					size_t ncap = seen_cap ? 2 * seen_cap : 1024;
+					uint64_t *t = ecalloc(ncap, sizeof *t);
+					for (size_t q = 0; q < seen_cap; q++)
+						if (seen[q]) {
+							for (j = seen[q] & (ncap - 1); t[j]; j = (j + 1) & (ncap - 1))
+								;
+							t[j] = seen[q];
+						}
+					free(seen);
+					seen = t;
+					seen_cap = ncap;
+				}
+				for (j = h & (seen_cap - 1); seen[j] && seen[j] != h; j = (j + 1) & (seen_cap - 1))
+					;
+				if (seen[j] == h)
+					die(WN_EDATA, "%s:%lld: duplicate id \"%s\"", name, lineno, row[0]);
+				seen[j] = h;
+				seen_n++;
+			}
+			write_row((const char *const *)row, cols.n);
+			for (size_t k = 0; k < cols.n; k++)
+				free(row[k]);
+			json_decref(obj);
+		}
+		free(seen);
+	}
+	if (ferror(sp.fp))
+		die(WN_EIO, "%s: read error: %s", name, strerror(errno));
+	free(row);
+	free(line);
+	for (size_t k = 0; k < cols.n; k++)
+		free(cols.name[k]);
+	free(cols.name);
+	spool_close(&sp);
+	if (in != stdin)
+		fclose(in);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(int, char **);
+	} cmds[] = {
+		{ "idx", cmd_idx }, { "dir", cmd_dir }, { "split", cmd_split },
+		{ "to-jsonl", cmd_to_jsonl }, { "from-jsonl", cmd_from_jsonl },
+	};
+	int rc;
+
+	prog_init("winnow-manifest");
+	if (argc < 2) {
+		usage(stderr);
+		return WN_EUSAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
+		if (strcmp(argv[1], cmds[k].name) == 0) {
+			rc = cmds[k].run(argc - 1, argv + 1);
+			if (rc == 0)
+				efshut(stdout, "<stdout>");
+			return rc;
+		}
+	fprintf(stderr, "winnow-manifest: unknown command \"%s\"\n", argv[1]);
+	usage(stderr);
+	return WN_EUSAGE;
+}

@@ -1,0 +1,140 @@
+/* test_manifest.c - the manifest reader on hostile input, and the writer. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "manifest.h"
+#include "unit.h"
+
+/* Read text as a manifest; return the error message of the first failure
+ * ("" if it reads cleanly) and the number of rows. */
+static const char *
+read_all(const char *text, int flags, long long *rows)
+{
+	static struct wn_err err;
+	FILE *fp = fmemopen((void *)text, strlen(text), "r");
+	struct mf_reader *r;
+	int rc;
+
+	memset(&err, 0, sizeof err);
+	*rows = 0;
+	if ((r = mf_open(fp, "m.tsv", flags, &err)) == NULL) {
+		fclose(fp);
+		return err.msg;
+	}
+	while ((rc = mf_next(r, &err)) > 0)
+		(*rows)++;
+	mf_close(r);
+	fclose(fp);
+	return rc < 0 ? err.msg : "";
+}
+
+static const struct {
+	const char *text;
+	const char *error;      /* substring of the message, "" for none */
+	long long rows;         /* rows read (before the error) */
+} cases[] = {
+	{ "id\tpath\na\tx\nb\ty\n", "", 2 },
+	{ "id\tpath\r\na\tx\r\n", "", 1 },                          /* CRLF accepted */
+	{ "id\tpath\na\tx", "", 1 },                                /* no final newline */
+	{ "id\n", "", 0 },
+	{ "", "m.tsv: empty file", 0 },
+	{ "path\tlabel\nx\ty\n", "m.tsv:1: header has no \"id\"", 0 },
+	{ "id\tid\n", "m.tsv:1: header: column \"id\" appears twice", 0 },
+	{ "id\t\tx\n", "m.tsv:1: header: column 2 has no name", 0 },
+	{ "id\tpath\na\tx\nb\n", "m.tsv:3: 1 fields, but the header names 2", 1 },
+	{ "id\tpath\na\tx\ty\n", "m.tsv:2: 3 fields, but the header names 2", 0 },
+	{ "id\tpath\n\tx\n", "m.tsv:2: empty id", 0 },
+	{ "id\tpath\na\tx\n\nb\ty\n", "m.tsv:3: empty line", 1 },
+	{ "id\tpath\na\tx\na\ty\n", "m.tsv:3: duplicate id \"a\"", 1 },
+	{ "id\tpath\na\t\xff\xfe\n", "m.tsv:2: invalid UTF-8", 0 },
+	{ "id\tpath\na\t\xc3\n", "m.tsv:2: invalid UTF-8", 0 },     /* truncated sequence */
+	{ "id\tpath\na\t\xed\xa0\x80\n", "m.tsv:2: invalid UTF-8", 0 },  /* surrogate */
+	{ "id\tpath\n\xc3\xa9t\xc3\xa9\t\xe2\x9c\x93\n", "", 1 },   /* unicode ids are fine */
+};
+
+TEST(hostile_input_table)
+{
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		long long rows;
+		const char *msg = read_all(cases[i].text, MF_CHECK_DUPS, &rows);
+
+		if (cases[i].error[0] == '\0')
+			CHECK(msg[0] == '\0', "case %zu: unexpected error \"%s\"", i, msg);
+		else
+			CHECK(strstr(msg, cases[i].error) != NULL, "case %zu: \"%s\" lacks \"%s\"", i, msg, cases[i].error);
+		CHECK(rows == cases[i].rows, "case %zu: %lld rows read, want %lld", i, rows, cases[i].rows);
+	}
+}
+
+TEST(nul_byte)
+{
+	static const char text[] = "id\tpath\na\tx\0y\n";
+	struct wn_err err = { 0 };
+	FILE *fp = fmemopen((void *)text, sizeof text - 1, "r");
+	struct mf_reader *r = mf_open(fp, "m.tsv", 0, &err);
+
+	CHECK(r != NULL, "%s", err.msg);
+	CHECK(mf_next(r, &err) < 0 && strstr(err.msg, "m.tsv:2: NUL byte"), "NUL: %s", err.msg);
+	mf_close(r);
+	fclose(fp);
+}
+
+TEST(dups_only_when_asked)
+{
+	long long rows;
+	const char *msg = read_all("id\na\na\n", 0, &rows);
+
+	CHECK(msg[0] == '\0' && rows == 2, "without MF_CHECK_DUPS: \"%s\"", msg);
+}
+
+TEST(many_ids_no_false_duplicates)
+{
+	size_t n = 100000, len = 0;
+	char *text = malloc(n * 16 + 8), *msg;
+	long long rows;
+
+	len += (size_t)sprintf(text, "id\n");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "s%zu\n", i);
+	msg = (char *)read_all(text, MF_CHECK_DUPS, &rows);
+	CHECK(msg[0] == '\0' && rows == (long long)n, "%s (%lld rows)", msg, rows);
+	free(text);
+}
+
+TEST(output_overwrites_and_appends)
+{
+	static const char text[] = "id\tscore\tpath\na\t1\tx\n";
+	struct wn_err err = { 0 };
+	FILE *in = fmemopen((void *)text, sizeof text - 1, "r");
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	struct mf_reader *r = mf_open(in, "m.tsv", 0, &err);
+	const char *set[] = { "weight", "score" }, *vals[] = { "0.5", "9" };
+	struct mf_out o;
+
+	CHECK(mf_out_init(&o, r, set, 2, &err) == 0, "%s", err.msg);
+	CHECK(mf_out_header(&o, out, "out", &err) == 0, "%s", err.msg);
+	CHECK(mf_next(r, &err) == 1, "%s", err.msg);
+	CHECK(mf_out_row(&o, r, vals, out, "out", &err) == 0, "%s", err.msg);
+	vals[0] = "bad\tvalue";
+	CHECK(mf_out_row(&o, r, vals, out, "out", &err) != 0 && strstr(err.msg, "TAB"), "TAB in value: %s", err.msg);
+	fclose(out);
+	CHECK(strncmp(buf, "id\tscore\tpath\tweight\na\t9\tx\t0.5\n", len) == 0 && len == 31, "got \"%s\"", buf);
+	free(buf);
+	mf_out_free(&o);
+	mf_close(r);
+	fclose(in);
+}
+
+int
+main(void)
+{
+	RUN(hostile_input_table);
+	RUN(nul_byte);
+	RUN(dups_only_when_asked);
+	RUN(many_ids_no_false_duplicates);
+	RUN(output_overwrites_and_appends);
+	return unit_done();
+}
