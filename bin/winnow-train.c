@@ -855,6 +855,9 @@ train_sgd(struct run *R)
 	s.m->hp.seed = O.seed;
 	if (O.standardize)
 		sur_fit_standardize(s.m, D->X, D->n, D->w);
+	double sumw = 0;
+	for (size_t i = 0; i < D->n; i++)
+		sumw += D->w ? D->w[i] : 1;
 	s.nw = k * d;
 	s.mW = ecalloc(s.nw, sizeof *s.mW);
 	s.vW = ecalloc(s.nw, sizeof *s.vW);
@@ -924,6 +927,8 @@ train_sgd(struct run *R)
 		R->epoch++;
 		s.m->hp.iterations = R->epoch;
 		s.m->hp.n_train = (long long)D->n;
+		s.m->hp.sum_weight = sumw;
+		s.m->hp.objective = lrows ? lsum / (double)lrows : 0;
 		progress_update(&R->pr, R->epoch);
 		int stop = end_epoch(R, s.m, lrows ? lsum / (double)lrows : 0);
 		maybe_checkpoint(R, &io);
