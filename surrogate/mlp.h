@@ -89,9 +89,11 @@ int sur_mlp_trainer_epochs_done(const struct sur_mlp_trainer *t);
 const struct sur_model *sur_mlp_trainer_model(const struct sur_mlp_trainer *t);
 
 /*
- * Checkpoint: write everything needed to resume (options, epoch and step
- * counters, the model, the optimiser moments) to fp, in the model-file
- * layout with kind "mlp-state".  74 on a write error.
+ * Checkpoint: write everything needed to resume to fp: the model file of
+ * the current model (hyperparameters, epochs done, weights), then a
+ * second section in the same layout -- "# winnow-mlp-state 1", the keys
+ * rows, step, beta2, eps, "tensors:" (the optimiser moments m_* and v_*),
+ * "...", float32 data, XXH64.  74 on a write error.
  */
 int sur_mlp_trainer_save(const struct sur_mlp_trainer *t, FILE *fp, const char *name,
                          struct wn_err *err);

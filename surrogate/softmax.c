@@ -43,10 +43,10 @@ static void blk_free(struct blk *b)
 	free(b->g);
 }
 
-static int blk_init(struct blk *b, size_t rows, int d, int k, struct wn_err *err)
+static int blk_init(struct blk *b, size_t rows, int d, int k, int need_xs, struct wn_err *err)
 {
 	b->rows = rows;
-	b->xs = malloc(sur__mul(rows, d) * sizeof(float));
+	b->xs = malloc((need_xs ? sur__mul(rows, d) : 1) * sizeof(float));
 	b->z = malloc(sur__mul(rows, k) * sizeof(float));
 	b->r = malloc(sur__mul(rows, k) * sizeof(float));
 	b->g = malloc(sur__mul(k, d) * sizeof(float));
@@ -140,7 +140,7 @@ int sur_softmax_loss_grad(const struct sur_model *m, const float *Xs, const int 
 	int k = m->k, d = m->d;
 	struct blk b;
 	double *g = NULL, *gbd = NULL;
-	if (blk_init(&b, SUR_BLOCK, d, k, err) < 0)
+	if (blk_init(&b, SUR_BLOCK, d, k, 1, err) < 0)
 		return -1;
 	if (gW && (!(g = malloc((size_t)k * d * sizeof *g)) || !(gbd = malloc(k * sizeof *gbd)))) {
 		free(g);
@@ -166,39 +166,29 @@ int sur_softmax_loss_grad(const struct sur_model *m, const float *Xs, const int 
 	return 0;
 }
 
-int sur_softmax_hv(const struct sur_model *m, const float *Xs, const float *w, size_t n,
-                   double S, double lambda, const float *VW, const float *vb,
-                   float *HW, float *hb, struct wn_err *err)
+/*
+ * Hessian-vector product on rows of X (raw: standardised block by block):
+ * acc (k*d + k doubles) = data part of H [VW; vb] (without lambda).
+ */
+static void hv_core(const struct sur_model *m, const float *X, int raw, const float *w,
+                    size_t n, double S, const float *VW, const float *vbb, double *acc,
+                    struct blk *b)
 {
 	int k = m->k, d = m->d;
-	struct blk b;
-	double *acc = calloc((size_t)k * d + k, sizeof *acc);
-	if (!acc)
-		return wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory");
-	if (blk_init(&b, SUR_BLOCK, d, k, err) < 0) {
-		free(acc);
-		return -1;
-	}
-	float *zero = calloc(k, sizeof *zero);
-	if (!zero) {
-		free(acc);
-		blk_free(&b);
-		return wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory");
-	}
-	const float *vbb = m->hp.intercept && vb ? vb : zero;
-	for (size_t i0 = 0; i0 < n; i0 += b.rows) {
-		size_t nb = n - i0 < b.rows ? n - i0 : b.rows;
-		const float *xs = Xs + i0 * d;
-		logits(m, xs, nb, b.z);
-		sur_softmax_rows(b.z, nb, k);
-		/* U = Xs V' + vb into b.r */
+	memset(acc, 0, ((size_t)k * d + k) * sizeof *acc);
+	for (size_t i0 = 0; i0 < n; i0 += b->rows) {
+		size_t nb = n - i0 < b->rows ? n - i0 : b->rows;
+		const float *xs = block_rows(m, X, raw, i0, nb, b);
+		logits(m, xs, nb, b->z);
+		sur_softmax_rows(b->z, nb, k);
+		/* U = Xs V' + vb into b->r */
 		for (size_t i = 0; i < nb; i++)
-			memcpy(b.r + i * k, vbb, k * sizeof(float));
+			memcpy(b->r + i * k, vbb, k * sizeof(float));
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f, xs, d, VW,
-		            d, 1.0f, b.r, k);
+		            d, 1.0f, b->r, k);
 		for (size_t i = 0; i < nb; i++) {
-			const float *p = b.z + i * k;
-			float *u = b.r + i * k;
+			const float *p = b->z + i * k;
+			float *u = b->r + i * k;
 			double pu = 0;
 			for (int c = 0; c < k; c++)
 				pu += (double)p[c] * u[c];
@@ -206,14 +196,35 @@ int sur_softmax_hv(const struct sur_model *m, const float *Xs, const float *w, s
 			for (int c = 0; c < k; c++)
 				u[c] = (float)(sc * p[c] * (u[c] - pu));
 		}
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, d, (int)nb, 1.0f, b.r, k, xs,
-		            d, 0.0f, b.g, d);
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, d, (int)nb, 1.0f, b->r, k, xs,
+		            d, 0.0f, b->g, d);
 		for (size_t j = 0; j < (size_t)k * d; j++)
-			acc[j] += b.g[j];
+			acc[j] += b->g[j];
 		for (size_t i = 0; i < nb; i++)
 			for (int c = 0; c < k; c++)
-				acc[(size_t)k * d + c] += b.r[i * k + c];
+				acc[(size_t)k * d + c] += b->r[i * k + c];
 	}
+}
+
+int sur_softmax_hv(const struct sur_model *m, const float *Xs, const float *w, size_t n,
+                   double S, double lambda, const float *VW, const float *vb,
+                   float *HW, float *hb, struct wn_err *err)
+{
+	int k = m->k, d = m->d;
+	struct blk b;
+	double *acc = calloc((size_t)k * d + k, sizeof *acc);
+	float *zero = calloc(k, sizeof *zero);
+	if (!acc || !zero) {
+		free(acc);
+		free(zero);
+		return wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory");
+	}
+	if (blk_init(&b, SUR_BLOCK, d, k, 1, err) < 0) {
+		free(acc);
+		free(zero);
+		return -1;
+	}
+	hv_core(m, Xs, 0, w, n, S, VW, m->hp.intercept && vb ? vb : zero, acc, &b);
 	for (size_t j = 0; j < (size_t)k * d; j++)
 		HW[j] = (float)(acc[j] + lambda * VW[j]);
 	if (hb)
@@ -230,6 +241,8 @@ int sur_softmax_hv(const struct sur_model *m, const float *Xs, const float *w, s
 struct fit {
 	struct sur_model *m;
 	const float *X;
+	float *Xs;          /* X standardised once, or NULL (then per block) */
+	size_t Xs_rows;     /* block rows when Xs is used */
 	const int *y;
 	const float *w;
 	size_t n;
@@ -262,7 +275,7 @@ static lbfgsfloatval_t evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfloat
 	size_t kd = (size_t)m->k * m->d;
 	unpack(F, x);
 	double ls;
-	data_term(m, F->X, 1, F->y, F->w, F->n, F->S, &ls, F->gW, F->gb, &F->b);
+	data_term(m, F->Xs ? F->Xs : F->X, !F->Xs, F->y, F->w, F->n, F->S, &ls, F->gW, F->gb, &F->b);
 	double reg = 0;
 	for (size_t j = 0; j < kd; j++) {
 		reg += x[j] * x[j];
@@ -293,6 +306,98 @@ static int progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_t 
 		return 1;
 	}
 	return 0;
+}
+
+static double norm2(const double *v, size_t n)
+{
+	double s = 0;
+	for (size_t j = 0; j < n; j++)
+		s += v[j] * v[j];
+	return sqrt(s);
+}
+
+/*
+ * Newton polish.  In float arithmetic the objective is only accurate to
+ * about 1e-7 relative, so near the optimum L-BFGS's line search stops on
+ * rounding errors before the gradient is small.  Newton steps need no
+ * line search on f: solve H p = -g by conjugate gradients (Hv products),
+ * accept x + p (or a halved step) when the gradient norm drops.  Returns
+ * the Newton steps taken; x and g (the gradient at x) are updated.
+ */
+static int newton_polish(struct fit *F, lbfgsfloatval_t *x, lbfgsfloatval_t *g, size_t nvar,
+                         int max_steps)
+{
+	struct sur_model *m = F->m;
+	int k = m->k;
+	size_t kd = (size_t)k * m->d;
+	double *p = calloc(nvar, sizeof *p), *r = calloc(nvar, sizeof *r);
+	double *dir = calloc(nvar, sizeof *dir), *acc = calloc(kd + k, sizeof *acc);
+	float *vf = calloc(kd + k, sizeof *vf);
+	lbfgsfloatval_t *xn = lbfgs_malloc((int)nvar), *gn = lbfgs_malloc((int)nvar);
+	int steps = 0;
+	if (!p || !r || !dir || !acc || !vf || !xn || !gn)
+		goto out;
+	double gnorm = norm2(g, nvar);
+	while (steps < max_steps && gnorm > F->o->tol) {
+		unpack(F, x);
+		/* CG on H p = -g from p = 0 */
+		memset(p, 0, nvar * sizeof *p);
+		for (size_t j = 0; j < nvar; j++)
+			r[j] = dir[j] = -g[j];
+		double rr = gnorm * gnorm, stop = fmin(0.1, sqrt(gnorm)) * gnorm;
+		for (int it = 0; it < 250 && sqrt(rr) > stop; it++) {
+			for (size_t j = 0; j < nvar; j++)
+				vf[j] = (float)dir[j];
+			hv_core(m, F->Xs ? F->Xs : F->X, !F->Xs, F->w, F->n, F->S, vf, vf + kd, acc, &F->b);
+			double dHd = 0;
+			for (size_t j = 0; j < kd; j++) {
+				acc[j] += F->lambda * dir[j];
+				dHd += dir[j] * acc[j];
+			}
+			for (size_t j = kd; j < nvar; j++)
+				dHd += dir[j] * acc[j];
+			if (!(dHd > 0))
+				break;
+			double alpha = rr / dHd, rr2 = 0;
+			for (size_t j = 0; j < nvar; j++) {
+				p[j] += alpha * dir[j];
+				r[j] -= alpha * acc[j];
+				rr2 += r[j] * r[j];
+			}
+			for (size_t j = 0; j < nvar; j++)
+				dir[j] = r[j] + rr2 / rr * dir[j];
+			rr = rr2;
+		}
+		int ok = 0;
+		double t = 1, gnew = 0, fnew = 0;
+		for (int half = 0; half < 4 && !ok; half++, t /= 2) {
+			for (size_t j = 0; j < nvar; j++)
+				xn[j] = x[j] + t * p[j];
+			fnew = evaluate(F, xn, gn, (int)nvar, 0);
+			gnew = norm2(gn, nvar);
+			ok = gnew < gnorm && isfinite(fnew);
+		}
+		if (!ok)
+			break;
+		memcpy(x, xn, nvar * sizeof *x);
+		memcpy(g, gn, nvar * sizeof *g);
+		gnorm = gnew;
+		F->f = fnew;
+		F->gnorm = gnew;
+		steps++;
+		if (F->o->on_iter && F->o->on_iter(F->o->ctx, F->iters + steps, fnew, gnew))
+			break;
+	}
+out:
+	unpack(F, x);
+	free(p);
+	free(r);
+	free(dir);
+	free(acc);
+	free(vf);
+	if (xn) lbfgs_free(xn);
+	if (gn) lbfgs_free(gn);
+	return steps;
 }
 
 static int check_data(const float *X, const int *y, const float *w, size_t n, int d, int k,
@@ -386,16 +491,26 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 	}
 
 	struct fit F = { .m = m, .X = X, .y = y, .w = w, .n = n, .o = o, .lambda = o->lambda };
+	/*
+	 * Standardise once when memory allows: each pass is then two large
+	 * sgemm calls over up to 65536 rows instead of a standardisation and
+	 * small sgemm calls per 512-row block.
+	 */
+	F.Xs = malloc(sur__mul(n, d) * sizeof(float));
+	F.Xs_rows = n < 65536 ? n : 65536;
+	if (F.Xs)
+		sur_standardize(m, X, n, F.Xs);
 	F.S = normaliser(o->norm, o->norm_n, n, sumw);
 	size_t kd = (size_t)k * d, nvar = kd + (hp->intercept ? k : 0);
 	lbfgsfloatval_t *x = lbfgs_malloc((int)nvar);
 	F.gW = malloc(kd * sizeof *F.gW);
 	F.gb = malloc(k * sizeof *F.gb);
 	if (nvar > INT32_MAX || !x || !F.gW || !F.gb ||
-	    blk_init(&F.b, SUR_BLOCK, d, k, err) < 0) {
+	    blk_init(&F.b, F.Xs ? F.Xs_rows : SUR_BLOCK, d, k, !F.Xs, err) < 0) {
 		if (x) lbfgs_free(x);
 		free(F.gW);
 		free(F.gb);
+		free(F.Xs);
 		wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory for %zu parameters", nvar);
 		goto fail;
 	}
@@ -447,6 +562,7 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 		lbfgs_free(x);
 		free(F.gW);
 		free(F.gb);
+		free(F.Xs);
 		blk_free(&F.b);
 		goto fail;
 	}
@@ -454,10 +570,14 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 	double gn = NAN;
 	if (g) {
 		fx = evaluate(&F, x, g, (int)nvar, 0);
-		double s = 0;
-		for (size_t j = 0; j < nvar; j++)
-			s += g[j] * g[j];
-		gn = sqrt(s);
+		gn = norm2(g, nvar);
+		F.f = fx;
+		if (gn > o->tol && !F.stopped && ret != LBFGSERR_MAXIMUMITERATION && o->max_iter > 0) {
+			/* L-BFGS gave up on rounding errors or the iteration limit */
+			F.iters += newton_polish(&F, x, g, nvar, 20);
+			fx = F.f;
+			gn = norm2(g, nvar);
+		}
 		lbfgs_free(g);
 	} else {
 		unpack(&F, x);
@@ -468,6 +588,7 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 	lbfgs_free(x);
 	free(F.gW);
 	free(F.gb);
+	free(F.Xs);
 	blk_free(&F.b);
 	if (!isfinite(fx)) {
 		wn_seterr(err, WN_EDATA, "softmax: the objective is not finite (%g): "
