@@ -121,7 +121,8 @@ def main():
     ap.add_argument("--scheme", default="biased")
     ap.add_argument("--alpha", type=float, default=1.0)
     ap.add_argument("--reweight", action="store_true")
-    ap.add_argument("--lambda", dest="lam", type=float, default=1e-4)
+    ap.add_argument("--lambda", dest="lam", type=float, default=3e-3)
+    ap.add_argument("--fit-lambda", type=float, default=1e-4, help="surrogate L2")
     ap.add_argument("--max-iter", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-full", action="store_true", help="skip the full-data row")
@@ -140,7 +141,7 @@ def main():
     n = len(ytr)
     is_seed = rng.random(n) < a.seed_share
     t1 = time.perf_counter()
-    sur = train(etr[is_seed], ytr[is_seed], None, a.lam, a.max_iter)
+    sur = train(etr[is_seed], ytr[is_seed], None, a.fit_lambda, 500)
     s = scores(sur.predict_proba(etr), a.score)
     t_score = time.perf_counter() - t1
 
