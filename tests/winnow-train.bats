@@ -247,6 +247,19 @@ PY
 	assert_equal "$stderr" "winnow-train: wide.npy: 5 columns, but the training embeddings have 4"
 }
 
+@test "-c: defaults from the train section; the command line wins; unknown keys" {
+	data
+	printf 'train:\n  solver: sgd\n  epochs: 2\n  no-intercept: true\n' >c.yaml
+	run -0 winnow-train -c c.yaml -o m.model train.npy train.tsv
+	assert_line --regexp '^final: samples 300 epochs 2 '
+	grep -q '^intercept: false$' m.model
+	run -0 winnow-train -c c.yaml --epochs 3 -o m.model train.npy train.tsv
+	assert_line --regexp '^final: samples 300 epochs 3 '
+	printf 'train:\n  epoch: 2\n' >bad.yaml
+	run -78 --separate-stderr winnow-train -c bad.yaml -o m.model train.npy train.tsv
+	[[ $stderr == "winnow-train: bad.yaml:2:3: unknown key \"epoch\""* ]]
+}
+
 @test "the man page example runs" {
 	data
 	cp train.npy emb.npy
