@@ -122,7 +122,7 @@ def main():
     ap.add_argument("--alpha", type=float, default=1.0)
     ap.add_argument("--reweight", action="store_true")
     ap.add_argument("--lambda", dest="lam", type=float, default=3e-3)
-    ap.add_argument("--fit-lambda", type=float, default=1e-4, help="surrogate L2")
+    ap.add_argument("--fit-lambda", type=float, default=1e-2, help="surrogate L2")
     ap.add_argument("--max-iter", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-full", action="store_true", help="skip the full-data row")
