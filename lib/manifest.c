@@ -101,6 +101,11 @@ read_line(struct mf_reader *r, size_t *lenp, struct wn_err *err)
 		return 0;
 	}
 	r->lineno++;
+	/* getline() hands back the part of a line read before a read
+	 * error: that is a read error, not a short row */
+	if ((n == 0 || r->line[n - 1] != '\n') && ferror(r->fp))
+		return wn_seterr(err, WN_EIO, "%s:%lld: read error: %s", r->name,
+		                 r->lineno, strerror(errno ? errno : EIO));
 	if (n > 0 && r->line[n - 1] == '\n')
 		r->line[--n] = '\0';
 	if (n > 0 && r->line[n - 1] == '\r')     /* CRLF files are accepted */

@@ -2,11 +2,15 @@
  * test_harden.c - regression tests for what fuzzing found (tests/fuzz/),
  * and lib/gtread.h (Ground Truth JSON Lines to manifest rows).
  */
+#define _GNU_SOURCE     /* fopencookie */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "gtread.h"
+#include "idx.h"
 #include "manifest.h"
 #include "unit.h"
 
@@ -47,6 +51,72 @@ TEST(manifest_cr_inside_line)
 	CHECK(strstr(msg, "m.tsv:2: carriage return") != NULL, "%s", msg);
 	msg = mf_read_all("id\tx\r\na\tb\r\n", 11, &rows);
 	CHECK(msg[0] == '\0' && rows == 1, "%s rows %lld", msg, rows);
+}
+
+/* A stream that gives the first `left` bytes of text, then fails (EIO). */
+struct failing {
+	const char *text;
+	size_t pos, left;
+};
+
+static ssize_t
+failing_read(void *c, char *buf, size_t n)
+{
+	struct failing *f = c;
+
+	if (f->left == 0) {
+		errno = EIO;
+		return -1;
+	}
+	if (n > f->left)
+		n = f->left;
+	memcpy(buf, f->text + f->pos, n);
+	f->pos += n;
+	f->left -= n;
+	return (ssize_t)n;
+}
+
+/* faults.bats (failio read): a read error in the middle of a row was
+ * reported as a short row ("1 fields, but the header names 4 columns",
+ * 65): it is a read error (74). */
+TEST(manifest_read_error_mid_row)
+{
+	static const char text[] = "id\tx\na\t1\nb\t2\n";
+	struct failing f = { text, 0, 7 };   /* "id\tx\na\t" then EIO */
+	cookie_io_functions_t io = { failing_read, NULL, NULL, NULL };
+	struct wn_err err = { 0 };
+	FILE *fp = fopencookie(&f, "r", io);
+	struct mf_reader *r;
+
+	setvbuf(fp, NULL, _IONBF, 0);
+	r = mf_open(fp, "m.tsv", 0, &err);
+	CHECK(r != NULL, "%s", err.msg);
+	if (r != NULL) {
+		CHECK(mf_next(r, &err) == -1, "row read");
+		CHECK(err.code == 74, "code %d", err.code);
+		CHECK(strcmp(err.msg, "m.tsv:2: read error: Input/output error") == 0, "%s", err.msg);
+		mf_close(r);
+	}
+	fclose(fp);
+}
+
+/* fuzz_idx crash-ce61cfac: 0x04000000 items of dimension 0 loaded as items
+ * of 0 bytes, and idx_item() computed NULL + 0 (UBSan): a zero item
+ * dimension is refused. */
+TEST(idx_zero_dimension)
+{
+	static const unsigned char crash[] = { 0, 0, 8, 2, 4, 0, 0, 0, 0, 0, 0, 0 };
+	char path[] = "/tmp/test_harden.XXXXXX";
+	int fd = mkstemp(path);
+	struct wn_err err = { 0 };
+	struct idx x;
+	FILE *fp = fdopen(fd, "wb");
+
+	fwrite(crash, 1, sizeof crash, fp);
+	fclose(fp);
+	CHECK(idx_load(&x, path, &err) == -1 && err.code == 65, "code %d", err.code);
+	CHECK(strstr(err.msg, ": IDX dimension 2 is 0") != NULL, "%s", err.msg);
+	unlink(path);
 }
 
 /* Run both passes of gtread over text; the error message ("" if none) and
@@ -188,6 +258,8 @@ int
 main(void)
 {
 	RUN(manifest_cr_inside_line);
+	RUN(manifest_read_error_mid_row);
+	RUN(idx_zero_dimension);
 	RUN(gtread_rows);
 	RUN(gtread_key_twice);
 	RUN(gtread_errors);
