@@ -684,9 +684,9 @@ cmd_embed(int argc, char **argv)
 			flop += f;
 			sec += s;
 		}
-		/* per-thread GEMM time summed: the rate is per thread */
+		/* thread CPU time summed: the rate is per thread */
 		fprintf(stderr, "%s: stats: kmeans distance GEMM %.4g GFLOP in %.3f "
-		        "thread-seconds: %.2f GFLOP/s per thread\n", progname,
+		        "thread CPU seconds: %.2f GFLOP/s per thread\n", progname,
 		        flop * 1e-9, sec, sec > 0 ? flop * 1e-9 / sec : 0);
 	}
 	for (size_t w = 0; w < nw; w++) {

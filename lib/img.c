@@ -3,6 +3,7 @@
  * CIFAR-10 containers) and the area-averaging resize.  See img.h.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <setjmp.h>
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jpeglib.h>
 #include <png.h>
@@ -289,15 +291,15 @@ static int load_container(struct img *im, const char *path, const char *file,
 
 /* ---- PNG (libpng's simplified API: errors come back as messages) ---- */
 
-static int load_png(struct img *im, const char *path, size_t max_pixels,
-                    struct wn_err *err)
+static int load_png(struct img *im, const char *path, const unsigned char *buf,
+                    size_t len, size_t max_pixels, struct wn_err *err)
 {
 	png_image p;
 	png_color black = {0, 0, 0};
 
 	memset(&p, 0, sizeof p);
 	p.version = PNG_IMAGE_VERSION;
-	if (!png_image_begin_read_from_file(&p, path)) {
+	if (!png_image_begin_read_from_memory(&p, buf, len)) {
 		wn_seterr(err, WN_EDATA, "%s: bad PNG: %s", path, p.message);
 		png_image_free(&p);
 		return -1;
@@ -351,8 +353,8 @@ static void jpeg_message(j_common_ptr ci, int level)
 		jpeg_fail(ci);
 }
 
-static int load_jpeg(struct img *im, const char *path, FILE *fp,
-                     size_t max_pixels, struct wn_err *err)
+static int load_jpeg(struct img *im, const char *path, const unsigned char *buf,
+                     size_t len, size_t max_pixels, struct wn_err *err)
 {
 	struct jpeg_decompress_struct ci;
 	struct jerr je;
@@ -369,7 +371,7 @@ static int load_jpeg(struct img *im, const char *path, FILE *fp,
 		return -1;
 	}
 	jpeg_create_decompress(&ci);
-	jpeg_stdio_src(&ci, fp);
+	jpeg_mem_src(&ci, buf, (unsigned long)len);
 	jpeg_read_header(&ci, TRUE);
 	if ((size_t)ci.image_width * ci.image_height > max_pixels) {
 		wn_seterr(err, WN_EDATA, "%s: %ux%u image is more than the limit "
@@ -404,16 +406,25 @@ static int load_jpeg(struct img *im, const char *path, FILE *fp,
 
 /* ---- binary PGM/PPM (by hand: a header and raw bytes) ---- */
 
+struct cursor {
+	const unsigned char *p, *end;
+};
+
+static int cgetc(struct cursor *c)
+{
+	return c->p < c->end ? *c->p++ : EOF;
+}
+
 /* Next header number, skipping whitespace and # comments; -1 if none. */
-static long pnm_num(FILE *fp)
+static long pnm_num(struct cursor *cu)
 {
 	int ch;
 	long v = 0;
 
 	for (;;) {
-		ch = getc(fp);
+		ch = cgetc(cu);
 		if (ch == '#') {
-			while ((ch = getc(fp)) != EOF && ch != '\n')
+			while ((ch = cgetc(cu)) != EOF && ch != '\n')
 				;
 		} else if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n') {
 			break;
@@ -425,7 +436,7 @@ static long pnm_num(FILE *fp)
 		if (v > 100000000)
 			return -1;
 		v = v * 10 + (ch - '0');
-		ch = getc(fp);
+		ch = cgetc(cu);
 	}
 	/* exactly one whitespace byte ends the number */
 	if (ch != ' ' && ch != '\t' && ch != '\r' && ch != '\n')
@@ -433,11 +444,13 @@ static long pnm_num(FILE *fp)
 	return v;
 }
 
-static int load_pnm(struct img *im, const char *path, FILE *fp, int type,
-                    size_t max_pixels, struct wn_err *err)
+static int load_pnm(struct img *im, const char *path, const unsigned char *buf,
+                    size_t len, size_t max_pixels, struct wn_err *err)
 {
-	long w = pnm_num(fp), h = w < 0 ? -1 : pnm_num(fp);
-	long maxval = h < 0 ? -1 : pnm_num(fp);
+	struct cursor cu = { buf + 2, buf + len };
+	int type = buf[1];
+	long w = pnm_num(&cu), h = w < 0 ? -1 : pnm_num(&cu);
+	long maxval = h < 0 ? -1 : pnm_num(&cu);
 	size_t n;
 
 	if (w <= 0 || h <= 0 || maxval <= 0)
@@ -452,13 +465,12 @@ static int load_pnm(struct img *im, const char *path, FILE *fp, int type,
 	im->h = (int)h;
 	im->c = type == '5' ? 1 : 3;
 	n = (size_t)w * h * im->c;
-	if (!(im->px = malloc(n)))
-		return wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", path);
-	if (fread(im->px, 1, n, fp) != n) {
-		img_free(im);
+	if ((size_t)(cu.end - cu.p) < n)
 		return wn_seterr(err, WN_EDATA, "%s: truncated P%c data "
 		                 "(%ldx%ld needs %zu bytes)", path, type, w, h, n);
-	}
+	if (!(im->px = malloc(n)))
+		return wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", path);
+	memcpy(im->px, cu.p, n);
 	if (maxval != 255)
 		for (size_t i = 0; i < n; i++) {
 			unsigned v = im->px[i] > maxval ? (unsigned)maxval : im->px[i];
@@ -467,14 +479,32 @@ static int load_pnm(struct img *im, const char *path, FILE *fp, int type,
 	return 0;
 }
 
+/* read(2) until n bytes or an error (EOF early counts as one). */
+static int read_all(int fd, unsigned char *buf, size_t n)
+{
+	while (n > 0) {
+		ssize_t r = read(fd, buf, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		buf += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
 int img_load(struct img *im, const char *path, size_t max_pixels,
              struct img_cache *cache, struct wn_err *err)
 {
-	unsigned char m[8] = {0};
+	unsigned char *buf;
 	char *file = NULL;
 	size_t index = 0, n;
-	FILE *fp;
-	int rc;
+	struct stat st;
+	int fd, rc;
 
 	memset(im, 0, sizeof *im);
 	switch (container_path(path, &file, &index)) {
@@ -485,26 +515,42 @@ int img_load(struct img *im, const char *path, size_t max_pixels,
 		free(file);
 		return rc;
 	}
-	if (!(fp = fopen(path, "rb")))
+	/* One read of the whole file, decoded from memory: small images cost
+	 * a syscall or two.  A file larger than any image within the pixel
+	 * limit could need (4 bytes a pixel) is refused unread. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return wn_seterr(err, WN_ENOINPUT, "%s: %s", path, strerror(errno));
-	n = fread(m, 1, sizeof m, fp);
-	if (n >= 8 && png_sig_cmp(m, 0, 8) == 0) {
-		fclose(fp);
-		return load_png(im, path, max_pixels, err);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return wn_seterr(err, WN_ENOINPUT, "%s: not a regular file", path);
 	}
-	rewind(fp);
-	if (n >= 3 && m[0] == 0xff && m[1] == 0xd8 && m[2] == 0xff)
-		rc = load_jpeg(im, path, fp, max_pixels, err);
-	else if (n >= 2 && m[0] == 'P' && (m[1] == '5' || m[1] == '6')) {
-		fseek(fp, 2, SEEK_SET);
-		rc = load_pnm(im, path, fp, m[1], max_pixels, err);
-	} else if (n == 0)
+	n = (size_t)st.st_size;
+	if (n / 4 > max_pixels + 16384) {
+		close(fd);
+		return wn_seterr(err, WN_EDATA, "%s: %zu bytes is more than an image "
+		                 "of at most %zu pixels needs", path, n, max_pixels);
+	}
+	if (!(buf = malloc(n ? n : 1))) {
+		close(fd);
+		return wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", path);
+	}
+	if (read_all(fd, buf, n) != 0) {
+		rc = wn_seterr(err, WN_EIO, "%s: read error: %s", path, strerror(errno));
+	} else if (n >= 8 && png_sig_cmp(buf, 0, 8) == 0) {
+		rc = load_png(im, path, buf, n, max_pixels, err);
+	} else if (n >= 3 && buf[0] == 0xff && buf[1] == 0xd8 && buf[2] == 0xff) {
+		rc = load_jpeg(im, path, buf, n, max_pixels, err);
+	} else if (n >= 2 && buf[0] == 'P' && (buf[1] == '5' || buf[1] == '6')) {
+		rc = load_pnm(im, path, buf, n, max_pixels, err);
+	} else if (n == 0) {
 		rc = wn_seterr(err, WN_EDATA, "%s: empty file", path);
-	else
+	} else {
 		rc = wn_seterr(err, WN_EDATA, "%s: not a PNG, JPEG, PGM (P5) or "
 		               "PPM (P6) image, nor FILE#INDEX in an IDX or "
 		               "CIFAR-10 file", path);
-	fclose(fp);
+	}
+	close(fd);
+	free(buf);
 	return rc;
 }
 

@@ -25,6 +25,7 @@ struct sel_plan {
 	long long nrows;
 	long long bound;        /* >0: keep the bound best keys; 0: all; -1: none */
 	struct sel_key *keys;   /* a heap with the worst at the root when bound > 0 */
+	uint32_t *kcls;         /* stratified: class of keys[i] */
 	size_t nkeys, kcap;
 	char **cname;           /* classes, in order of first sight */
 	long long *ccount;
@@ -172,42 +173,114 @@ scheme_cmp(int scheme)
 	}
 }
 
-static int qs_h(const void *a, const void *b) { return cmp_h(a, b); }
-static int qs_top(const void *a, const void *b) { return cmp_top(a, b); }
-static int qs_bottom(const void *a, const void *b) { return cmp_bottom(a, b); }
-
-static int
-qs_cls_h(const void *pa, const void *pb)
-{
-	const struct sel_key *a = pa, *b = pb;
-	if (a->cls != b->cls)
-		return a->cls < b->cls ? -1 : 1;
-	return cmp_h(a, b);
-}
-
-static int
-qs_cls_top(const void *pa, const void *pb)
-{
-	const struct sel_key *a = pa, *b = pb;
-	if (a->cls != b->cls)
-		return a->cls < b->cls ? -1 : 1;
-	return cmp_top(a, b);
-}
-
-static int
-qs_cls_bottom(const void *pa, const void *pb)
-{
-	const struct sel_key *a = pa, *b = pb;
-	if (a->cls != b->cls)
-		return a->cls < b->cls ? -1 : 1;
-	return cmp_bottom(a, b);
-}
 
 static void
-sort_keys(struct sel_key *k, size_t n, int scheme)
+swap_key(struct sel_key *a, struct sel_key *b)
 {
-	qsort(k, n, sizeof *k, scheme == SEL_TOP ? qs_top :
-	    scheme == SEL_BOTTOM ? qs_bottom : qs_h);
+	struct sel_key t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * Reorder k[0..n) so that k[t] is the key of rank t under cmp, with every
+ * key before it ranked lower and every key after it higher or equal
+ * (quickselect, median of three, three-way partition): O(n) where a sort
+ * would be O(n log n) -- the cuts need only order statistics.
+ */
+static void
+nth_key(struct sel_key *k, size_t n, size_t t, keycmp *cmp)
+{
+	size_t lo = 0, hi = n;
+
+	if (t >= n)
+		return;
+	while (hi - lo > 16) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp(&k[mid], &k[lo]) < 0)
+			swap_key(&k[mid], &k[lo]);
+		if (cmp(&k[hi - 1], &k[lo]) < 0)
+			swap_key(&k[hi - 1], &k[lo]);
+		if (cmp(&k[hi - 1], &k[mid]) < 0)
+			swap_key(&k[hi - 1], &k[mid]);
+		struct sel_key p = k[mid];
+		size_t lt = lo, i = lo, gt = hi;
+		while (i < gt) {
+			int r = cmp(&k[i], &p);
+			if (r < 0)
+				swap_key(&k[lt++], &k[i++]);
+			else if (r > 0)
+				swap_key(&k[i], &k[--gt]);
+			else
+				i++;
+		}
+		if (t < lt)
+			hi = lt;
+		else if (t >= gt)
+			lo = gt;
+		else
+			return;
+	}
+	for (size_t i = lo + 1; i < hi; i++)
+		for (size_t j = i; j > lo && cmp(&k[j], &k[j - 1]) < 0; j--)
+			swap_key(&k[j], &k[j - 1]);
+}
+
+/* The group of a key when grouping: its class when cls is given, else
+ * its ccs stratum. */
+struct grouping {
+	uint32_t *cls;
+	double lo, hi;
+	int strata;
+};
+
+static long ccs_stratum(double s, double lo, double hi, int K);
+
+static size_t
+group_of(const struct grouping *gr, const struct sel_key *x, uint32_t c)
+{
+	return gr->cls ? c : (size_t)ccs_stratum(x->s, gr->lo, gr->hi, gr->strata);
+}
+
+/* Group k[0..n) (and gr->cls with it) in place by group_of (American flag
+ * sort); count[g] keys are in group g < ng.  start[g] receives where
+ * group g begins.  Returns -1 when out of memory. */
+static int
+group_keys(struct sel_key *k, const struct grouping *gr, const long long *count,
+           size_t ng, size_t *start)
+{
+	size_t *next = malloc((ng + 1) * sizeof *next);
+	if (next == NULL)
+		return -1;
+	size_t at = 0;
+	for (size_t g = 0; g < ng; g++) {
+		start[g] = next[g] = at;
+		at += (size_t)count[g];
+	}
+	start[ng] = at;
+	for (size_t g = 0; g < ng; g++) {
+		size_t end = start[g + 1];
+		while (next[g] < end) {
+			struct sel_key x = k[next[g]];
+			uint32_t xc = gr->cls ? gr->cls[next[g]] : 0;
+			size_t xg;
+			while ((xg = group_of(gr, &x, xc)) != g) {
+				size_t j = next[xg]++;
+				swap_key(&x, &k[j]);
+				if (gr->cls) {
+					uint32_t t = xc;
+					xc = gr->cls[j];
+					gr->cls[j] = t;
+				}
+			}
+			k[next[g]] = x;
+			if (gr->cls)
+				gr->cls[next[g]] = xc;
+			next[g]++;
+		}
+	}
+	free(next);
+	return 0;
 }
 
 /* ---- plans ---- */
@@ -250,6 +323,7 @@ sel_plan_free(struct sel_plan *p)
 	free(p->ccount);
 	free(p->ctab);
 	free(p->keys);
+	free(p->kcls);
 	free(p->score);
 	free(p->by);
 	free(p);
@@ -357,6 +431,8 @@ sel_parse_score(const char *field, const char *where, double *out,
                 struct wn_err *err)
 {
 	char *end;
+	if (where == NULL)
+		where = "score";
 	if (*field == '\0')
 		return wn_seterr(err, WN_EDATA, "%s: score is empty", where);
 	if (isspace((unsigned char)*field))
@@ -377,16 +453,21 @@ sel_parse_score(const char *field, const char *where, double *out,
 int
 sel_row_key(struct sel_plan *p, const char *id, size_t idlen,
             const char *score, const char *cls, int add_class,
-            const char *where, struct sel_key *key, struct wn_err *err)
+            const char *file, long long line, struct sel_key *key,
+            uint32_t *kcls, struct wn_err *err)
 {
+	char where[512];
 	const struct sel_opts *o = &p->o;
 	key->h = wn_hash64(o->seed, WN_STREAM_SELECT, id, idlen);
 	key->s = 0;
-	key->cls = 0;
+	*kcls = 0;
 	if (sel_needs_score(o)) {
-		if (sel_parse_score(score, where, &key->s, err) < 0)
-			return -1;
-		if (o->scheme == SEL_BIASED && o->alpha != 0) {
+		if (sel_parse_score(score, NULL, &key->s, err) < 0) {
+			snprintf(where, sizeof where, "%s:%lld", file, line);
+			return sel_parse_score(score, where, &key->s, err);
+		}
+		if (o->scheme == SEL_BIASED && o->alpha != 0 && key->s <= 0) {
+			snprintf(where, sizeof where, "%s:%lld", file, line);
 			if (key->s < 0)
 				return wn_seterr(err, WN_EDATA,
 				    "%s: score %s is negative; -s biased with "
@@ -404,9 +485,9 @@ sel_row_key(struct sel_plan *p, const char *id, size_t idlen,
 			return -1;
 		if (i < 0)
 			return wn_seterr(err, WN_EDATA,
-			    "%s: class \"%.60s\" is not in the plan (mismatched plan?)",
-			    where, cls);
-		key->cls = (uint32_t)i;
+			    "%s:%lld: class \"%.60s\" is not in the plan (mismatched plan?)",
+			    file, line, cls);
+		*kcls = (uint32_t)i;
 	}
 	return 0;
 }
@@ -445,7 +526,8 @@ heap_up(struct sel_key *k, size_t i, keycmp *cmp)
 
 /* Keep key if the plan may need it (bound > 0: a heap of the best). */
 static int
-keep_key(struct sel_plan *p, const struct sel_key *key, struct wn_err *err)
+keep_key(struct sel_plan *p, const struct sel_key *key, uint32_t cls,
+         struct wn_err *err)
 {
 	if (p->bound < 0)
 		return 0;
@@ -465,8 +547,16 @@ keep_key(struct sel_plan *p, const struct sel_key *key, struct wn_err *err)
 		if (nk == NULL)
 			return wn_seterr(err, WN_ESOFTWARE, "out of memory for %zu keys", nc);
 		p->keys = nk;
+		if (sel_needs_class(&p->o)) {
+			uint32_t *nc2 = realloc(p->kcls, nc * sizeof *nc2);
+			if (nc2 == NULL)
+				return wn_seterr(err, WN_ESOFTWARE, "out of memory for %zu keys", nc);
+			p->kcls = nc2;
+		}
 		p->kcap = nc;
 	}
+	if (p->kcls != NULL)
+		p->kcls[p->nkeys] = cls;
 	p->keys[p->nkeys++] = *key;
 	if (p->bound > 0)
 		heap_up(p->keys, p->nkeys - 1, scheme_cmp(p->o.scheme));
@@ -474,12 +564,13 @@ keep_key(struct sel_plan *p, const struct sel_key *key, struct wn_err *err)
 }
 
 int
-sel_plan_add(struct sel_plan *p, const struct sel_key *key, struct wn_err *err)
+sel_plan_add(struct sel_plan *p, const struct sel_key *key, uint32_t cls,
+             struct wn_err *err)
 {
 	p->nrows++;
 	if (sel_needs_class(&p->o))
-		p->ccount[key->cls]++;
-	return keep_key(p, key, err);
+		p->ccount[cls]++;
+	return keep_key(p, key, cls, err);
 }
 
 /* 0 if a and b select the same way, else -1 with the difference. */
@@ -541,10 +632,8 @@ sel_plan_merge(struct sel_plan *dst, const struct sel_plan *src, struct wn_err *
 	}
 	dst->nrows += src->nrows;
 	for (size_t i = 0; i < src->nkeys; i++) {
-		struct sel_key k = src->keys[i];
-		if (map != NULL)
-			k.cls = map[k.cls];
-		if (keep_key(dst, &k, err) < 0) {
+		uint32_t c = src->kcls != NULL ? map[src->kcls[i]] : 0;
+		if (keep_key(dst, &src->keys[i], c, err) < 0) {
 			free(map);
 			return -1;
 		}
@@ -587,7 +676,7 @@ sel_plan_write(const struct sel_plan *p, FILE *fp, const char *name, struct wn_e
 	fprintf(fp, "keys\t%zu\n", p->nkeys);
 	for (size_t i = 0; i < p->nkeys; i++)
 		fprintf(fp, "%.17g\t%016" PRIx64 "\t%" PRIu32 "\n",
-		    p->keys[i].s, p->keys[i].h, p->keys[i].cls);
+		    p->keys[i].s, p->keys[i].h, p->kcls ? p->kcls[i] : 0);
 	fprintf(fp, "end\n");
 	if (ferror(fp))
 		return wn_seterr(err, WN_EIO, "%s: write error", name);
@@ -778,9 +867,11 @@ sel_plan_read(FILE *fp, const char *name, struct wn_err *err)
 	if (pr_next(&r, 2, "keys", err) < 0 || pr_ll(&r, r.f[1], 0, p->nrows, &v, err) < 0)
 		goto fail;
 	long long nkeys = v;
-	if (p->bound > 0 && nkeys > p->bound) {
-		wn_seterr(err, WN_EDATA, "%s:%ld: %lld keys, more than the budget %lld",
-		    name, r.lineno, nkeys, p->bound);
+	long long want = p->bound < 0 ? 0 : p->bound == 0 ? p->nrows :
+	    p->bound < p->nrows ? p->bound : p->nrows;
+	if (nkeys != want) {
+		wn_seterr(err, WN_EDATA, "%s:%ld: %lld keys for %lld rows; expected %lld",
+		    name, r.lineno, nkeys, p->nrows, want);
 		goto fail;
 	}
 	for (long long i = 0; i < nkeys; i++) {
@@ -794,12 +885,29 @@ sel_plan_read(FILE *fp, const char *name, struct wn_err *err)
 			goto bad;
 		if (pr_ll(&r, r.f[2], 0, ncls > 0 ? ncls - 1 : 0, &v, err) < 0)
 			goto fail;
-		k.cls = (uint32_t)v;
-		if (keep_key(p, &k, err) < 0)
+		if (keep_key(p, &k, (uint32_t)v, err) < 0)
 			goto fail;
 	}
 	if (pr_next(&r, 1, "end", err) < 0)
 		goto fail;
+	if (sel_needs_class(&p->o)) {
+		/* every row has its key: the keys of each class match its count */
+		long long *kc = calloc(p->ncls + 1, sizeof *kc);
+		if (kc == NULL) {
+			wn_seterr(err, WN_ESOFTWARE, "out of memory");
+			goto fail;
+		}
+		for (size_t i = 0; i < p->nkeys; i++)
+			kc[p->kcls[i]]++;
+		for (size_t i = 0; i < p->ncls; i++)
+			if (kc[i] != p->ccount[i]) {
+				wn_seterr(err, WN_EDATA, "%s: class \"%.60s\" counts %lld rows "
+				    "but has %lld keys", name, p->cname[i], p->ccount[i], kc[i]);
+				free(kc);
+				goto fail;
+			}
+		free(kc);
+	}
 	free(r.line);
 	free(score);
 	free(by);
@@ -990,20 +1098,25 @@ budget_rows(const struct sel_opts *o, long long n, long long *k, struct wn_err *
 	return 0;
 }
 
-/* Per group cuts: keys sorted by (cls, order); gbud[g] per group. */
-static void
-group_cuts(struct sel_decide *d, const struct sel_key *k, size_t n)
+/* The cut of each group: k grouped by cls (group_keys), gbud[g] per group,
+ * the gbud[g]-th key of group g under cmp. */
+static int
+group_cuts(struct sel_decide *d, struct sel_key *k, const struct grouping *gr,
+           keycmp *cmp)
 {
-	size_t i = 0;
-	while (i < n) {
-		uint32_t g = k[i].cls;
-		size_t j = i;
-		while (j < n && k[j].cls == g)
-			j++;
-		if (d->gbud[g] > 0)
-			d->gcut[g] = k[i + (size_t)d->gbud[g] - 1];
-		i = j;
+	size_t *start = malloc((d->ng + 1) * sizeof *start);
+	if (start == NULL || group_keys(k, gr, d->gsize, d->ng, start) < 0) {
+		free(start);
+		return -1;
 	}
+	for (size_t g = 0; g < d->ng; g++)
+		if (d->gbud[g] > 0) {
+			size_t t = (size_t)d->gbud[g] - 1;
+			nth_key(k + start[g], start[g + 1] - start[g], t, cmp);
+			d->gcut[g] = k[start[g] + t];
+		}
+	free(start);
+	return 0;
 }
 
 struct sel_decide *
@@ -1029,8 +1142,8 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 			d->none = 1;
 			break;
 		}
-		sort_keys(p->keys, p->nkeys, o->scheme);
-		if (p->bound > 0)     /* sorting broke the heap; the plan is done */
+		nth_key(p->keys, p->nkeys, (size_t)k - 1, scheme_cmp(o->scheme));
+		if (p->bound > 0)     /* that broke the heap; the plan is done */
 			p->bound = 0;
 		d->cut = p->keys[k - 1];
 		if (o->reweight && o->scheme == SEL_RANDOM)
@@ -1059,19 +1172,22 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 		else
 			sel_prop_alloc(d->gsize, d->ng, k, tie, d->gbud);
 		free(tie);
-		qsort(p->keys, p->nkeys, sizeof *p->keys, o->within == SEL_TOP ?
-		    qs_cls_top : o->within == SEL_BOTTOM ? qs_cls_bottom : qs_cls_h);
-		group_cuts(d, p->keys, p->nkeys);
 		d->gcmp = scheme_cmp(o->within);
+		struct grouping gr = { .cls = p->kcls };
+		if (p->nkeys > 0 && p->kcls == NULL)
+			goto nomem;
+		if (group_cuts(d, p->keys, &gr, d->gcmp) < 0)
+			goto nomem;
 		break;
 	}
 	case SEL_CCS: {
-		sort_keys(p->keys, p->nkeys, SEL_TOP);
 		d->drop = (long long)floor(o->cutoff * (double)N);
 		if (d->drop > N)
 			d->drop = N;
-		if (d->drop > 0)
+		if (d->drop > 0) {
+			nth_key(p->keys, p->nkeys, (size_t)d->drop - 1, cmp_top);
 			d->dcut = p->keys[d->drop - 1];
+		}
 		long long rest = N - d->drop;
 		if (budget_rows(o, N, &k, err) < 0)
 			goto fail;
@@ -1081,9 +1197,15 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 			goto fail;
 		}
 		d->budget = (double)k;
+		struct sel_key *r = p->keys + d->drop;
 		if (rest > 0) {
-			d->hi = p->keys[d->drop].s;
-			d->lo = p->keys[N - 1].s;
+			d->hi = d->lo = r[0].s;
+			for (long long i = 1; i < rest; i++) {
+				if (r[i].s > d->hi)
+					d->hi = r[i].s;
+				if (r[i].s < d->lo)
+					d->lo = r[i].s;
+			}
 		}
 		d->ng = (size_t)o->strata;
 		d->gsize = calloc(d->ng, sizeof *d->gsize);
@@ -1091,15 +1213,13 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 		d->gcut = calloc(d->ng, sizeof *d->gcut);
 		if (!d->gsize || !d->gbud || !d->gcut)
 			goto nomem;
-		struct sel_key *r = p->keys + d->drop;
-		for (long long i = 0; i < rest; i++) {
-			r[i].cls = (uint32_t)ccs_stratum(r[i].s, d->lo, d->hi, o->strata);
-			d->gsize[r[i].cls]++;
-		}
+		for (long long i = 0; i < rest; i++)
+			d->gsize[ccs_stratum(r[i].s, d->lo, d->hi, o->strata)]++;
 		sel_ccs_alloc(d->gsize, d->ng, k, d->gbud);
-		qsort(r, (size_t)rest, sizeof *r, qs_cls_h);
-		group_cuts(d, r, (size_t)rest);
 		d->gcmp = cmp_h;
+		struct grouping gr = { NULL, d->lo, d->hi, o->strata };
+		if (group_cuts(d, r, &gr, cmp_h) < 0)
+			goto nomem;
 		break;
 	}
 	case SEL_BIASED: {
@@ -1160,7 +1280,7 @@ sel_decide_c(const struct sel_decide *d)
 }
 
 int
-sel_decide_row(const struct sel_decide *d, const struct sel_key *key,
+sel_decide_row(const struct sel_decide *d, const struct sel_key *key, uint32_t cls,
                double *weight, long *stratum)
 {
 	const struct sel_opts *o = &d->p->o;
@@ -1182,13 +1302,11 @@ sel_decide_row(const struct sel_decide *d, const struct sel_key *key,
 				return 0;
 			g = (size_t)ccs_stratum(key->s, d->lo, d->hi, o->strata);
 		} else {
-			g = key->cls;
+			g = cls;
 		}
 		if (g >= d->ng || d->gbud[g] == 0)
 			return 0;
-		struct sel_key k = *key;
-		k.cls = (uint32_t)g;
-		if (d->gcmp(&k, &d->gcut[g]) > 0)
+		if (d->gcmp(key, &d->gcut[g]) > 0)
 			return 0;
 		*stratum = (long)g;
 		if (o->reweight)

@@ -82,9 +82,10 @@ struct sur_hyper {
  *   per class: H_k = (1/S) sum_i s_i p_ik (1 - p_ik) x~_i x~_i' + lambda I
  *   shared:    C   = (1/S) sum_i s_i x~_i x~_i' + lambda I
  *
- * with S the loss normaliser of the objective and s_i the sample weights.
- * (lambda I is added to the intercept coordinate too, so the factors
- * exist even when a feature is constant.)
+ * with S the loss normaliser of the objective and s_i the sample weights,
+ * and lambda raised to at least 1e-6 (and added to the intercept
+ * coordinate too) so that the factors exist even for lambda = 0 or a
+ * constant feature.
  */
 enum sur_infl {
 	SUR_INFL_NONE   = 0,
