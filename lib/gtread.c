@@ -9,7 +9,7 @@
 
 #include "gt.h"
 #include "gtread.h"
-#include "hash.h"
+#include "idset.h"
 #include "manifest.h"
 
 struct gtr {
@@ -18,8 +18,7 @@ struct gtr {
 	char **col;             /* column names */
 	size_t ncol;
 	char **row;             /* current row, ncol fields */
-	uint64_t *seen;         /* open-addressing set of id hashes (0 = empty) */
-	size_t seen_cap, seen_n;
+	struct idset seen;      /* ids of the rows made so far */
 };
 
 static int
@@ -74,7 +73,7 @@ gtr_free(struct gtr *g)
 		free(g->col[k]);
 	free(g->col);
 	free(g->meta);
-	free(g->seen);
+	idset_free(&g->seen);
 	free(g);
 }
 
@@ -233,37 +232,6 @@ label(const struct gtr *g, json_t *obj)
 	return NULL;
 }
 
-/* Remember the id's hash; 1 if it was already there, -1 on oom. */
-static int
-seen_add(struct gtr *g, const char *id)
-{
-	uint64_t h = wn_hash64(0, 0, id, strlen(id)) | 1;
-	size_t j;
-
-	if (2 * (g->seen_n + 1) > g->seen_cap) {
-		size_t ncap = g->seen_cap ? 2 * g->seen_cap : 1024;
-		uint64_t *t = calloc(ncap, sizeof *t);
-		if (t == NULL)
-			return -1;
-		for (size_t q = 0; q < g->seen_cap; q++)
-			if (g->seen[q]) {
-				for (j = g->seen[q] & (ncap - 1); t[j]; j = (j + 1) & (ncap - 1))
-					;
-				t[j] = g->seen[q];
-			}
-		free(g->seen);
-		g->seen = t;
-		g->seen_cap = ncap;
-	}
-	for (j = h & (g->seen_cap - 1); g->seen[j] && g->seen[j] != h; j = (j + 1) & (g->seen_cap - 1))
-		;
-	if (g->seen[j] == h)
-		return 1;
-	g->seen[j] = h;
-	g->seen_n++;
-	return 0;
-}
-
 int
 gtr_row(struct gtr *g, const char *line, size_t len, long long lineno,
         const char *const **fields, struct wn_err *err)
@@ -311,10 +279,10 @@ gtr_row(struct gtr *g, const char *line, size_t len, long long lineno,
 	if (g->row[0][0] == '\0')
 		return wn_seterr(err, WN_EDATA, "%s:%lld: empty id and empty source-ref",
 		                 g->name, lineno);
-	switch (seen_add(g, g->row[0])) {
+	switch (idset_add(&g->seen, g->row[0], strlen(g->row[0]))) {
 	case -1:
 		return oom(err);
-	case 1:
+	case 0:
 		return wn_seterr(err, WN_EDATA, "%s:%lld: duplicate id \"%s\"", g->name, lineno, g->row[0]);
 	}
 	*fields = (const char *const *)g->row;
