@@ -146,3 +146,36 @@ with open('m.tsv', 'w') as f:
 	[ "$n" -eq 342 ] && [ "$skipped" -eq 58 ]
 	grep -q '^n_train: 342$' m.model
 }
+
+@test "fit: rows fitted + rows without a label = input; score: every row scored once" {
+	"$PYTHON" -c "
+import numpy as np
+rng = np.random.default_rng(2)
+np.save('e.npy', rng.normal(size=(400, 5)).astype('<f4'))
+with open('m.tsv', 'w') as f:
+    f.write('id\trow\tlabel\n')
+    for i in range(400):
+        f.write('t%d\t%d\t%s\n' % (i, i, '' if i % 7 == 0 else 'ab'[i % 2]))"
+	run --separate-stderr -0 winnow-fit --influence class -o m.model e.npy m.tsv
+	echo "$stderr"
+	grep -q '^n_train: 342$' m.model
+	ids m.tsv >in
+	for s in entropy margin least-confidence influence influence-shared loss el2n grand; do
+		if [[ $s == loss || $s == el2n || $s == grand ]]; then
+			# these need every label: refused with the line, not skipped silently
+			run --separate-stderr -65 winnow-score -M m.model -s $s e.npy m.tsv
+			assert_equal "$stderr" "winnow-score: m.tsv:2: empty label: $s scores need the label of every row"
+			awk -F'\t' 'NR == 1 || $3 != ""' m.tsv >labeled.tsv
+			ids labeled.tsv >lin
+			run --separate-stderr -0 winnow-score -M m.model -s $s e.npy labeled.tsv
+			printf '%s\n' "$output" >out.tsv
+			ids out.tsv >out
+			run -0 account lin out
+			continue
+		fi
+		run --separate-stderr -0 winnow-score -M m.model -s $s e.npy m.tsv
+		printf '%s\n' "$output" >out.tsv
+		ids out.tsv >out
+		run -0 account in out
+	done
+}

@@ -113,11 +113,16 @@ check_faults() {
 	check_faults m.model winnow-train -o m.model d.npy d.tsv
 }
 
+@test "winnow-fit -o: write, fsync, rename failures" {
+	check_faults f.model winnow-fit --influence class -o f.model d.npy d.tsv
+	check_faults g.model winnow-fit -m mlp --hidden 4 --epochs 3 -o g.model d.npy d.tsv
+}
+
 @test "read errors on the input manifest: 74 naming the file" {
 	local cmd
 	for cmd in "winnow-manifest split -f 0.5 -o a.tsv d.tsv" \
 	           "winnow-select -f 0.5 -o a.tsv d.tsv" \
-	           "winnow-train -o a.tsv d.npy d.tsv"; do
+	           "winnow-train -o a.tsv d.npy d.tsv" "winnow-fit -o a.tsv d.npy d.tsv"; do
 		run --separate-stderr failrun read d.tsv 100 $cmd
 		[ "$status" -eq 74 ] || { echo "$cmd: status $status: $stderr"; return 1; }
 		[[ $stderr == *"d.tsv"*"read error: Input/output error"* ]] || { echo "$cmd: $stderr"; return 1; }
@@ -133,6 +138,9 @@ check_faults() {
 	[[ $stderr == *"write error: No space left on device"* ]]
 	run --separate-stderr -74 sh -c 'winnow-embed -s 4x4 -o e.npy fm.tsv >/dev/full'
 	[[ $stderr == *"write error: No space left on device"* ]]
+	winnow-fit -o m.model d.npy d.tsv 2>/dev/null
+	run --separate-stderr -74 sh -c 'winnow-score -M m.model -s entropy d.npy d.tsv >/dev/full'
+	[[ $stderr == *"winnow-score: "*"write error: No space left on device"* ]]
 }
 
 @test "a real full filesystem (tmpfs in a private mount namespace)" {
@@ -172,5 +180,14 @@ for i in range(20000): print('r%d\tp%d.png\t%d\t0.%d' % (i, i, i % 3, i))" >big.
 		[[ $output == "status 0" || $output == "status 141" ]] || { echo "$cmd: $output"; return 1; }
 	done
 	run bash -c 'set -o pipefail; winnow-embed -s 4x4 -o e.npy fm.tsv 2>err | head -1 >/dev/null; echo "status ${PIPESTATUS[0]}"; cat err'
+	[[ $output == "status 0" || $output == "status 141" ]]
+	"$PYTHON" -c "
+import numpy as np
+np.save('big.npy', np.random.default_rng(0).normal(size=(20000, 4)).astype('<f4'))
+with open('big.tsv', 'w') as f:
+    f.write('id\trow\tlabel\n')
+    for i in range(20000): f.write('b%d\t%d\t%s\n' % (i, i, 'abc'[i % 3]))"
+	winnow-fit -o m.model d.npy d.tsv 2>/dev/null
+	run bash -c 'set -o pipefail; winnow-score -M m.model -s margin big.npy big.tsv 2>err | head -1 >/dev/null; echo "status ${PIPESTATUS[0]}"; cat err'
 	[[ $output == "status 0" || $output == "status 141" ]]
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# kill -9 at many points of winnow-embed, winnow-select and winnow-train
+# kill -9 at many points of winnow-embed, winnow-fit, winnow-select and
+# winnow-train
 # with -o: the output is absent or complete (byte-identical to an
 # uninterrupted run); --resume (embed) and --checkpoint/--resume (train)
 # then finish byte-identical to an uninterrupted run.
@@ -115,5 +116,16 @@ absent_or_same() {
 		fi
 		run --separate-stderr -0 winnow-train $opts --resume -o m.model e.npy e.tsv
 		cmp m.model ref.model
+	done
+}
+
+@test "winnow-fit -o: killed anywhere, the model is absent or whole" {
+	cp "$BATS_FILE_TMPDIR/e.npy" "$BATS_FILE_TMPDIR/e.tsv" .
+	winnow-fit --influence class -o ref.model e.npy e.tsv 2>/dev/null
+	for t in $(delays); do
+		echo "kill at $t"
+		rm -f m.model
+		killat "$t" winnow-fit --influence class -o m.model e.npy e.tsv
+		absent_or_same m.model ref.model
 	done
 }
