@@ -208,6 +208,14 @@ fmnist() {
 	[[ "$stderr" == *"bad.yaml:2:3: unknown key"* ]]
 }
 
+@test "--progress reports on stderr; silent without it" {
+	manifest m.tsv gray.png rgb.png
+	run --separate-stderr -0 winnow-embed --progress -s 2x2 -o e.npy m.tsv
+	[[ "$stderr" == *"embed"*"2"* ]]
+	run --separate-stderr -0 winnow-embed -s 2x2 -o e.npy m.tsv
+	[ -z "$stderr" ]
+}
+
 @test "bad options and manifests" {
 	manifest m.tsv gray.png
 	run -0 winnow-embed -h; assert_line --partial "usage: winnow-embed"
