@@ -50,10 +50,10 @@ wn_config() {
 		*) "winnow-$p" -c "$wn_cf" -h >/dev/null ;;
 		esac || exit
 	done
-	wn_kv=$(awk -v file="$wn_cf" -v keys="$wn_keys" \
+	wn_kv=$(awk -v prog="$prog" -v file="$wn_cf" -v keys="$wn_keys" \
 	    -v sections=" manifest embed fit score select train pipeline " '
 	function fail(col, msg) {
-		printf "%s:%d:%d: %s\n", file, NR, col, msg >"/dev/stderr"
+		printf "%s: %s:%d:%d: %s\n", prog, file, NR, col, msg >"/dev/stderr"
 		bad = 1
 		exit 78
 	}
@@ -64,12 +64,15 @@ wn_config() {
 		if (index(sections, " " k " ") == 0)
 			fail(1, "unknown section \"" k "\" (known sections:" sections ")")
 		insec = (k == "pipeline")
+		sec = k
 		v = $0
 		sub(/^[^:]*:[ \t]*/, "", v)
 		if (insec && v !~ /^(#.*)?$/)
 			fail(1, "write the pipeline section one \"key: value\" a line")
 		next
 	}
+	# the embedding batch, which sharded needs (the only program key read)
+	sec == "embed" && $1 == "batch:" { gsub(/["\047]/, "", $2); print "embed_batch\t" $2 }
 	insec {
 		col = match($0, /[^ \t]/)
 		line = substr($0, col)
@@ -94,7 +97,7 @@ wn_config() {
 		if (v == "" || v ~ /^[|>&*!{[]/)
 			fail(col, "the value of \"" k "\" must be a plain or quoted scalar")
 		print k "\t" v
-	}' "$wn_cf") || wn_die 78 "$wn_cf: bad config (see above)"
+	}' "$wn_cf") || exit 78
 	# keys come from the caller's list, values are never evaluated
 	while IFS=$tab read -r wn_k wn_v; do
 		[ -n "$wn_k" ] || continue
