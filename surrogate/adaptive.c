@@ -22,9 +22,10 @@ void ada_opts_default(struct ada_opts *o)
 	o->intercept = 1;
 	o->eta = 0.01;
 	o->sg_eps = 0.01;
+	o->taylor_every = 1;
 	o->lambda = 0.5;
 	o->tol = 1e-3;
-	o->max_block = 4096;
+	o->max_block = 2048;
 }
 
 void ada_subset_free(struct ada_subset *s)
@@ -271,18 +272,27 @@ sel_glister(const struct ada_data *D, const struct ada_data *V, const struct ada
 {
 	size_t n = D->n, nv = V->n, k = (size_t)D->k, d = (size_t)D->d, B = o->budget;
 	int d1 = D->d + (o->intercept != 0);
+	size_t te = o->taylor_every ? o->taylor_every : 1, npicked = 0, rem = n, ns = n;
 	size_t *pool = malloc(n * sizeof *pool);
 	double *Z = malloc(sur__mul(nv, k) * sizeof *Z);
 	float *Pv = malloc(sur__mul(nv, k) * sizeof *Pv);
 	float *Rv = malloc(sur__mul(nv, k) * sizeof *Rv);
 	float *Gf = malloc(k * d * sizeof *Gf);
 	double *G = malloc(k * (size_t)d1 * sizeof *G);
-	float *a = malloc(nv * sizeof *a);
-	float *r = malloc(k * sizeof *r);
-	size_t rem = n, ns;
+	float *dW = calloc(k * d, sizeof *dW);          /* sum of picked g_e, W part */
+	double *db = calloc(k, sizeof *db);             /* and bias part */
+	float *Xc = NULL, *GX = NULL;
 	int rc = -1;
 
-	if (!pool || !Z || !Pv || !Rv || !Gf || !G || !a || !r) {
+	if (o->sg_eps > 0) {
+		double q = ceil((double)n / (double)B * log(1 / o->sg_eps));
+		ns = q < (double)n ? (size_t)q : n;
+		if (ns < 1)
+			ns = 1;
+	}
+	Xc = malloc(sur__mul(ns, d) * sizeof *Xc);
+	GX = malloc(ns * k * sizeof *GX);
+	if (!pool || !Z || !Pv || !Rv || !Gf || !G || !dW || !db || !Xc || !GX) {
 		NOMEM(err);
 		goto out;
 	}
@@ -298,13 +308,6 @@ sel_glister(const struct ada_data *D, const struct ada_data *V, const struct ada
 		Pv[i] = V->P[i];
 	}
 	val_grad(V, Pv, Rv, Gf, G, d1, o->intercept);
-	ns = n;
-	if (o->sg_eps > 0) {
-		double q = ceil((double)n / (double)B * log(1 / o->sg_eps));
-		ns = q < (double)n ? (size_t)q : n;
-		if (ns < 1)
-			ns = 1;
-	}
 	for (size_t t = 0; t < B; t++) {
 		size_t nc = ns < rem ? ns : rem, bj = 0;
 		double best = -INFINITY;
@@ -320,13 +323,19 @@ sel_glister(const struct ada_data *D, const struct ada_data *V, const struct ada
 				pool[q] = tmp;
 			}
 		}
+		/* gains r_e' G x~_e: X_C G_W' by one GEMM, then the residuals */
+		for (size_t j = 0; j < nc; j++)
+			memcpy(Xc + j * d, D->X + pool[j] * d, d * sizeof *Xc);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nc, D->k, D->d, 1.0f, Xc,
+		            D->d, Gf, D->d, 0.0f, GX, D->k);
 		for (size_t j = 0; j < nc; j++) {
 			size_t e = pool[j];
-			const float *x = D->X + e * d, *p = D->P + e * k;
+			const float *p = D->P + e * k;
 			double gain = 0;
 			for (size_t c = 0; c < k; c++) {
 				double rc_ = (double)p[c] - (D->y[e] == (int)c);
-				gain += rc_ * dot_tilde(x, G + c * (size_t)d1, D->d, o->intercept);
+				gain += rc_ * ((double)GX[j * k + c] +
+				               (o->intercept ? G[c * (size_t)d1 + d] : 0));
 			}
 			if (gain > best) {
 				best = gain;
@@ -340,18 +349,22 @@ sel_glister(const struct ada_data *D, const struct ada_data *V, const struct ada
 		pool[bj] = pool[rem - 1];
 		pool[rem - 1] = e;
 		rem--;
-		if (t + 1 == B)
-			break;
-		/* theta_S -= eta g_e: validation logits move by -eta r_e (x~_e . x~_v) */
-		for (size_t c = 0; c < k; c++)
-			r[c] = D->P[e * k + c] - (D->y[e] == (int)c);
-		cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)nv, D->d, 1.0f, V->X, D->d,
-		            D->X + e * d, 1, 0.0f, a, 1);
+		/* theta_S -= eta g_e, accumulated; applied every te picks */
+		for (size_t c = 0; c < k; c++) {
+			float r = D->P[e * k + c] - (D->y[e] == (int)c);
+			cblas_saxpy(D->d, r, D->X + e * d, 1, dW + c * d, 1);
+			db[c] += r;
+		}
+		if (t + 1 == B || ++npicked < te)
+			continue;
+		/* validation logits z_v -= eta (dW x_v + db) */
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nv, D->k, D->d, 1.0f,
+		            V->X, D->d, dW, D->d, 0.0f, Pv, D->k);
 		for (size_t v = 0; v < nv; v++) {
-			double av = (double)a[v] + (o->intercept ? 1.0 : 0.0), mx = -INFINITY, sum = 0;
+			double mx = -INFINITY, sum = 0;
 			double *z = Z + v * k;
 			for (size_t c = 0; c < k; c++) {
-				z[c] -= o->eta * r[c] * av;
+				z[c] -= o->eta * ((double)Pv[v * k + c] + (o->intercept ? db[c] : 0));
 				if (z[c] > mx)
 					mx = z[c];
 			}
@@ -360,6 +373,9 @@ sel_glister(const struct ada_data *D, const struct ada_data *V, const struct ada
 			for (size_t c = 0; c < k; c++)
 				Pv[v * k + c] = (float)(exp(z[c] - mx) / sum);
 		}
+		memset(dW, 0, k * d * sizeof *dW);
+		memset(db, 0, k * sizeof *db);
+		npicked = 0;
 		val_grad(V, Pv, Rv, Gf, G, d1, o->intercept);
 	}
 	rc = 0;
@@ -370,8 +386,10 @@ out:
 	free(Rv);
 	free(Gf);
 	free(G);
-	free(a);
-	free(r);
+	free(dW);
+	free(db);
+	free(Xc);
+	free(GX);
 	return rc;
 }
 

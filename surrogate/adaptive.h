@@ -29,10 +29,12 @@
  *     last layer theta_S), the gain of candidate e is <g_e, G>; the best is
  *     taken, theta_S <- theta_S - eta * g_e, and G is recomputed exactly at
  *     the new last layer (the validation logits move by -eta r_e (x~_e .
- *     x~_v)).  Stochastic greedy (Mirzasoleiman et al., AAAI 2015): each
- *     pick looks at s = ceil(n/budget * ln(1/eps)) candidates drawn from
+ *     x~_v)).  With taylor_every = m > 1, G is recomputed after every m
+ *     picks instead, the m steps applied together (GLISTER's r = budget/m
+ *     Taylor approximations), for speed.  Stochastic greedy (Mirzasoleiman
+ *     et al., AAAI 2015): each pick looks at s = ceil(n/budget * ln(1/eps)) candidates drawn from
  *     the rows not yet chosen (eps = 0: all of them).  Weights 1.  Needs a
- *     validation set.  Cost per pick O(nv d k + s d k).
+ *     validation set.  Cost O(budget s d k + (budget/m) nv d k).
  *
  *  ADA_GRADMATCH (Killamsetty et al., ICML 2021, GRAD-MATCH per class)
  *     orthogonal matching pursuit with non-negative weights: per class c,
@@ -107,13 +109,14 @@ struct ada_opts {
 	/* glister */
 	double eta;             /* step of the Taylor update; default 0.01 */
 	double sg_eps;          /* stochastic greedy eps in (0, 1), 0 = plain greedy; default 0.01 */
+	size_t taylor_every;    /* picks between re-linearisations; default 1 (after each) */
 	/* gradmatch */
 	double lambda;          /* ridge on the weights; default 0.5 (CORDS) */
 	double tol;             /* relative residual to stop at; default 1e-3 */
 	int gm_val;             /* match the validation gradient; default 0 */
 	int gm_classrow;        /* match row c of the gradient only; default 0 */
 	/* craig */
-	size_t max_block;       /* rows per facility-location block; default 4096 */
+	size_t max_block;       /* rows per facility-location block; default 2048 */
 };
 
 void ada_opts_default(struct ada_opts *o);

@@ -149,7 +149,7 @@ static void
 glister_direct(const struct prob *p, const struct prob *v, const struct ada_opts *o,
                size_t *pick, double *gain)
 {
-	double dth[G1] = { 0 }, g[G1], G[G1];
+	double dth[G1] = { 0 }, pend[G1] = { 0 }, g[G1], G[G1];
 	size_t pool[N], rem = p->n, ns = p->n;
 
 	for (size_t i = 0; i < p->n; i++)
@@ -210,12 +210,17 @@ glister_direct(const struct prob *p, const struct prob *v, const struct ada_opts
 		rem--;
 		grad(p->X + e * D, p->P + e * K, p->y[e], g);
 		for (int j = 0; j < G1; j++)
-			dth[j] -= o->eta * g[j];
+			pend[j] -= o->eta * g[j];
+		if ((t + 1) % (o->taylor_every ? o->taylor_every : 1) == 0) {
+			for (int j = 0; j < G1; j++)
+				dth[j] += pend[j];
+			memset(pend, 0, sizeof pend);
+		}
 	}
 }
 
 static void
-check_glister(double eps, double eta, size_t budget)
+check_glister(double eps, double eta, size_t budget, size_t every)
 {
 	struct prob p, v;
 	struct ada_opts o;
@@ -232,6 +237,7 @@ check_glister(double eps, double eta, size_t budget)
 	o.budget = budget;
 	o.sg_eps = eps;
 	o.eta = eta;
+	o.taylor_every = every;
 	o.seed = 7;
 	CHECK(ada_select(&a, &b, &o, &s, &err) == 0, "%s", err.msg);
 	glister_direct(&p, &v, &o, pick, gain);
@@ -247,9 +253,10 @@ check_glister(double eps, double eta, size_t budget)
 	ada_subset_free(&s);
 }
 
-TEST(glister_greedy_matches_direct) { check_glister(0, 0.5, 12); }
-TEST(glister_stochastic_matches_direct) { check_glister(0.1, 0.5, 10); }
-TEST(glister_large_step_matches_direct) { check_glister(0, 5, 20); }
+TEST(glister_greedy_matches_direct) { check_glister(0, 0.5, 12, 1); }
+TEST(glister_stochastic_matches_direct) { check_glister(0.1, 0.5, 10, 1); }
+TEST(glister_large_step_matches_direct) { check_glister(0, 5, 20, 1); }
+TEST(glister_batched_taylor_matches_direct) { check_glister(0.05, 5, 20, 3); }
 
 /* ---- GradMatch ---- */
 
@@ -437,7 +444,6 @@ check_gradmatch(int classrow, int val, size_t budget, double lambda)
 		}
 		ntot += (size_t)ms;
 	}
-	printf("# gradmatch: %zu picks, %zu kept by OMP, %zu rows\n", s.n_pick, s.n_greedy, s.n);
 	CHECK(s.n_greedy == ntot, "greedy %zu, direct %zu", s.n_greedy, ntot);
 	CHECK(s.n_pick == np, "picks %zu, direct %zu", s.n_pick, np);
 	for (size_t t = 0; t < s.n_pick && t < np; t++) {
@@ -729,6 +735,7 @@ int main(void)
 	RUN(glister_greedy_matches_direct);
 	RUN(glister_stochastic_matches_direct);
 	RUN(glister_large_step_matches_direct);
+	RUN(glister_batched_taylor_matches_direct);
 	RUN(gradmatch_matches_direct);
 	RUN(gradmatch_small_ridge_matches_direct);
 	RUN(gradmatch_classrow_matches_direct);
