@@ -90,7 +90,7 @@ usage(FILE *fp)
 	    "                    [--test EMB.npy:MANIFEST] [--val EMB.npy:MANIFEST]\n"
 	    "                    [--log FILE.tsv] [--no-weights] [--solver lbfgs|sgd]\n"
 	    "                    [--epochs N] [--batch N] [--hidden N] [--lr R]\n"
-	    "                    [--optimizer adam|momentum] [--momentum M]\n"
+	    "                    [--optimizer adam|sgd] [--momentum M]\n"
 	    "                    [--lr-schedule constant|cosine|exp:F] [--patience N]\n"
 	    "                    [--lambda-per subset|full:N] [--no-intercept]\n"
 	    "                    [--no-standardize] [--max-iter N] [--tol T]\n"
@@ -149,7 +149,7 @@ handle(int c, const char *arg)
 {
 	static const char *const kinds[] = { "softmax", "mlp", NULL };
 	static const char *const solvers[] = { "lbfgs", "sgd", NULL };
-	static const char *const optims[] = { "adam", "momentum", NULL };
+	static const char *const optims[] = { "adam", "sgd", NULL };
 
 	switch (c) {
 	case 'c': break;

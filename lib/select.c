@@ -172,42 +172,85 @@ scheme_cmp(int scheme)
 	}
 }
 
-static int qs_h(const void *a, const void *b) { return cmp_h(a, b); }
-static int qs_top(const void *a, const void *b) { return cmp_top(a, b); }
-static int qs_bottom(const void *a, const void *b) { return cmp_bottom(a, b); }
-
-static int
-qs_cls_h(const void *pa, const void *pb)
-{
-	const struct sel_key *a = pa, *b = pb;
-	if (a->cls != b->cls)
-		return a->cls < b->cls ? -1 : 1;
-	return cmp_h(a, b);
-}
-
-static int
-qs_cls_top(const void *pa, const void *pb)
-{
-	const struct sel_key *a = pa, *b = pb;
-	if (a->cls != b->cls)
-		return a->cls < b->cls ? -1 : 1;
-	return cmp_top(a, b);
-}
-
-static int
-qs_cls_bottom(const void *pa, const void *pb)
-{
-	const struct sel_key *a = pa, *b = pb;
-	if (a->cls != b->cls)
-		return a->cls < b->cls ? -1 : 1;
-	return cmp_bottom(a, b);
-}
 
 static void
-sort_keys(struct sel_key *k, size_t n, int scheme)
+swap_key(struct sel_key *a, struct sel_key *b)
 {
-	qsort(k, n, sizeof *k, scheme == SEL_TOP ? qs_top :
-	    scheme == SEL_BOTTOM ? qs_bottom : qs_h);
+	struct sel_key t = *a;
+	*a = *b;
+	*b = t;
+}
+
+/*
+ * Reorder k[0..n) so that k[t] is the key of rank t under cmp, with every
+ * key before it ranked lower and every key after it higher or equal
+ * (quickselect, median of three, three-way partition): O(n) where a sort
+ * would be O(n log n) -- the cuts need only order statistics.
+ */
+static void
+nth_key(struct sel_key *k, size_t n, size_t t, keycmp *cmp)
+{
+	size_t lo = 0, hi = n;
+
+	if (t >= n)
+		return;
+	while (hi - lo > 16) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (cmp(&k[mid], &k[lo]) < 0)
+			swap_key(&k[mid], &k[lo]);
+		if (cmp(&k[hi - 1], &k[lo]) < 0)
+			swap_key(&k[hi - 1], &k[lo]);
+		if (cmp(&k[hi - 1], &k[mid]) < 0)
+			swap_key(&k[hi - 1], &k[mid]);
+		struct sel_key p = k[mid];
+		size_t lt = lo, i = lo, gt = hi;
+		while (i < gt) {
+			int r = cmp(&k[i], &p);
+			if (r < 0)
+				swap_key(&k[lt++], &k[i++]);
+			else if (r > 0)
+				swap_key(&k[i], &k[--gt]);
+			else
+				i++;
+		}
+		if (t < lt)
+			hi = lt;
+		else if (t >= gt)
+			lo = gt;
+		else
+			return;
+	}
+	for (size_t i = lo + 1; i < hi; i++)
+		for (size_t j = i; j > lo && cmp(&k[j], &k[j - 1]) < 0; j--)
+			swap_key(&k[j], &k[j - 1]);
+}
+
+/* Group k[0..n) by cls in place (American flag sort); count[g] keys have
+ * class g, g < ng.  start[g] receives where group g begins.  Returns -1
+ * when out of memory. */
+static int
+group_keys(struct sel_key *k, const long long *count, size_t ng, size_t *start)
+{
+	size_t *next = malloc((ng + 1) * sizeof *next);
+	if (next == NULL)
+		return -1;
+	size_t at = 0;
+	for (size_t g = 0; g < ng; g++) {
+		start[g] = next[g] = at;
+		at += (size_t)count[g];
+	}
+	start[ng] = at;
+	for (size_t g = 0; g < ng; g++) {
+		size_t end = start[g + 1];
+		while (next[g] < end) {
+			struct sel_key x = k[next[g]];
+			while (x.cls != g)
+				swap_key(&x, &k[next[x.cls]++]);
+			k[next[g]++] = x;
+		}
+	}
+	free(next);
+	return 0;
 }
 
 /* ---- plans ---- */
@@ -778,9 +821,11 @@ sel_plan_read(FILE *fp, const char *name, struct wn_err *err)
 	if (pr_next(&r, 2, "keys", err) < 0 || pr_ll(&r, r.f[1], 0, p->nrows, &v, err) < 0)
 		goto fail;
 	long long nkeys = v;
-	if (p->bound > 0 && nkeys > p->bound) {
-		wn_seterr(err, WN_EDATA, "%s:%ld: %lld keys, more than the budget %lld",
-		    name, r.lineno, nkeys, p->bound);
+	long long want = p->bound < 0 ? 0 : p->bound == 0 ? p->nrows :
+	    p->bound < p->nrows ? p->bound : p->nrows;
+	if (nkeys != want) {
+		wn_seterr(err, WN_EDATA, "%s:%ld: %lld keys for %lld rows; expected %lld",
+		    name, r.lineno, nkeys, p->nrows, want);
 		goto fail;
 	}
 	for (long long i = 0; i < nkeys; i++) {
@@ -800,6 +845,24 @@ sel_plan_read(FILE *fp, const char *name, struct wn_err *err)
 	}
 	if (pr_next(&r, 1, "end", err) < 0)
 		goto fail;
+	if (sel_needs_class(&p->o)) {
+		/* every row has its key: the keys of each class match its count */
+		long long *kc = calloc(p->ncls + 1, sizeof *kc);
+		if (kc == NULL) {
+			wn_seterr(err, WN_ESOFTWARE, "out of memory");
+			goto fail;
+		}
+		for (size_t i = 0; i < p->nkeys; i++)
+			kc[p->keys[i].cls]++;
+		for (size_t i = 0; i < p->ncls; i++)
+			if (kc[i] != p->ccount[i]) {
+				wn_seterr(err, WN_EDATA, "%s: class \"%.60s\" counts %lld rows "
+				    "but has %lld keys", name, p->cname[i], p->ccount[i], kc[i]);
+				free(kc);
+				goto fail;
+			}
+		free(kc);
+	}
 	free(r.line);
 	free(score);
 	free(by);
@@ -990,20 +1053,24 @@ budget_rows(const struct sel_opts *o, long long n, long long *k, struct wn_err *
 	return 0;
 }
 
-/* Per group cuts: keys sorted by (cls, order); gbud[g] per group. */
-static void
-group_cuts(struct sel_decide *d, const struct sel_key *k, size_t n)
+/* The cut of each group: k grouped by cls (group_keys), gbud[g] per group,
+ * the gbud[g]-th key of group g under cmp. */
+static int
+group_cuts(struct sel_decide *d, struct sel_key *k, keycmp *cmp)
 {
-	size_t i = 0;
-	while (i < n) {
-		uint32_t g = k[i].cls;
-		size_t j = i;
-		while (j < n && k[j].cls == g)
-			j++;
-		if (d->gbud[g] > 0)
-			d->gcut[g] = k[i + (size_t)d->gbud[g] - 1];
-		i = j;
+	size_t *start = malloc((d->ng + 1) * sizeof *start);
+	if (start == NULL || group_keys(k, d->gsize, d->ng, start) < 0) {
+		free(start);
+		return -1;
 	}
+	for (size_t g = 0; g < d->ng; g++)
+		if (d->gbud[g] > 0) {
+			size_t t = (size_t)d->gbud[g] - 1;
+			nth_key(k + start[g], start[g + 1] - start[g], t, cmp);
+			d->gcut[g] = k[start[g] + t];
+		}
+	free(start);
+	return 0;
 }
 
 struct sel_decide *
@@ -1029,8 +1096,8 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 			d->none = 1;
 			break;
 		}
-		sort_keys(p->keys, p->nkeys, o->scheme);
-		if (p->bound > 0)     /* sorting broke the heap; the plan is done */
+		nth_key(p->keys, p->nkeys, (size_t)k - 1, scheme_cmp(o->scheme));
+		if (p->bound > 0)     /* that broke the heap; the plan is done */
 			p->bound = 0;
 		d->cut = p->keys[k - 1];
 		if (o->reweight && o->scheme == SEL_RANDOM)
@@ -1059,19 +1126,19 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 		else
 			sel_prop_alloc(d->gsize, d->ng, k, tie, d->gbud);
 		free(tie);
-		qsort(p->keys, p->nkeys, sizeof *p->keys, o->within == SEL_TOP ?
-		    qs_cls_top : o->within == SEL_BOTTOM ? qs_cls_bottom : qs_cls_h);
-		group_cuts(d, p->keys, p->nkeys);
 		d->gcmp = scheme_cmp(o->within);
+		if (group_cuts(d, p->keys, d->gcmp) < 0)
+			goto nomem;
 		break;
 	}
 	case SEL_CCS: {
-		sort_keys(p->keys, p->nkeys, SEL_TOP);
 		d->drop = (long long)floor(o->cutoff * (double)N);
 		if (d->drop > N)
 			d->drop = N;
-		if (d->drop > 0)
+		if (d->drop > 0) {
+			nth_key(p->keys, p->nkeys, (size_t)d->drop - 1, cmp_top);
 			d->dcut = p->keys[d->drop - 1];
+		}
 		long long rest = N - d->drop;
 		if (budget_rows(o, N, &k, err) < 0)
 			goto fail;
@@ -1081,9 +1148,15 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 			goto fail;
 		}
 		d->budget = (double)k;
+		struct sel_key *r = p->keys + d->drop;
 		if (rest > 0) {
-			d->hi = p->keys[d->drop].s;
-			d->lo = p->keys[N - 1].s;
+			d->hi = d->lo = r[0].s;
+			for (long long i = 1; i < rest; i++) {
+				if (r[i].s > d->hi)
+					d->hi = r[i].s;
+				if (r[i].s < d->lo)
+					d->lo = r[i].s;
+			}
 		}
 		d->ng = (size_t)o->strata;
 		d->gsize = calloc(d->ng, sizeof *d->gsize);
@@ -1091,15 +1164,14 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 		d->gcut = calloc(d->ng, sizeof *d->gcut);
 		if (!d->gsize || !d->gbud || !d->gcut)
 			goto nomem;
-		struct sel_key *r = p->keys + d->drop;
 		for (long long i = 0; i < rest; i++) {
 			r[i].cls = (uint32_t)ccs_stratum(r[i].s, d->lo, d->hi, o->strata);
 			d->gsize[r[i].cls]++;
 		}
 		sel_ccs_alloc(d->gsize, d->ng, k, d->gbud);
-		qsort(r, (size_t)rest, sizeof *r, qs_cls_h);
-		group_cuts(d, r, (size_t)rest);
 		d->gcmp = cmp_h;
+		if (group_cuts(d, r, cmp_h) < 0)
+			goto nomem;
 		break;
 	}
 	case SEL_BIASED: {

@@ -751,8 +751,14 @@ struct sur_ws *sur_ws_new(const struct sur_model *m, size_t max_rows, struct wn_
 	struct sur_ws *ws = calloc(1, sizeof *ws);
 	if (!ws)
 		goto oom;
-	if (max_rows == 0)
-		max_rows = SUR_BLOCK;
+	/*
+	 * Always SUR_BLOCK rows: the BLAS calls always see the same shapes
+	 * (the last block is padded with zero rows), so a row's result does
+	 * not depend on how many rows came with it -- the same scores
+	 * whatever the caller's block size or sharding.
+	 */
+	(void)max_rows;
+	max_rows = SUR_BLOCK;
 	ws->rows = max_rows;
 	ws->d = m->d;
 	ws->h = m->h;
@@ -828,13 +834,15 @@ int sur_predict_proba(const struct sur_model *m, const float *X, size_t n, float
 {
 	struct sur_ws *own = NULL;
 	if (!ws) {
-		if (!(own = ws = sur_ws_new(m, n < SUR_BLOCK ? n : SUR_BLOCK, err)))
+		if (!(own = ws = sur_ws_new(m, SUR_BLOCK, err)))
 			return -1;
 	}
 	for (size_t i0 = 0; i0 < n; i0 += ws->rows) {
 		size_t b = n - i0 < ws->rows ? n - i0 : ws->rows;
 		sur_standardize(m, X + i0 * m->d, b, ws->xs);
-		sur__forward(m, ws->xs, b, P + i0 * m->k, ws);
+		memset(ws->xs + b * m->d, 0, (ws->rows - b) * m->d * sizeof(float));
+		sur__forward(m, ws->xs, ws->rows, ws->z, ws);
+		memcpy(P + i0 * m->k, ws->z, b * m->k * sizeof(float));
 	}
 	sur_ws_free(own);
 	return 0;

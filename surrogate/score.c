@@ -159,7 +159,9 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 		size_t nb = n - i0 < R ? n - i0 : R;
 		const float *Pb = P + i0 * k;
 		double *ob = out + i0;
+		/* pad to R rows: the BLAS calls always see the same shapes */
 		sur_standardize(m, X + i0 * d, nb, ws->xs);
+		memset(ws->xs + nb * d, 0, (R - nb) * d * sizeof(float));
 		if (meth == SUR_GRAND) {
 			if (m->kind == SUR_SOFTMAX) {
 				for (size_t i = 0; i < nb; i++) {
@@ -173,7 +175,9 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 				/* hidden activations a = relu(W1 x~ + b1) into ws->a */
 				for (size_t i = 0; i < nb; i++)
 					memcpy(ws->a + i * h, m->b1, h * sizeof(float));
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, h, d, 1.0f,
+				for (size_t i = nb; i < R; i++)
+					memcpy(ws->a + i * h, m->b1, h * sizeof(float));
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)R, h, d, 1.0f,
 				            ws->xs, d, m->w1, d, 1.0f, ws->a, h);
 				for (size_t i = 0; i < nb; i++) {
 					const float *p = Pb + i * k;
@@ -202,13 +206,13 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 			continue;
 		}
 		/* influence: A = [x~ 1] */
-		for (size_t i = 0; i < nb; i++) {
+		for (size_t i = 0; i < R; i++) {
 			memcpy(A + i * d1, ws->xs + i * d, d * sizeof(float));
 			if (d1 > d)
 				A[i * d1 + d] = 1;
 		}
 		if (meth == SUR_INFLUENCE_SHARED) {
-			quad_form(m->infl_shared, d1, A, nb, q);
+			quad_form(m->infl_shared, d1, A, R, q);
 			for (size_t i = 0; i < nb; i++) {
 				double v = 0;
 				for (int c = 0; c < k; c++)
@@ -220,8 +224,8 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 		for (size_t i = 0; i < nb; i++)
 			ob[i] = 0;
 		for (int c = 0; c < k; c++) {
-			memcpy(B, A, nb * d1 * sizeof(float));
-			quad_form(m->infl_class + (size_t)c * d1 * d1, d1, B, nb, q);
+			memcpy(B, A, R * d1 * sizeof(float));
+			quad_form(m->infl_class + (size_t)c * d1 * d1, d1, B, R, q);
 			for (size_t i = 0; i < nb; i++) {
 				double p = Pb[i * k + c];
 				ob[i] += p * (1 - p) * q[i];
@@ -391,12 +395,16 @@ void sur_proto_scores(const float *C, int k, int d, const float *X, size_t n, do
 		free(U);
 		return;
 	}
+	double bc[SUR_BLOCK];
 	for (size_t i0 = 0; i0 < n; i0 += SUR_BLOCK) {
 		size_t nb = n - i0 < SUR_BLOCK ? n - i0 : SUR_BLOCK;
+		/* always SUR_BLOCK rows (zero padded): the same BLAS shapes
+		 * whatever the caller's block size */
 		unit_rows(X + i0 * d, nb, d, U);
-		assign(U, nb, d, C, k, S, NULL, out + i0);
+		memset(U + nb * d, 0, (SUR_BLOCK - nb) * (size_t)d * sizeof(float));
+		assign(U, SUR_BLOCK, d, C, k, S, NULL, bc);
 		for (size_t i = 0; i < nb; i++)
-			out[i0 + i] = 1 - out[i0 + i];
+			out[i0 + i] = 1 - bc[i];
 	}
 	free(S);
 	free(U);

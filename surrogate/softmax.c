@@ -43,10 +43,10 @@ static void blk_free(struct blk *b)
 	free(b->g);
 }
 
-static int blk_init(struct blk *b, size_t rows, int d, int k, struct wn_err *err)
+static int blk_init(struct blk *b, size_t rows, int d, int k, int need_xs, struct wn_err *err)
 {
 	b->rows = rows;
-	b->xs = malloc(sur__mul(rows, d) * sizeof(float));
+	b->xs = malloc((need_xs ? sur__mul(rows, d) : 1) * sizeof(float));
 	b->z = malloc(sur__mul(rows, k) * sizeof(float));
 	b->r = malloc(sur__mul(rows, k) * sizeof(float));
 	b->g = malloc(sur__mul(k, d) * sizeof(float));
@@ -140,7 +140,7 @@ int sur_softmax_loss_grad(const struct sur_model *m, const float *Xs, const int 
 	int k = m->k, d = m->d;
 	struct blk b;
 	double *g = NULL, *gbd = NULL;
-	if (blk_init(&b, SUR_BLOCK, d, k, err) < 0)
+	if (blk_init(&b, SUR_BLOCK, d, k, 1, err) < 0)
 		return -1;
 	if (gW && (!(g = malloc((size_t)k * d * sizeof *g)) || !(gbd = malloc(k * sizeof *gbd)))) {
 		free(g);
@@ -219,7 +219,7 @@ int sur_softmax_hv(const struct sur_model *m, const float *Xs, const float *w, s
 		free(zero);
 		return wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory");
 	}
-	if (blk_init(&b, SUR_BLOCK, d, k, err) < 0) {
+	if (blk_init(&b, SUR_BLOCK, d, k, 1, err) < 0) {
 		free(acc);
 		free(zero);
 		return -1;
@@ -241,6 +241,8 @@ int sur_softmax_hv(const struct sur_model *m, const float *Xs, const float *w, s
 struct fit {
 	struct sur_model *m;
 	const float *X;
+	float *Xs;          /* X standardised once, or NULL (then per block) */
+	size_t Xs_rows;     /* block rows when Xs is used */
 	const int *y;
 	const float *w;
 	size_t n;
@@ -273,7 +275,7 @@ static lbfgsfloatval_t evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfloat
 	size_t kd = (size_t)m->k * m->d;
 	unpack(F, x);
 	double ls;
-	data_term(m, F->X, 1, F->y, F->w, F->n, F->S, &ls, F->gW, F->gb, &F->b);
+	data_term(m, F->Xs ? F->Xs : F->X, !F->Xs, F->y, F->w, F->n, F->S, &ls, F->gW, F->gb, &F->b);
 	double reg = 0;
 	for (size_t j = 0; j < kd; j++) {
 		reg += x[j] * x[j];
@@ -346,7 +348,7 @@ static int newton_polish(struct fit *F, lbfgsfloatval_t *x, lbfgsfloatval_t *g, 
 		for (int it = 0; it < 250 && sqrt(rr) > stop; it++) {
 			for (size_t j = 0; j < nvar; j++)
 				vf[j] = (float)dir[j];
-			hv_core(m, F->X, 1, F->w, F->n, F->S, vf, vf + kd, acc, &F->b);
+			hv_core(m, F->Xs ? F->Xs : F->X, !F->Xs, F->w, F->n, F->S, vf, vf + kd, acc, &F->b);
 			double dHd = 0;
 			for (size_t j = 0; j < kd; j++) {
 				acc[j] += F->lambda * dir[j];
@@ -489,16 +491,26 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 	}
 
 	struct fit F = { .m = m, .X = X, .y = y, .w = w, .n = n, .o = o, .lambda = o->lambda };
+	/*
+	 * Standardise once when memory allows: each pass is then two large
+	 * sgemm calls over up to 65536 rows instead of a standardisation and
+	 * small sgemm calls per 512-row block.
+	 */
+	F.Xs = malloc(sur__mul(n, d) * sizeof(float));
+	F.Xs_rows = n < 65536 ? n : 65536;
+	if (F.Xs)
+		sur_standardize(m, X, n, F.Xs);
 	F.S = normaliser(o->norm, o->norm_n, n, sumw);
 	size_t kd = (size_t)k * d, nvar = kd + (hp->intercept ? k : 0);
 	lbfgsfloatval_t *x = lbfgs_malloc((int)nvar);
 	F.gW = malloc(kd * sizeof *F.gW);
 	F.gb = malloc(k * sizeof *F.gb);
 	if (nvar > INT32_MAX || !x || !F.gW || !F.gb ||
-	    blk_init(&F.b, SUR_BLOCK, d, k, err) < 0) {
+	    blk_init(&F.b, F.Xs ? F.Xs_rows : SUR_BLOCK, d, k, !F.Xs, err) < 0) {
 		if (x) lbfgs_free(x);
 		free(F.gW);
 		free(F.gb);
+		free(F.Xs);
 		wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory for %zu parameters", nvar);
 		goto fail;
 	}
@@ -550,6 +562,7 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 		lbfgs_free(x);
 		free(F.gW);
 		free(F.gb);
+		free(F.Xs);
 		blk_free(&F.b);
 		goto fail;
 	}
@@ -575,6 +588,7 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 	lbfgs_free(x);
 	free(F.gW);
 	free(F.gb);
+	free(F.Xs);
 	blk_free(&F.b);
 	if (!isfinite(fx)) {
 		wn_seterr(err, WN_EDATA, "softmax: the objective is not finite (%g): "

@@ -252,5 +252,14 @@ PY
 	cp train.npy emb.npy
 	cp train.tsv kept.tsv
 	cp test.npy test-emb.npy
-	run -0 winnow-train -o final.model --test test-emb.npy:test.tsv --log run.tsv emb.npy kept.tsv
+	run -0 winnow-train -o final.model --test test-emb.npy:test.tsv \
+		--log run.tsv emb.npy kept.tsv
+	run -0 winnow-train --solver sgd --epochs 10 --sift-beta 1 \
+		--checkpoint-every 1 -o final.model emb.npy kept.tsv
+	run -0 winnow-train --solver sgd --epochs 10 --sift-beta 1 \
+		--checkpoint-every 1 --resume -o final.model emb.npy kept.tsv
+	run -0 winnow-train --lambda-per full:60000 -l 0.001 --no-standardize \
+		--tol 1e-7 --test test-emb.npy:test.tsv -o final.model \
+		emb.npy kept.tsv
+	assert_line --regexp '^final: .* test_error 0\.[0-9]{6} '
 }
