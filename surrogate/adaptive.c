@@ -25,7 +25,7 @@ void ada_opts_default(struct ada_opts *o)
 	o->taylor_every = 1;
 	o->lambda = 0.5;
 	o->tol = 1e-3;
-	o->max_block = 2048;
+	o->max_block = 1024;
 }
 
 void ada_subset_free(struct ada_subset *s)
@@ -393,6 +393,45 @@ out:
 	return rc;
 }
 
+/* GLISTER on at most o->val_max validation rows: those first in the
+ * order of wn_u01_counter(seed, ADA_STREAM_RANDOM, key). */
+static int
+glister_sampled(const struct ada_data *D, const struct ada_data *V, const struct ada_opts *o,
+                struct ada_subset *s, struct wn_err *err)
+{
+	size_t m = o->val_max, d = (size_t)V->d, k = (size_t)V->k;
+	if (m == 0 || V->n <= m)
+		return sel_glister(D, V, o, s, err);
+	size_t *rows = malloc(V->n * sizeof *rows);
+	float *X = malloc(sur__mul(m, d) * sizeof *X), *P = malloc(m * k * sizeof *P);
+	int *y = malloc(m * sizeof *y), rc = -1;
+	uint64_t *key = malloc(m * sizeof *key);
+	if (rows && X && P && y && key) {
+		for (size_t i = 0; i < V->n; i++)
+			rows[i] = i;
+		if (random_front(V, rows, V->n, o->seed) == 0) {
+			for (size_t j = 0; j < m; j++) {
+				size_t i = rows[j];
+				memcpy(X + j * d, V->X + i * d, d * sizeof *X);
+				memcpy(P + j * k, V->P + i * k, k * sizeof *P);
+				y[j] = V->y[i];
+				key[j] = row_key(V, i);
+			}
+			struct ada_data v = { m, V->d, V->k, X, P, y, key };
+			rc = sel_glister(D, &v, o, s, err);
+			goto out;
+		}
+	}
+	NOMEM(err);
+out:
+	free(rows);
+	free(X);
+	free(P);
+	free(y);
+	free(key);
+	return rc;
+}
+
 /* ---- GradMatch -------------------------------------------------------------------- */
 
 /*
@@ -510,8 +549,12 @@ omp_class(const struct ada_data *D, const size_t *rows, size_t m, const float *X
 		for (int c = 0; c < ke; c++)
 			for (int j = 0; j < d; j++)
 				resf[(size_t)c * (size_t)d + (size_t)j] = (float)res[(size_t)c * (size_t)d1 + (size_t)j];
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, ke, d, 1.0f, Xc, d,
-		            resf, d, 0.0f, proj, ke);
+		if (ke == 1)
+			cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)m, d, 1.0f, Xc, d, resf, 1,
+			            0.0f, proj, 1);
+		else
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, ke, d, 1.0f, Xc,
+			            d, resf, d, 0.0f, proj, ke);
 		for (size_t j = 0; j < m; j++) {
 			double v = 0;
 			for (int c = 0; c < ke; c++) {
@@ -1030,7 +1073,7 @@ int ada_select(const struct ada_data *tr, const struct ada_data *val, const stru
 		return 0;
 	}
 	switch (oo.method) {
-	case ADA_GLISTER: rc = sel_glister(tr, val, &oo, s, err); break;
+	case ADA_GLISTER: rc = glister_sampled(tr, val, &oo, s, err); break;
 	case ADA_GRADMATCH: rc = sel_gradmatch(tr, val, &oo, s, err); break;
 	case ADA_CRAIG: rc = sel_craig(tr, &oo, s, err); break;
 	default: rc = sel_random(tr, &oo, s, err); break;

@@ -32,9 +32,10 @@
  *     x~_v)).  With taylor_every = m > 1, G is recomputed after every m
  *     picks instead, the m steps applied together (GLISTER's r = budget/m
  *     Taylor approximations), for speed.  Stochastic greedy (Mirzasoleiman
- *     et al., AAAI 2015): each pick looks at s = ceil(n/budget * ln(1/eps)) candidates drawn from
- *     the rows not yet chosen (eps = 0: all of them).  Weights 1.  Needs a
- *     validation set.  Cost O(budget s d k + (budget/m) nv d k).
+ *     et al., AAAI 2015): each pick looks at s = ceil(n/budget ln(1/eps))
+ *     candidates drawn from the rows not yet chosen (eps = 0: all of them).  Weights 1.  Needs a
+ *     validation set (o->val_max caps the rows it uses).  Cost
+ *     O(budget s d k + (budget/m) nv d k).
  *
  *  ADA_GRADMATCH (Killamsetty et al., ICML 2021, GRAD-MATCH per class)
  *     orthogonal matching pursuit with non-negative weights: per class c,
@@ -110,13 +111,15 @@ struct ada_opts {
 	double eta;             /* step of the Taylor update; default 0.01 */
 	double sg_eps;          /* stochastic greedy eps in (0, 1), 0 = plain greedy; default 0.01 */
 	size_t taylor_every;    /* picks between re-linearisations; default 1 (after each) */
+	size_t val_max;         /* use at most this many validation rows (a random
+	                         * sample by key); 0 = all (default) */
 	/* gradmatch */
 	double lambda;          /* ridge on the weights; default 0.5 (CORDS) */
 	double tol;             /* relative residual to stop at; default 1e-3 */
 	int gm_val;             /* match the validation gradient; default 0 */
 	int gm_classrow;        /* match row c of the gradient only; default 0 */
 	/* craig */
-	size_t max_block;       /* rows per facility-location block; default 2048 */
+	size_t max_block;       /* rows per facility-location block; default 1024 */
 };
 
 void ada_opts_default(struct ada_opts *o);

@@ -258,6 +258,44 @@ TEST(glister_stochastic_matches_direct) { check_glister(0.1, 0.5, 10, 1); }
 TEST(glister_large_step_matches_direct) { check_glister(0, 5, 20, 1); }
 TEST(glister_batched_taylor_matches_direct) { check_glister(0.05, 5, 20, 3); }
 
+TEST(glister_val_max_uses_a_hash_sample)
+{
+	struct prob p, v, v2;
+	struct ada_opts o;
+	struct ada_subset s;
+	struct wn_err err = { 0 };
+	size_t pick[N], rows[NV];
+	double gain[N];
+
+	make(&p, N, 2);
+	make(&v, NV, 3);
+	ada_opts_default(&o);
+	o.method = ADA_GLISTER;
+	o.budget = 8;
+	o.sg_eps = 0;
+	o.eta = 1;
+	o.seed = 9;
+	o.val_max = 6;
+	for (size_t i = 0; i < NV; i++)
+		rows[i] = i;
+	canon(&v, rows, NV, o.seed, ADA_STREAM_RANDOM);
+	v2.n = 6;
+	for (size_t j = 0; j < 6; j++) {
+		memcpy(v2.X + j * D, v.X + rows[j] * D, D * sizeof(float));
+		memcpy(v2.P + j * K, v.P + rows[j] * K, K * sizeof(float));
+		v2.y[j] = v.y[rows[j]];
+		v2.key[j] = v.key[rows[j]];
+	}
+	struct ada_data a = view(&p), b = view(&v);
+	CHECK(ada_select(&a, &b, &o, &s, &err) == 0, "%s", err.msg);
+	glister_direct(&p, &v2, &o, pick, gain);
+	for (size_t t = 0; t < 8 && t < s.n_pick; t++) {
+		CHECK(s.pick[t] == pick[t], "pick %zu: %zu, direct %zu", t, s.pick[t], pick[t]);
+		CHECK_NEAR(s.gain[t], gain[t], 1e-4);
+	}
+	ada_subset_free(&s);
+}
+
 /* ---- GradMatch ---- */
 
 /* solve (A + lam I) x = b, m x m, by Gaussian elimination with pivoting */
@@ -736,6 +774,7 @@ int main(void)
 	RUN(glister_stochastic_matches_direct);
 	RUN(glister_large_step_matches_direct);
 	RUN(glister_batched_taylor_matches_direct);
+	RUN(glister_val_max_uses_a_hash_sample);
 	RUN(gradmatch_matches_direct);
 	RUN(gradmatch_small_ridge_matches_direct);
 	RUN(gradmatch_classrow_matches_direct);
