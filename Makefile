@@ -65,6 +65,10 @@ demo: deps all
 bench: deps all
 	@sh tests/bench/run.sh
 
+# Fuzz every parser with libFuzzer for FUZZ_SECONDS each (tests/fuzz/).
+fuzz: deps
+	@sh tests/fuzz/run.sh
+
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
 		$(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7
@@ -82,4 +86,4 @@ clean:
 	rm -f $(LIBOBJ) $(LIBA) $(PROGS) $(PROGS:=.o) $(UNITS) $(UNITS:=.o) $(DATATOOLS) $(DATATOOLS:=.o)
 	rm -rf build-asan
 
-.PHONY: all deps check check-asan demo bench install uninstall clean
+.PHONY: all deps check check-asan demo bench fuzz install uninstall clean

@@ -22,6 +22,7 @@
 #include "atomic.h"
 #include "gt.h"
 #include "hash.h"
+#include "idset.h"
 #include "idx.h"
 #include "manifest.h"
 #include "opt.h"
@@ -643,8 +644,7 @@ cmd_from_jsonl(int argc, char **argv)
 	write_row((const char *const *)cols.name, cols.n);
 	row = ecalloc(cols.n, sizeof *row);
 	{
-		uint64_t *seen = NULL;
-		size_t seen_cap = 0, seen_n = 0;
+		struct idset seen = { 0 };
 
 		for (lineno = 1; (len = getline(&line, &cap, sp.fp)) >= 0; lineno++) {
 			json_t *obj, *sub, *v;
@@ -679,37 +679,16 @@ cmd_from_jsonl(int argc, char **argv)
 					die(WN_EDATA, "%s:%lld: value of \"%s\" %s", name, lineno, cols.name[k],
 					    mf_field_problem(row[k], strlen(row[k])));
 			}
-			/* duplicate ids: an open-addressing set of 64-bit id
-			 * hashes, as the manifest reader keeps */
-			{
-				uint64_t h = wn_hash64(0, 0, row[0], strlen(row[0])) | 1;
-				size_t j;
-				if (2 * (seen_n + 1) > seen_cap) {
-					size_t ncap = seen_cap ? 2 * seen_cap : 1024;
-					uint64_t *t = ecalloc(ncap, sizeof *t);
-					for (size_t q = 0; q < seen_cap; q++)
-						if (seen[q]) {
-							for (j = seen[q] & (ncap - 1); t[j]; j = (j + 1) & (ncap - 1))
-								;
-							t[j] = seen[q];
-						}
-					free(seen);
-					seen = t;
-					seen_cap = ncap;
-				}
-				for (j = h & (seen_cap - 1); seen[j] && seen[j] != h; j = (j + 1) & (seen_cap - 1))
-					;
-				if (seen[j] == h)
-					die(WN_EDATA, "%s:%lld: duplicate id \"%s\"", name, lineno, row[0]);
-				seen[j] = h;
-				seen_n++;
+			switch (idset_add(&seen, row[0], strlen(row[0]))) {
+			case -1: die(WN_ESOFTWARE, "out of memory");
+			case 0: die(WN_EDATA, "%s:%lld: duplicate id \"%s\"", name, lineno, row[0]);
 			}
 			write_row((const char *const *)row, cols.n);
 			for (size_t k = 0; k < cols.n; k++)
 				free(row[k]);
 			json_decref(obj);
 		}
-		free(seen);
+		idset_free(&seen);
 	}
 	if (ferror(sp.fp))
 		die(WN_EIO, "%s: read error: %s", name, strerror(errno));

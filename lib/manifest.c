@@ -4,9 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define XXH_INLINE_ALL
-#include <xxhash.h>
-
+#include "idset.h"
 #include "manifest.h"
 
 struct mf_reader {
@@ -22,9 +20,7 @@ struct mf_reader {
 	char **field;           /* fields of the current row, into line */
 	size_t *fieldlen;
 	int idcol;
-	/* id hash set for MF_CHECK_DUPS: open addressing, 0 = empty slot */
-	uint64_t *ids;
-	size_t ids_cap, ids_used;
+	struct idset ids;       /* for MF_CHECK_DUPS */
 };
 
 /* Return 0 if s[0..len) is valid UTF-8 without NUL, else the byte offset
@@ -101,6 +97,11 @@ read_line(struct mf_reader *r, size_t *lenp, struct wn_err *err)
 		return 0;
 	}
 	r->lineno++;
+	/* getline() hands back the part of a line read before a read
+	 * error: that is a read error, not a short row */
+	if ((n == 0 || r->line[n - 1] != '\n') && ferror(r->fp))
+		return wn_seterr(err, WN_EIO, "%s:%lld: read error: %s", r->name,
+		                 r->lineno, strerror(errno ? errno : EIO));
 	if (n > 0 && r->line[n - 1] == '\n')
 		r->line[--n] = '\0';
 	if (n > 0 && r->line[n - 1] == '\r')     /* CRLF files are accepted */
@@ -108,6 +109,14 @@ read_line(struct mf_reader *r, size_t *lenp, struct wn_err *err)
 	if ((bad = utf8_bad(r->line, (size_t)n)) != 0)
 		return wn_seterr(err, WN_EDATA, "%s:%lld: %s at byte %zu", r->name, r->lineno,
 		                 r->line[bad - 1] ? "invalid UTF-8" : "NUL byte", bad);
+	/* a CR anywhere else is a line break no field may hold (the
+	 * writer refuses it too: mf_field_problem) */
+	{
+		const char *cr = memchr(r->line, '\r', (size_t)n);
+		if (cr != NULL)
+			return wn_seterr(err, WN_EDATA, "%s:%lld: carriage return inside the line "
+			                 "at byte %zu", r->name, r->lineno, (size_t)(cr - r->line) + 1);
+	}
 	*lenp = (size_t)n;
 	return 1;
 }
@@ -208,44 +217,9 @@ mf_close(struct mf_reader *r)
 	free(r->field);
 	free(r->fieldlen);
 	free(r->line);
-	free(r->ids);
+	idset_free(&r->ids);
 	free(r->name);
 	free(r);
-}
-
-/* Insert h into the id set; return 1 if it was already there, -1 on
- * allocation failure. */
-static int
-ids_insert(struct mf_reader *r, uint64_t h)
-{
-	if (h == 0)
-		h = 1;          /* 0 marks an empty slot */
-	if (2 * (r->ids_used + 1) > r->ids_cap) {
-		size_t cap = r->ids_cap ? 2 * r->ids_cap : 1024;
-		uint64_t *t = calloc(cap, sizeof *t);
-
-		if (t == NULL)
-			return -1;
-		for (size_t i = 0; i < r->ids_cap; i++)
-			if (r->ids[i]) {
-				size_t j = r->ids[i] & (cap - 1);
-				while (t[j])
-					j = (j + 1) & (cap - 1);
-				t[j] = r->ids[i];
-			}
-		free(r->ids);
-		r->ids = t;
-		r->ids_cap = cap;
-	}
-	for (size_t j = h & (r->ids_cap - 1);; j = (j + 1) & (r->ids_cap - 1)) {
-		if (r->ids[j] == h)
-			return 1;
-		if (r->ids[j] == 0) {
-			r->ids[j] = h;
-			r->ids_used++;
-			return 0;
-		}
-	}
 }
 
 int
@@ -265,12 +239,10 @@ mf_next(struct mf_reader *r, struct wn_err *err)
 	if (r->fieldlen[r->idcol] == 0)
 		return wn_seterr(err, WN_EDATA, "%s:%lld: empty id", r->name, r->lineno);
 	if (r->flags & MF_CHECK_DUPS) {
-		uint64_t h = XXH3_64bits(r->field[r->idcol], r->fieldlen[r->idcol]);
-
-		rc = ids_insert(r, h);
+		rc = idset_add(&r->ids, r->field[r->idcol], r->fieldlen[r->idcol]);
 		if (rc < 0)
 			return wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", r->name);
-		if (rc > 0)
+		if (rc == 0)
 			return wn_seterr(err, WN_EDATA, "%s:%lld: duplicate id \"%s\"",
 			                 r->name, r->lineno, r->field[r->idcol]);
 	}

@@ -108,6 +108,16 @@ find_config(int argc, char **argv)
 	return path;
 }
 
+/* The loaded config: handlers keep pointers to its values, so it lives
+ * until exit. */
+static struct cfg loaded;
+
+static void
+free_loaded(void)
+{
+	cfg_free(&loaded);
+}
+
 static void
 apply_config(const char *path, const char *section, const struct option *longopts,
              opt_handler *handler)
@@ -147,7 +157,8 @@ apply_config(const char *path, const char *section, const struct option *longopt
 			handler(o->val, e->value);
 		}
 	}
-	cfg_free(&c);
+	loaded = c;
+	atexit(free_loaded);
 	cur.where[0] = '\0';
 }
 

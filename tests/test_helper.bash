@@ -13,6 +13,7 @@ export WINNOW_TOP WINNOW_BIN FIXTURES PATH
 PYTHON=/usr/bin/python3
 FMNIST=/usr/share/datasets/fashion-mnist
 
+bats_require_minimum_version 1.5.0
 bats_load_library bats-support
 bats_load_library bats-assert
 

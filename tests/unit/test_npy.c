@@ -62,6 +62,29 @@ TEST(roundtrip_seekable)
 	npy_close(&m);
 }
 
+TEST(numpy_reads_what_we_write)
+{
+	/* The contract: np.load must read what winnow writes, both with the
+	 * row count patched in and with it known in advance. */
+	struct wn_err err = { 0 };
+	float rows[6] = { 0.5f, -1.25f, 3e-8f, 1e30f, -0.0f, 7 };
+	char cmd[1024];
+	int rc;
+
+	for (int known = 0; known < 2; known++) {
+		FILE *fp = fopen(path("np.npy"), "wb");
+		struct npy_writer *w = npy_writer_open(fp, "np.npy", 3, known ? 2 : -1, &err);
+		CHECK(w && npy_write_rows(w, rows, 2, &err) == 0 && npy_writer_finish(w, &err) == 0, "%s", err.msg);
+		fclose(fp);
+		snprintf(cmd, sizeof cmd,
+		         "/usr/bin/python3 -c 'import numpy as np, sys; a = np.load(\"%s\"); "
+		         "sys.exit(0 if a.dtype == np.float32 and a.shape == (2, 3) and a[0,1] == -1.25 "
+		         "and a[1,0] == np.float32(1e30) and a[1,2] == 7 else 1)'", path("np.npy"));
+		rc = system(cmd);
+		CHECK(rc == 0, "numpy could not read the file (known=%d, rc=%d)", known, rc);
+	}
+}
+
 TEST(pipe_needs_row_count)
 {
 	struct wn_err err = { 0 };
@@ -160,6 +183,7 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	RUN(roundtrip_seekable);
+	RUN(numpy_reads_what_we_write);
 	RUN(pipe_needs_row_count);
 	RUN(reads_f8_and_f2);
 	RUN(hostile_headers);

@@ -1,0 +1,236 @@
+/*
+ * winnow-fit - train a surrogate model on the labeled rows of a manifest.
+ *
+ *   winnow-fit [-m softmax|mlp] [-l LAMBDA] [--max-iter N] [--tol T]
+ *              [--influence none|shared|class] [--weights COLUMN] ...
+ *              -o MODEL EMB.npy [MANIFEST]
+ *
+ * See winnow-fit(1).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "atomic.h"
+#include "data.h"
+#include "manifest.h"
+#include "mlp.h"
+#include "npy.h"
+#include "opt.h"
+#include "prog.h"
+#include "progress.h"
+#include "softmax.h"
+
+static struct {
+	int kind;               /* SUR_SOFTMAX or SUR_MLP */
+	double lambda;
+	int max_iter;
+	double tol;
+	int infl;
+	int intercept, standardize;
+	int norm;
+	double norm_n;
+	const char *weights;    /* column of sample weights */
+	const char *out;
+	int hidden, epochs, batch, adam;
+	double lr, momentum;
+	unsigned long long seed;
+	int verbose;
+} opt = {
+	.kind = SUR_SOFTMAX, .lambda = 1e-4, .max_iter = 500, .tol = 1e-5,
+	.infl = SUR_INFL_CLASS, .intercept = 1, .standardize = 1, .norm = SUR_NORM_COUNT,
+	.hidden = 256, .epochs = 20, .batch = 128, .adam = 1, .lr = -1, .momentum = 0.9,
+};
+
+enum {
+	O_MAXITER = 256, O_TOL, O_INFL, O_NOINTERCEPT, O_NOSTD, O_NORM, O_WEIGHTS, O_HIDDEN,
+	O_EPOCHS, O_BATCH, O_LR, O_MOMENTUM, O_OPTIM, O_SEED
+};
+
+static const struct option longopts[] = {
+	{ "batch", required_argument, 0, O_BATCH },
+	{ "config", required_argument, 0, 'c' },
+	{ "epochs", required_argument, 0, O_EPOCHS },
+	{ "help", no_argument, 0, 'h' },
+	{ "hidden", required_argument, 0, O_HIDDEN },
+	{ "influence", required_argument, 0, O_INFL },
+	{ "kind", required_argument, 0, 'm' },
+	{ "lambda", required_argument, 0, 'l' },
+	{ "lr", required_argument, 0, O_LR },
+	{ "max-iter", required_argument, 0, O_MAXITER },
+	{ "momentum", required_argument, 0, O_MOMENTUM },
+	{ "no-intercept", no_argument, 0, O_NOINTERCEPT },
+	{ "no-standardize", no_argument, 0, O_NOSTD },
+	{ "norm", required_argument, 0, O_NORM },
+	{ "optimizer", required_argument, 0, O_OPTIM },
+	{ "output", required_argument, 0, 'o' },
+	{ "seed", required_argument, 0, O_SEED },
+	{ "tol", required_argument, 0, O_TOL },
+	{ "verbose", no_argument, 0, 'v' },
+	{ "weights", required_argument, 0, O_WEIGHTS },
+	{ 0, 0, 0, 0 }
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: winnow-fit [-v] [-m softmax|mlp] [-l LAMBDA] [--max-iter N] [--tol T]\n"
+	    "                  [--influence none|shared|class] [--no-intercept]\n"
+	    "                  [--no-standardize] [--norm count|weight|N] [--weights COLUMN]\n"
+	    "                  [--hidden H] [--epochs E] [--batch B] [--lr LR]\n"
+	    "                  [--momentum M] [--optimizer adam|sgd] [--seed S]\n"
+	    "                  [-c CONFIG] -o MODEL EMB.npy [MANIFEST]\n");
+}
+
+static void
+handle(int c, const char *arg)
+{
+	static const char *const kinds[] = { "softmax", "mlp", NULL };
+	static const char *const infls[] = { "none", "shared", "class", NULL };
+	static const char *const optims[] = { "sgd", "adam", NULL };
+
+	switch (c) {
+	case 'c': break;    /* read by opt_parse */
+	case 'h': usage(stdout); exit(0);
+	case 'l': opt.lambda = opt_double(arg, 0, 1e6); break;
+	case 'm': opt.kind = opt_choice(arg, kinds) == 1 ? SUR_MLP : SUR_SOFTMAX; break;
+	case 'o': opt.out = arg; break;
+	case 'v': opt.verbose = 1; break;
+	case O_BATCH: opt.batch = (int)opt_int(arg, 1, 1 << 20); break;
+	case O_EPOCHS: opt.epochs = (int)opt_int(arg, 0, 1 << 20); break;
+	case O_HIDDEN: opt.hidden = (int)opt_int(arg, 1, 1 << 20); break;
+	case O_INFL: opt.infl = opt_choice(arg, infls); break;
+	case O_LR: opt.lr = opt_double(arg, 1e-12, 1e3); break;
+	case O_MAXITER: opt.max_iter = (int)opt_int(arg, 0, 1 << 30); break;
+	case O_MOMENTUM: opt.momentum = opt_double(arg, 0, 0.999999); break;
+	case O_NOINTERCEPT: opt.intercept = 0; break;
+	case O_NOSTD: opt.standardize = 0; break;
+	case O_NORM:
+		if (strcmp(arg, "count") == 0) {
+			opt.norm = SUR_NORM_COUNT;
+		} else if (strcmp(arg, "weight") == 0) {
+			opt.norm = SUR_NORM_WEIGHT;
+		} else {
+			opt.norm = SUR_NORM_GIVEN;
+			opt.norm_n = opt_double(arg, 1e-300, 1e300);
+		}
+		break;
+	case O_OPTIM: opt.adam = opt_choice(arg, optims); break;
+	case O_SEED: opt.seed = opt_seed(arg); break;
+	case O_TOL: opt.tol = opt_double(arg, 0, 1e6); break;
+	case O_WEIGHTS: opt.weights = arg; break;
+	}
+}
+
+static int
+on_iter(void *ctx, int iter, double f, double gnorm)
+{
+	(void)ctx;
+	fprintf(stderr, "%s: iteration %d objective %.9g gradient-norm %.3g\n", progname, iter, f,
+	        gnorm);
+	return 0;
+}
+
+static int
+on_epoch(void *ctx, struct sur_mlp_trainer *t, int epoch, double loss)
+{
+	(void)ctx;
+	(void)t;
+	fprintf(stderr, "%s: epoch %d mean-loss %.9g\n", progname, epoch, loss);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct wn_err err = { 0 };
+	struct npy emb;
+	struct sur_data D;
+	struct sur_model *m;
+	struct wn_out out;
+
+	prog_init("winnow-fit");
+	int i = opt_parse(argc, argv, "fit", "c:hl:m:o:v", longopts, handle, usage);
+	if (argc - i < 1 || argc - i > 2) {
+		usage(stderr);
+		return WN_EUSAGE;
+	}
+	if (!opt.out)
+		die(WN_EUSAGE, "-o MODEL is required");
+	if (opt.kind == SUR_MLP && opt.infl != SUR_INFL_CLASS && opt.infl != SUR_INFL_NONE)
+		die(WN_EUSAGE, "--influence: influence factors need a softmax model (-m softmax)");
+	const char *npath = argv[i], *mpath = i + 1 < argc ? argv[i + 1] : NULL;
+	if (npy_open(&emb, npath, &err) != 0)
+		die_err(&err);
+	FILE *in = efopen_input(mpath);
+	struct mf_reader *r = mf_open(in, input_name(mpath), 0, &err);
+	if (!r || sur_data_load(&D, &emb, r, opt.weights, NULL, 0, &err) != 0)
+		die_err(&err);
+	mf_close(r);
+	if (in != stdin)
+		fclose(in);
+	npy_close(&emb);
+
+	double t0 = wn_now();
+	if (opt.kind == SUR_SOFTMAX) {
+		struct sur_softmax_opts o;
+		sur_softmax_opts_default(&o);
+		o.lambda = opt.lambda;
+		o.norm = (enum sur_norm)opt.norm;
+		o.norm_n = opt.norm_n;
+		o.intercept = opt.intercept;
+		o.standardize = opt.standardize;
+		o.max_iter = opt.max_iter;
+		o.tol = opt.tol;
+		o.infl = (enum sur_infl)opt.infl;
+		o.on_iter = opt.verbose ? on_iter : NULL;
+		m = sur_softmax_fit(D.X, D.y, D.w, D.n, D.d, (const char *const *)D.classes, D.k, &o,
+		                    &err);
+	} else {
+		struct sur_mlp_opts o;
+		sur_mlp_opts_default(&o);
+		o.hidden = opt.hidden;
+		o.epochs = opt.epochs;
+		o.batch = opt.batch;
+		o.adam = opt.adam;
+		o.lr = opt.lr > 0 ? opt.lr : opt.adam ? 1e-3 : 0.05;
+		o.momentum = opt.momentum;
+		o.lambda = opt.lambda;
+		o.norm = (enum sur_norm)opt.norm;
+		o.norm_n = opt.norm_n;
+		o.standardize = opt.standardize;
+		o.seed = opt.seed;
+		o.keys = D.keys;
+		o.on_epoch = opt.verbose ? on_epoch : NULL;
+		m = sur_mlp_fit(D.X, D.y, D.w, D.n, D.d, (const char *const *)D.classes, D.k, &o,
+		                &err);
+	}
+	if (!m)
+		die_err(&err);
+	double secs = wn_now() - t0, acc = 0;
+	sur_evaluate(m, D.X, D.y, D.w, D.n, NULL, &acc, NULL);
+
+	if (wn_out_open(&out, opt.out, &err) != 0)
+		die_err(&err);
+	if (sur_model_save(m, out.fp, opt.out, &err) != 0) {
+		wn_out_abort(&out);
+		die_err(&err);
+	}
+	if (wn_out_commit(&out, &err) != 0)
+		die_err(&err);
+	if (m->kind == SUR_SOFTMAX)
+		fprintf(stderr, "%s: softmax: %zu rows, %d features, %d classes: objective %.9g "
+		        "gradient-norm %.3g iterations %d train-accuracy %.4f (%.2f s)\n", progname,
+		        D.n, D.d, D.k, m->hp.objective, m->hp.grad_norm, m->hp.iterations, acc, secs);
+	else
+		fprintf(stderr, "%s: mlp: %zu rows, %d features, %d classes, %d hidden: objective "
+		        "%.9g epochs %d train-accuracy %.4f (%.2f s)\n", progname, D.n, D.d, D.k,
+		        m->h, m->hp.objective, m->hp.iterations, acc, secs);
+	if (m->kind == SUR_SOFTMAX && !(m->hp.grad_norm <= opt.tol))
+		warnx("not converged: gradient norm %.3g > --tol %g after %d iterations "
+		      "(raise --max-iter or lambda)", m->hp.grad_norm, opt.tol, m->hp.iterations);
+	sur_model_free(m);
+	sur_data_free(&D);
+	return 0;
+}

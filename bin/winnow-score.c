@@ -1,0 +1,257 @@
+/*
+ * winnow-score - score every row of a manifest with a surrogate model.
+ *
+ *   winnow-score [-M MODEL] [-s METHOD] [--clusters K] [--seed S]
+ *                EMB.npy [MANIFEST]
+ *
+ * Streams the manifest in blocks of rows and appends the columns score,
+ * pred and conf.  See winnow-score(1) for the methods.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.h"
+#include "manifest.h"
+#include "npy.h"
+#include "opt.h"
+#include "prog.h"
+#include "score.h"
+
+static struct {
+	const char *model;
+	int method;
+	int clusters;
+	long long sample;       /* k-means rows */
+	int iters;
+	unsigned long long seed;
+	int block;
+	int shared;             /* --influence shared */
+} opt = { .method = SUR_ENTROPY, .clusters = 10, .sample = 20000, .iters = 50, .block = 1024 };
+
+enum { O_CLUSTERS = 256, O_SAMPLE, O_SEED, O_BLOCK, O_INFL, O_ITERS };
+
+static const struct option longopts[] = {
+	{ "block", required_argument, 0, O_BLOCK },
+	{ "clusters", required_argument, 0, O_CLUSTERS },
+	{ "config", required_argument, 0, 'c' },
+	{ "help", no_argument, 0, 'h' },
+	{ "influence", required_argument, 0, O_INFL },
+	{ "kmeans-iter", required_argument, 0, O_ITERS },
+	{ "kmeans-sample", required_argument, 0, O_SAMPLE },
+	{ "method", required_argument, 0, 's' },
+	{ "model", required_argument, 0, 'M' },
+	{ "seed", required_argument, 0, O_SEED },
+	{ 0, 0, 0, 0 }
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: winnow-score -M MODEL [-s METHOD] [--influence class|shared]\n"
+	    "                    [--block ROWS] [-c CONFIG] EMB.npy [MANIFEST]\n"
+	    "       winnow-score [-M MODEL] -s prototype [--clusters K] [--seed S]\n"
+	    "                    [--kmeans-sample ROWS] [--kmeans-iter N] EMB.npy [MANIFEST]\n"
+	    "methods: entropy margin least-confidence influence influence-shared\n"
+	    "         loss el2n grand prototype\n");
+}
+
+static void
+handle(int c, const char *arg)
+{
+	static const char *const infls[] = { "class", "shared", NULL };
+
+	switch (c) {
+	case 'M': opt.model = arg; break;
+	case 'c': break;
+	case 'h': usage(stdout); exit(0);
+	case 's':
+		if ((opt.method = sur_method_parse(arg)) < 0)
+			opt_fail("unknown method \"%s\" (entropy, margin, least-confidence, "
+			         "influence, influence-shared, loss, el2n, grand, prototype)", arg);
+		break;
+	case O_BLOCK: opt.block = (int)opt_int(arg, 1, 1 << 20); break;
+	case O_CLUSTERS: opt.clusters = (int)opt_int(arg, 1, 1 << 20); break;
+	case O_INFL: opt.shared = opt_choice(arg, infls); break;
+	case O_ITERS: opt.iters = (int)opt_int(arg, 0, 1 << 20); break;
+	case O_SAMPLE: opt.sample = opt_int(arg, 1, 1LL << 40); break;
+	case O_SEED: opt.seed = opt_seed(arg); break;
+	}
+}
+
+/* The rows of one block, their fields copied (the reader keeps one). */
+struct block {
+	size_t n, ncols;
+	char *buf;
+	size_t len, cap;
+	size_t *off;        /* n x ncols offsets into buf */
+};
+
+static void
+block_add(struct block *b, const struct mf_reader *r)
+{
+	for (size_t c = 0; c < b->ncols; c++) {
+		size_t l = mf_fieldlen(r, c) + 1;
+		if (b->len + l > b->cap) {
+			while (b->len + l > b->cap)
+				b->cap = b->cap ? 2 * b->cap : 65536;
+			b->buf = ereallocarray(b->buf, b->cap, 1);
+		}
+		memcpy(b->buf + b->len, mf_field(r, c), l);
+		b->off[b->n * b->ncols + c] = b->len;
+		b->len += l;
+	}
+	b->n++;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct wn_err err = { 0 };
+	struct npy emb;
+	struct sur_model *m = NULL;
+	float *C = NULL;
+
+	prog_init("winnow-score");
+	int i = opt_parse(argc, argv, "score", "M:c:hs:", longopts, handle, usage);
+	if (argc - i < 1 || argc - i > 2) {
+		usage(stderr);
+		return WN_EUSAGE;
+	}
+	enum sur_method meth = (enum sur_method)opt.method;
+	if (meth == SUR_INFLUENCE && opt.shared)
+		meth = SUR_INFLUENCE_SHARED;
+	if (!opt.model && sur_method_needs_model(meth))
+		die(WN_EUSAGE, "-M MODEL is required for %s scores", sur_method_name(meth));
+	const char *npath = argv[i], *mpath = i + 1 < argc ? argv[i + 1] : NULL;
+	if (npy_open(&emb, npath, &err) != 0)
+		die_err(&err);
+	if (opt.model) {
+		if (!(m = sur_model_load_path(opt.model, &err)))
+			die_err(&err);
+		if ((size_t)m->d != emb.cols)
+			die(WN_EDATA, "%s: %zu columns, but %s was fitted on %d", npath, emb.cols,
+			    opt.model, m->d);
+		if (sur_score_block(m, meth, NULL, NULL, NULL, 0, NULL, NULL, &err) != 0 &&
+		    err.code == WN_EDATA)
+			die(WN_EDATA, "%s: %s", opt.model, err.msg);
+	}
+	int d = (int)emb.cols;
+
+	if (meth == SUR_PROTOTYPE) {
+		/* k-means on evenly spaced rows of the whole embeddings file */
+		size_t ns = emb.rows < (size_t)opt.sample ? emb.rows : (size_t)opt.sample;
+		if (ns < (size_t)opt.clusters)
+			die(WN_EDATA, "%s: %zu rows for %d clusters", npath, emb.rows, opt.clusters);
+		float *S = ereallocarray(NULL, ns * (size_t)d, sizeof *S);
+		for (size_t j = 0; j < ns; j++)
+			if (npy_read_rows(&emb, (size_t)((double)j * emb.rows / ns), 1, S + j * d,
+			                  &err) != 0)
+				die_err(&err);
+		C = ereallocarray(NULL, (size_t)opt.clusters * d, sizeof *C);
+		if (sur_kmeans(S, ns, d, opt.clusters, opt.iters, ns, opt.seed, C, &err) != 0)
+			die_err(&err);
+		free(S);
+	}
+
+	FILE *in = efopen_input(mpath);
+	const char *mname = input_name(mpath);
+	struct mf_reader *r = mf_open(in, mname, 0, &err);
+	if (!r)
+		die_err(&err);
+	int rowcol = mf_col(r, "row"), labcol = mf_col(r, "label");
+	if (sur_method_needs_label(meth) && labcol < 0)
+		die(WN_EDATA, "%s:1: no \"label\" column: %s scores need labels", mname,
+		    sur_method_name(meth));
+	static const char *const set[] = { "score", "pred", "conf" };
+	struct mf_out plan;
+	if (mf_out_init(&plan, r, set, 3, &err) != 0 ||
+	    mf_out_header(&plan, stdout, "<stdout>", &err) != 0)
+		die_err(&err);
+
+	size_t B = (size_t)opt.block, k = m ? (size_t)m->k : 1;
+	struct block blk = { .ncols = mf_ncols(r) };
+	blk.off = ereallocarray(NULL, B * blk.ncols, sizeof *blk.off);
+	float *X = ereallocarray(NULL, B * (size_t)d, sizeof *X);
+	float *P = ereallocarray(NULL, B * k, sizeof *P);
+	int *y = ereallocarray(NULL, B, sizeof *y);
+	double *sc = ereallocarray(NULL, B, sizeof *sc);
+	const char **fields = ereallocarray(NULL, plan.nout, sizeof *fields);
+	struct sur_ws *ws = m ? sur_ws_new(m, 0, &err) : NULL;
+	if (m && !ws)
+		die_err(&err);
+	int more = 1;
+	while (more) {
+		blk.n = blk.len = 0;
+		int rc = 0;
+		while (blk.n < B && (rc = mf_next(r, &err)) > 0) {
+			size_t row;
+			if (sur_row_of(r, rowcol, emb.rows, npath, &row, &err) != 0 ||
+			    npy_read_rows(&emb, row, 1, X + blk.n * d, &err) != 0)
+				die_err(&err);
+			y[blk.n] = -1;
+			if (sur_method_needs_label(meth)) {
+				const char *lab = mf_field(r, (size_t)labcol);
+				if (!*lab)
+					die(WN_EDATA, "%s:%lld: empty label: %s scores need the label of "
+					    "every row", mname, mf_lineno(r), sur_method_name(meth));
+				if ((y[blk.n] = sur_model_class(m, lab)) < 0)
+					die(WN_EDATA, "%s:%lld: label \"%s\" is not a class of %s", mname,
+					    mf_lineno(r), lab, opt.model);
+			}
+			block_add(&blk, r);
+		}
+		if (rc < 0)
+			die_err(&err);
+		more = rc > 0;
+		if (blk.n == 0)
+			break;
+		if (m && sur_predict_proba(m, X, blk.n, P, ws, &err) != 0)
+			die_err(&err);
+		if (meth == SUR_PROTOTYPE)
+			sur_proto_scores(C, opt.clusters, d, X, blk.n, sc);
+		else if (sur_score_block(m, meth, X, P, y, blk.n, sc, ws, &err) != 0)
+			die_err(&err);
+		for (size_t j = 0; j < blk.n; j++) {
+			char sbuf[32], cbuf[32];
+			const char *pred = "", *conf = "";
+			snprintf(sbuf, sizeof sbuf, "%.9g", sc[j]);
+			if (m) {
+				const float *p = P + j * k;
+				size_t am = 0;
+				for (size_t c = 1; c < k; c++)
+					if (p[c] > p[am])
+						am = c;
+				pred = m->classes[am];
+				snprintf(cbuf, sizeof cbuf, "%.9g", p[am]);
+				conf = cbuf;
+			}
+			const char *vals[3] = { sbuf, pred, conf };
+			for (size_t o = 0; o < plan.nout; o++)
+				fields[o] = plan.src[o] >= 0 ?
+				    blk.buf + blk.off[j * blk.ncols + (size_t)plan.src[o]] : NULL;
+			for (size_t s = 0; s < 3; s++)
+				fields[plan.set_at[s]] = vals[s];
+			if (mf_write_fields(stdout, "<stdout>", fields, plan.nout, &err) != 0)
+				die_err(&err);
+		}
+	}
+	mf_out_free(&plan);
+	mf_close(r);
+	if (in != stdin)
+		fclose(in);
+	efshut(stdout, "<stdout>");
+	free(blk.buf);
+	free(blk.off);
+	free(X);
+	free(P);
+	free(y);
+	free(sc);
+	free(fields);
+	free(C);
+	sur_ws_free(ws);
+	sur_model_free(m);
+	npy_close(&emb);
+	return 0;
+}

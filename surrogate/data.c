@@ -1,0 +1,191 @@
+/*
+ * data.c - labeled training data from a manifest and an embeddings file.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "data.h"
+#include "hash.h"
+
+int sur_row_of(const struct mf_reader *r, int rowcol, size_t nrows, const char *npyname,
+               size_t *row, struct wn_err *err)
+{
+	unsigned long long v;
+	if (rowcol < 0) {
+		v = (unsigned long long)mf_nrows(r) - 1;
+	} else {
+		const char *s = mf_field(r, (size_t)rowcol);
+		char *end;
+		errno = 0;
+		v = strtoull(s, &end, 10);
+		if (!*s || *end || errno || *s == '-' || *s == '+' || *s == ' ')
+			return wn_seterr(err, WN_EDATA, "%s:%lld: row \"%s\" is not a non-negative "
+			                 "integer", mf_name(r), mf_lineno(r), s);
+	}
+	if (v >= nrows)
+		return wn_seterr(err, WN_EDATA, "%s:%lld: row %llu is past the end of %s "
+		                 "(%zu rows)", mf_name(r), mf_lineno(r), v, npyname, nrows);
+	*row = (size_t)v;
+	return 0;
+}
+
+void sur_data_free(struct sur_data *D)
+{
+	free(D->X);
+	free(D->y);
+	free(D->w);
+	free(D->keys);
+	free(D->row);
+	if (D->classes)
+		for (int c = 0; c < D->k; c++)
+			free(D->classes[c]);
+	free(D->classes);
+	memset(D, 0, sizeof *D);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t nc = *cap ? *cap : 1024;
+	while (nc < need)
+		nc *= 2;
+	void *q = realloc(*p, nc * size);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = nc;
+	return 0;
+}
+
+int sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r,
+                  const char *weight_col, const char *const *classes, int k,
+                  struct wn_err *err)
+{
+	memset(D, 0, sizeof *D);
+	const char *name = mf_name(r);
+	int lc = mf_col(r, "label"), rc = mf_col(r, "row"), wc = -1;
+	char **labels = NULL;
+	size_t n = 0, cl = 0, cr = 0, cw = 0, ck = 0, cy = 0;
+	int ret = -1;
+	if (lc < 0)
+		return wn_seterr(err, WN_EDATA, "%s:1: no \"label\" column", name);
+	if (weight_col && (wc = mf_col(r, weight_col)) < 0)
+		return wn_seterr(err, WN_EDATA, "%s:1: no \"%s\" column for the weights", name,
+		                 weight_col);
+	D->d = (int)emb->cols;
+	int got;
+	while ((got = mf_next(r, err)) > 0) {
+		const char *lab = mf_field(r, (size_t)lc);
+		if (!*lab)
+			continue;
+		if (classes && !bsearch(&lab, classes, k, sizeof *classes, cmp_str)) {
+			wn_seterr(err, WN_EDATA, "%s:%lld: label \"%s\" is not one of the %d classes",
+			          name, mf_lineno(r), lab, k);
+			goto out;
+		}
+		size_t row;
+		if (sur_row_of(r, rc, emb->rows, emb->name, &row, err) < 0)
+			goto out;
+		if (grow((void **)&labels, &cl, n + 1, sizeof *labels) < 0 ||
+		    grow((void **)&D->row, &cr, n + 1, sizeof *D->row) < 0 ||
+		    grow((void **)&D->keys, &ck, n + 1, sizeof *D->keys) < 0 ||
+		    (wc >= 0 && grow((void **)&D->w, &cw, n + 1, sizeof *D->w) < 0) ||
+		    !(labels[n] = strdup(lab))) {
+			wn_seterr(err, WN_ESOFTWARE, "out of memory after %zu labeled rows", n);
+			goto out;
+		}
+		D->row[n] = row;
+		D->keys[n] = wn_hash64(0, WN_STREAM_SHUFFLE, mf_id(r), strlen(mf_id(r)));
+		if (wc >= 0) {
+			const char *s = mf_field(r, (size_t)wc);
+			char *end;
+			errno = 0;
+			double v = strtod(s, &end);
+			if (!*s || *end || errno || !isfinite(v) || v < 0) {
+				n++;
+				wn_seterr(err, WN_EDATA, "%s:%lld: weight \"%s\" is not a finite number "
+				          ">= 0", name, mf_lineno(r), s);
+				goto out;
+			}
+			D->w[n] = (float)v;
+		}
+		n++;
+	}
+	if (got < 0)
+		goto out;
+	if (n == 0) {
+		wn_seterr(err, WN_EDATA, "%s: no labeled rows (every label is empty)", name);
+		goto out;
+	}
+	/* the classes */
+	if (classes) {
+		D->k = k;
+		if (!(D->classes = calloc(k, sizeof *D->classes)))
+			goto oom;
+		for (int c = 0; c < k; c++)
+			if (!(D->classes[c] = strdup(classes[c])))
+				goto oom;
+	} else {
+		char **s = malloc(n * sizeof *s);
+		if (!s)
+			goto oom;
+		memcpy(s, labels, n * sizeof *s);
+		qsort(s, n, sizeof *s, cmp_str);
+		int u = 0;
+		for (size_t i = 0; i < n; i++)
+			if (i == 0 || strcmp(s[i], s[i - 1]) != 0)
+				s[u++] = s[i];
+		if (u < 2) {
+			wn_seterr(err, WN_EDATA, "%s: every labeled row has the label \"%s\": "
+			          "a classifier needs at least 2 classes", name, s[0]);
+			free(s);
+			goto out;
+		}
+		D->k = u;
+		D->classes = calloc(u, sizeof *D->classes);
+		for (int c = 0; D->classes && c < u; c++)
+			if (!(D->classes[c] = strdup(s[c])))
+				break;
+		free(s);
+		for (int c = 0; c < u; c++)
+			if (!D->classes || !D->classes[c])
+				goto oom;
+	}
+	if (grow((void **)&D->y, &cy, n, sizeof *D->y) < 0)
+		goto oom;
+	for (size_t i = 0; i < n; i++) {
+		char **hit = bsearch(&labels[i], D->classes, D->k, sizeof *D->classes, cmp_str);
+		if (!hit) {
+			wn_seterr(err, WN_EDATA, "%s: label \"%s\" is not one of the %d classes",
+			          name, labels[i], D->k);
+			goto out;
+		}
+		D->y[i] = (int)(hit - D->classes);
+	}
+	/* the features */
+	if (!(D->X = malloc(n * (size_t)D->d * sizeof *D->X)))
+		goto oom;
+	for (size_t i = 0; i < n; i++)
+		if (npy_read_rows(emb, D->row[i], 1, D->X + i * D->d, err) < 0)
+			goto out;
+	D->n = n;
+	ret = 0;
+	goto out;
+oom:
+	wn_seterr(err, WN_ESOFTWARE, "out of memory for %zu rows of %d features", n, D->d);
+out:
+	for (size_t i = 0; i < n; i++)
+		free(labels[i]);
+	free(labels);
+	if (ret < 0)
+		sur_data_free(D);
+	return ret;
+}

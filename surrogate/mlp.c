@@ -1,0 +1,575 @@
+/*
+ * mlp.c - one-hidden-layer MLP trained by minibatch Adam or SGD with
+ * momentum (mlp.h).
+ */
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "internal.h"
+#include "mlp.h"
+
+/* Separates the weight-initialisation draws from the shuffles, which use
+ * the seed itself (both under WN_STREAM_SHUFFLE; lib/hash.h has no
+ * stream for initialisation). */
+#define INIT_SALT 0x6d6c702d696e6974ULL     /* "mlp-init" */
+
+void sur_mlp_opts_default(struct sur_mlp_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->hidden = 256;
+	o->epochs = 20;
+	o->batch = 128;
+	o->lr = 1e-3;
+	o->momentum = 0.9;
+	o->beta2 = 0.999;
+	o->eps = 1e-8;
+	o->adam = 1;
+	o->lambda = 1e-4;
+	o->norm = SUR_NORM_COUNT;
+	o->standardize = 1;
+}
+
+struct ord {
+	double key;
+	size_t i;
+};
+
+enum { NP = 4 };    /* parameter tensors: W1 b1 W2 b2 */
+
+struct sur_mlp_trainer {
+	struct sur_mlp_opts o;
+	struct sur_model *m;
+	size_t n;           /* rows the trainer was made for */
+	long long step;     /* optimiser steps taken */
+	float *mom[NP], *vel[NP];   /* Adam first/second moments (SGD: mom only) */
+	/* batch workspace */
+	size_t *order;
+	struct ord *key;
+	float *xs, *a, *z, *da, *g[NP];
+};
+
+static float **param(struct sur_model *m, int i)
+{
+	switch (i) {
+	case 0: return &m->w1;
+	case 1: return &m->b1;
+	case 2: return &m->w2;
+	default: return &m->b2;
+	}
+}
+
+static size_t psize(const struct sur_model *m, int i)
+{
+	switch (i) {
+	case 0: return (size_t)m->h * m->d;
+	case 1: return m->h;
+	case 2: return (size_t)m->k * m->h;
+	default: return m->k;
+	}
+}
+
+static const char *const pname[NP] = { "W1", "b1", "W2", "b2" };
+
+void sur_mlp_trainer_free(struct sur_mlp_trainer *t)
+{
+	if (!t)
+		return;
+	sur_model_free(t->m);
+	for (int i = 0; i < NP; i++) {
+		free(t->mom[i]);
+		free(t->vel[i]);
+		free(t->g[i]);
+	}
+	free(t->order);
+	free(t->key);
+	free(t->xs);
+	free(t->a);
+	free(t->z);
+	free(t->da);
+	free(t);
+}
+
+static int check_opts(const struct sur_mlp_opts *o, struct wn_err *err)
+{
+	if (o->hidden < 1 || o->hidden > (1 << 20) || o->epochs < 0 || o->batch < 1 ||
+	    !(o->lr > 0) || !isfinite(o->lr) || !(o->momentum >= 0 && o->momentum < 1) ||
+	    !(o->beta2 >= 0 && o->beta2 < 1) || !(o->eps > 0) || !(o->lambda >= 0) ||
+	    !isfinite(o->lambda) || (o->norm == SUR_NORM_GIVEN && !(o->norm_n > 0)) ||
+	    (o->norm != SUR_NORM_COUNT && o->norm != SUR_NORM_WEIGHT && o->norm != SUR_NORM_GIVEN))
+		return wn_seterr(err, WN_EUSAGE, "mlp: bad options (hidden %d, epochs %d, batch %d, "
+		                 "lr %g, momentum %g, beta2 %g, eps %g, lambda %g, norm %d, N %g)",
+		                 o->hidden, o->epochs, o->batch, o->lr, o->momentum, o->beta2,
+		                 o->eps, o->lambda, (int)o->norm, o->norm_n);
+	return 0;
+}
+
+/* Allocate the moments and the workspace for t->m and t->n. */
+static int alloc_work(struct sur_mlp_trainer *t, struct wn_err *err)
+{
+	struct sur_model *m = t->m;
+	size_t B = (size_t)t->o.batch;
+	for (int i = 0; i < NP; i++) {
+		size_t s = psize(m, i);
+		if (!(t->mom[i] = calloc(s, sizeof(float))) ||
+		    !(t->vel[i] = calloc(s, sizeof(float))) ||
+		    !(t->g[i] = malloc(s * sizeof(float))))
+			goto oom;
+	}
+	t->order = malloc((t->n ? t->n : 1) * sizeof *t->order);
+	t->key = malloc((t->n ? t->n : 1) * sizeof *t->key);
+	t->xs = malloc(sur__mul(B, m->d) * sizeof(float));
+	t->a = malloc(sur__mul(B, m->h) * sizeof(float));
+	t->z = malloc(sur__mul(B, m->k) * sizeof(float));
+	t->da = malloc(sur__mul(B, m->h) * sizeof(float));
+	if (!t->order || !t->key || !t->xs || !t->a || !t->z || !t->da)
+		goto oom;
+	return 0;
+oom:
+	return wn_seterr(err, WN_ESOFTWARE, "mlp: out of memory (hidden %d, d %d, batch %zu)",
+	                 m->h, m->d, B);
+}
+
+static void set_hyper(struct sur_model *m, const struct sur_mlp_opts *o)
+{
+	struct sur_hyper *hp = &m->hp;
+	hp->lambda = o->lambda;
+	hp->norm = o->norm;
+	hp->norm_n = o->norm == SUR_NORM_GIVEN ? o->norm_n : 0;
+	hp->intercept = 1;
+	hp->standardize = o->standardize ? 1 : 0;
+	hp->epochs = o->epochs;
+	hp->batch = o->batch;
+	hp->lr = o->lr;
+	hp->momentum = o->momentum;
+	hp->adam = o->adam ? 1 : 0;
+	hp->seed = o->seed;
+}
+
+struct sur_mlp_trainer *sur_mlp_trainer_new(const struct sur_mlp_opts *o, const float *X,
+                                            const float *w, size_t n, int d,
+                                            const char *const *classes, int k,
+                                            struct wn_err *err)
+{
+	struct sur_mlp_opts def;
+	if (!o) {
+		sur_mlp_opts_default(&def);
+		o = &def;
+	}
+	if (check_opts(o, err) < 0)
+		return NULL;
+	if (n == 0) {
+		wn_seterr(err, WN_EDATA, "mlp: no training rows");
+		return NULL;
+	}
+	struct sur_mlp_trainer *t = calloc(1, sizeof *t);
+	if (!t) {
+		wn_seterr(err, WN_ESOFTWARE, "mlp: out of memory");
+		return NULL;
+	}
+	t->o = *o;
+	t->n = n;
+	if (!(t->m = sur_model_new(SUR_MLP, d, k, o->hidden, err)) ||
+	    sur_model_set_classes(t->m, classes, err) < 0 || alloc_work(t, err) < 0)
+		goto fail;
+	struct sur_model *m = t->m;
+	set_hyper(m, o);
+	m->hp.n_train = (long long)n;
+	double sw = 0;
+	for (size_t i = 0; i < n; i++) {
+		double wi = w ? w[i] : 1.0;
+		if (!(wi >= 0) || !isfinite(wi)) {
+			wn_seterr(err, WN_EDATA, "training row %zu: weight %g is not a finite number "
+			          ">= 0", i, wi);
+			goto fail;
+		}
+		sw += wi;
+		for (int j = 0; j < d; j++)
+			if (!isfinite(X[i * (size_t)d + j])) {
+				wn_seterr(err, WN_EDATA, "training row %zu: feature %d is %g", i, j,
+				          X[i * (size_t)d + j]);
+				goto fail;
+			}
+	}
+	if (!(sw > 0)) {
+		wn_seterr(err, WN_EDATA, "the training weights sum to 0");
+		goto fail;
+	}
+	m->hp.sum_weight = sw;
+	if (o->standardize)
+		sur_fit_standardize(m, X, n, w);
+	/* He-normal W1 (fan-in d), Glorot-like W2 (fan-in h), zero biases */
+	uint64_t is = wn_splitmix64(o->seed ^ INIT_SALT);
+	size_t hd = (size_t)m->h * d, kh = (size_t)k * m->h;
+	double s1 = sqrt(2.0 / d), s2 = sqrt(1.0 / m->h);
+	for (size_t j = 0; j < hd; j++)
+		m->w1[j] = (float)(s1 * wn_normal_counter(is, WN_STREAM_SHUFFLE, j));
+	for (size_t j = 0; j < kh; j++)
+		m->w2[j] = (float)(s2 * wn_normal_counter(is, WN_STREAM_SHUFFLE, hd + j));
+	return t;
+fail:
+	sur_mlp_trainer_free(t);
+	return NULL;
+}
+
+int sur_mlp_trainer_epochs_done(const struct sur_mlp_trainer *t)
+{
+	return t->m->hp.iterations;
+}
+
+const struct sur_model *sur_mlp_trainer_model(const struct sur_mlp_trainer *t)
+{
+	return t->m;
+}
+
+static int cmp_ord(const void *a, const void *b)
+{
+	const struct ord *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+/* One optimiser step on rows idx[0..nb) of X; *ls, *sw get the summed
+ * weighted loss and weight of the batch. */
+static void step(struct sur_mlp_trainer *t, const float *X, const int *y, const float *w,
+                 const size_t *idx, size_t nb, double *ls, double *swb)
+{
+	struct sur_model *m = t->m;
+	const struct sur_mlp_opts *o = &t->o;
+	int d = m->d, h = m->h, k = m->k;
+	double sw = 0, sum = 0;
+	for (size_t i = 0; i < nb; i++) {
+		sur_standardize(m, X + idx[i] * d, 1, t->xs + i * d);
+		sw += w ? w[idx[i]] : 1.0;
+	}
+	*swb = sw;
+	double S;
+	switch (o->norm) {
+	case SUR_NORM_WEIGHT: S = sw; break;
+	case SUR_NORM_GIVEN: S = o->norm_n * (double)nb / (double)t->n; break;
+	default: S = (double)nb;
+	}
+	/* forward */
+	for (size_t i = 0; i < nb; i++)
+		memcpy(t->a + i * h, m->b1, h * sizeof(float));
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, h, d, 1.0f, t->xs, d, m->w1,
+	            d, 1.0f, t->a, h);
+	for (size_t j = 0; j < nb * (size_t)h; j++)
+		if (t->a[j] < 0)
+			t->a[j] = 0;
+	for (size_t i = 0; i < nb; i++)
+		memcpy(t->z + i * k, m->b2, k * sizeof(float));
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, k, h, 1.0f, t->a, h, m->w2,
+	            h, 1.0f, t->z, k);
+	/* loss and dz = (s_i / S)(p - e_y), in place in z */
+	for (size_t i = 0; i < nb; i++) {
+		float *z = t->z + i * k;
+		int yi = y[idx[i]];
+		double wi = w ? w[idx[i]] : 1.0;
+		float mx = z[0];
+		for (int c = 1; c < k; c++)
+			if (z[c] > mx)
+				mx = z[c];
+		double se = 0, zy = (double)z[yi] - mx;
+		for (int c = 0; c < k; c++) {
+			z[c] = expf(z[c] - mx);
+			se += z[c];
+		}
+		sum += wi * (log(se) - zy);
+		float sc = S > 0 ? (float)(wi / S) : 0.0f, inv = (float)(1.0 / se);
+		for (int c = 0; c < k; c++)
+			z[c] = sc * (z[c] * inv - (c == yi));
+	}
+	*ls = sum;
+	if (!(S > 0))
+		return;
+	/* backward */
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, h, (int)nb, 1.0f, t->z, k, t->a,
+	            h, 0.0f, t->g[2], h);
+	for (int c = 0; c < k; c++) {
+		float s = 0;
+		for (size_t i = 0; i < nb; i++)
+			s += t->z[i * k + c];
+		t->g[3][c] = s;
+	}
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, h, k, 1.0f, t->z, k, m->w2,
+	            h, 0.0f, t->da, h);
+	for (size_t j = 0; j < nb * (size_t)h; j++)
+		if (t->a[j] <= 0)
+			t->da[j] = 0;
+	cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, h, d, (int)nb, 1.0f, t->da, h, t->xs,
+	            d, 0.0f, t->g[0], d);
+	for (int u = 0; u < h; u++) {
+		float s = 0;
+		for (size_t i = 0; i < nb; i++)
+			s += t->da[i * h + u];
+		t->g[1][u] = s;
+	}
+	/* update */
+	t->step++;
+	double b1 = o->momentum, b2 = o->beta2;
+	double c1 = 1 - pow(b1, (double)t->step), c2 = 1 - pow(b2, (double)t->step);
+	for (int p = 0; p < NP; p++) {
+		float *W = *param(m, p), *g = t->g[p], *mo = t->mom[p], *ve = t->vel[p];
+		size_t s = psize(m, p);
+		double lam = (p == 0 || p == 2) ? o->lambda : 0;
+		for (size_t j = 0; j < s; j++) {
+			double gj = g[j] + lam * W[j];
+			if (o->adam) {
+				mo[j] = (float)(b1 * mo[j] + (1 - b1) * gj);
+				ve[j] = (float)(b2 * ve[j] + (1 - b2) * gj * gj);
+				W[j] -= (float)(o->lr * (mo[j] / c1) / (sqrt(ve[j] / c2) + o->eps));
+			} else {
+				mo[j] = (float)(b1 * mo[j] + gj);
+				W[j] -= (float)(o->lr * mo[j]);
+			}
+		}
+	}
+}
+
+int sur_mlp_trainer_epoch(struct sur_mlp_trainer *t, const float *X, const int *y,
+                          const float *w, size_t n, double *loss, struct wn_err *err)
+{
+	struct sur_model *m = t->m;
+	if (n != t->n)
+		return wn_seterr(err, WN_EDATA, "mlp: epoch over %zu rows, the trainer was made "
+		                 "for %zu", n, t->n);
+	for (size_t i = 0; i < n; i++)
+		if (y[i] < 0 || y[i] >= m->k)
+			return wn_seterr(err, WN_EDATA, "training row %zu: label index %d not in "
+			                 "[0, %d)", i, y[i], m->k);
+	int e = m->hp.iterations;
+	uint64_t es = t->o.seed ^ wn_splitmix64((uint64_t)e + 1);
+	for (size_t i = 0; i < n; i++) {
+		t->key[i].i = i;
+		t->key[i].key = wn_u01_counter(es, WN_STREAM_SHUFFLE, t->o.keys ? t->o.keys[i] : i);
+	}
+	qsort(t->key, n, sizeof *t->key, cmp_ord);
+	for (size_t i = 0; i < n; i++)
+		t->order[i] = t->key[i].i;
+	double ls = 0, sw = 0;
+	for (size_t i0 = 0; i0 < n; i0 += (size_t)t->o.batch) {
+		size_t nb = n - i0 < (size_t)t->o.batch ? n - i0 : (size_t)t->o.batch;
+		double l, s;
+		step(t, X, y, w, t->order + i0, nb, &l, &s);
+		ls += l;
+		sw += s;
+	}
+	double mean = sw > 0 ? ls / sw : 0;
+	if (!isfinite(mean))
+		return wn_seterr(err, WN_EDATA, "mlp: epoch %d: the loss is not finite (%g): "
+		                 "lower the learning rate", e + 1, mean);
+	double reg = 0;
+	for (size_t j = 0; j < psize(m, 0); j++)
+		reg += (double)m->w1[j] * m->w1[j];
+	for (size_t j = 0; j < psize(m, 2); j++)
+		reg += (double)m->w2[j] * m->w2[j];
+	m->hp.iterations = e + 1;
+	m->hp.objective = mean + 0.5 * t->o.lambda * reg;
+	m->hp.grad_norm = 0;
+	if (loss)
+		*loss = mean;
+	return 0;
+}
+
+int sur_mlp_trainer_epoch_rows(struct sur_mlp_trainer *t, const float *X, const int *y,
+                               const float *w, size_t n, const size_t *rows, size_t nrows,
+                               double *loss, struct wn_err *err)
+{
+	struct sur_model *m = t->m;
+	if (n != t->n)
+		return wn_seterr(err, WN_EDATA, "mlp: epoch over %zu rows, the trainer was made "
+		                 "for %zu", n, t->n);
+	if (nrows == 0 || nrows > n)
+		return wn_seterr(err, WN_EUSAGE, "mlp: an epoch over %zu of %zu rows", nrows, n);
+	for (size_t j = 0; j < nrows; j++)
+		if (rows[j] >= n || y[rows[j]] < 0 || y[rows[j]] >= m->k)
+			return wn_seterr(err, WN_EDATA, "mlp: subset entry %zu: bad row or label", j);
+	int e = m->hp.iterations;
+	uint64_t es = t->o.seed ^ wn_splitmix64((uint64_t)e + 1);
+	for (size_t j = 0; j < nrows; j++) {
+		size_t i = rows[j];
+		t->key[j].i = i;
+		t->key[j].key = wn_u01_counter(es, WN_STREAM_SHUFFLE, t->o.keys ? t->o.keys[i] : i);
+	}
+	qsort(t->key, nrows, sizeof *t->key, cmp_ord);
+	for (size_t j = 0; j < nrows; j++)
+		t->order[j] = t->key[j].i;
+	double ls = 0, sw = 0;
+	for (size_t i0 = 0; i0 < nrows; i0 += (size_t)t->o.batch) {
+		size_t nb = nrows - i0 < (size_t)t->o.batch ? nrows - i0 : (size_t)t->o.batch;
+		double l, s;
+		step(t, X, y, w, t->order + i0, nb, &l, &s);
+		ls += l;
+		sw += s;
+	}
+	double mean = sw > 0 ? ls / sw : 0;
+	if (!isfinite(mean))
+		return wn_seterr(err, WN_EDATA, "mlp: epoch %d: the loss is not finite (%g): "
+		                 "lower the learning rate", e + 1, mean);
+	m->hp.iterations = e + 1;
+	if (loss)
+		*loss = mean;
+	return 0;
+}
+
+struct sur_model *sur_mlp_fit(const float *X, const int *y, const float *w, size_t n, int d,
+                              const char *const *classes, int k,
+                              const struct sur_mlp_opts *o, struct wn_err *err)
+{
+	struct sur_mlp_opts def;
+	if (!o) {
+		sur_mlp_opts_default(&def);
+		o = &def;
+	}
+	struct sur_mlp_trainer *t = sur_mlp_trainer_new(o, X, w, n, d, classes, k, err);
+	if (!t)
+		return NULL;
+	while (t->m->hp.iterations < o->epochs) {
+		double l;
+		if (sur_mlp_trainer_epoch(t, X, y, w, n, &l, err) < 0) {
+			sur_mlp_trainer_free(t);
+			return NULL;
+		}
+		if (o->on_epoch && o->on_epoch(o->ctx, t, t->m->hp.iterations, l))
+			break;
+	}
+	struct sur_model *m = t->m;
+	t->m = NULL;
+	sur_mlp_trainer_free(t);
+	return m;
+}
+
+/* ---- checkpoints ------------------------------------------------------- */
+
+static void state_tensors(struct sur_mlp_trainer *t, struct sur__tensor *ts)
+{
+	static const char *const mn[NP] = { "m_W1", "m_b1", "m_W2", "m_b2" };
+	static const char *const vn[NP] = { "v_W1", "v_b1", "v_W2", "v_b2" };
+	struct sur_model *m = t->m;
+	for (int i = 0; i < NP; i++) {
+		size_t s = psize(m, i);
+		size_t r0 = i == 0 ? (size_t)m->h : i == 2 ? (size_t)m->k : s;
+		size_t r1 = i == 0 ? (size_t)m->d : i == 2 ? (size_t)m->h : 0;
+		int rank = r1 ? 2 : 1;
+		ts[i] = (struct sur__tensor){ mn[i], t->mom[i], s, rank, { r0, r1 } };
+		ts[NP + i] = (struct sur__tensor){ vn[i], t->vel[i], s, rank, { r0, r1 } };
+	}
+	(void)pname;
+}
+
+int sur_mlp_trainer_save(const struct sur_mlp_trainer *t, FILE *fp, const char *name,
+                         struct wn_err *err)
+{
+	struct sur_mlp_trainer *tt = (struct sur_mlp_trainer *)t;
+	struct sur__tensor ts[2 * NP];
+	if (sur_model_save(t->m, fp, name, err) < 0)
+		return -1;
+	fprintf(fp, "# winnow-mlp-state 1\n");
+	fprintf(fp, "rows: %zu\n", t->n);
+	fprintf(fp, "step: %lld\n", t->step);
+	fprintf(fp, "beta2: %.17g\n", t->o.beta2);
+	fprintf(fp, "eps: %.17g\n", t->o.eps);
+	state_tensors(tt, ts);
+	return sur__write_tensors(fp, name, ts, 2 * NP, err);
+}
+
+struct sur_mlp_trainer *sur_mlp_trainer_load(FILE *fp, const char *name,
+                                             const struct sur_mlp_opts *o,
+                                             struct wn_err *err)
+{
+	struct sur_model *m = sur_model_load(fp, name, err);
+	if (!m)
+		return NULL;
+	struct sur_mlp_trainer *t = NULL;
+	char *line = NULL;
+	size_t cap = 0;
+	if (m->kind != SUR_MLP) {
+		wn_seterr(err, WN_EDATA, "%s: a checkpoint holds an mlp model, not softmax", name);
+		goto fail;
+	}
+	if (!(t = calloc(1, sizeof *t))) {
+		wn_seterr(err, WN_ESOFTWARE, "mlp: out of memory");
+		goto fail;
+	}
+	t->m = m;
+	struct sur_mlp_opts *so = &t->o;
+	sur_mlp_opts_default(so);
+	so->hidden = m->h;
+	so->batch = m->hp.batch;
+	so->lr = m->hp.lr;
+	so->momentum = m->hp.momentum;
+	so->adam = m->hp.adam;
+	so->lambda = m->hp.lambda;
+	so->norm = m->hp.norm;
+	so->norm_n = m->hp.norm_n;
+	so->standardize = m->hp.standardize;
+	so->seed = m->hp.seed;
+	so->epochs = o ? o->epochs : m->hp.epochs;
+	if (o) {
+		so->keys = o->keys;
+		so->on_epoch = o->on_epoch;
+		so->ctx = o->ctx;
+	}
+	static const char *const want[] = { "# winnow-mlp-state 1", "rows", "step", "beta2", "eps",
+	                                    "tensors" };
+	for (int i = 0; i < 6; i++) {
+		int r = sur__getline(fp, &line, &cap);
+		char *key, *val, *end;
+		if (r <= 0 || (i == 0 && strcmp(line, want[0]) != 0) ||
+		    (i > 0 && (!sur__split(line, &key, &val) || strcmp(key, want[i]) != 0))) {
+			wn_seterr(err, r == -1 ? WN_EIO : WN_EDATA, "%s: checkpoint state: expected "
+			          "\"%s\"%s", name, want[i], i ? ": VALUE" : " after the model");
+			goto fail;
+		}
+		if (i == 0 || i == 5)
+			continue;
+		errno = 0;
+		int ok;
+		if (i <= 2) {
+			long long v = strtoll(val, &end, 10);
+			ok = *val && !*end && !errno && v >= 0;
+			if (i == 1) t->n = (size_t)v; else t->step = v;
+		} else {
+			double v = strtod(val, &end);
+			ok = *val && !*end && isfinite(v);
+			if (i == 3) so->beta2 = v; else so->eps = v;
+		}
+		if (!ok) {
+			wn_seterr(err, WN_EDATA, "%s: checkpoint state: bad value \"%.40s\" for %s",
+			          name, val, want[i]);
+			goto fail;
+		}
+	}
+	if (check_opts(so, err) < 0) {
+		err->code = WN_EDATA;
+		goto fail;
+	}
+	if (alloc_work(t, err) < 0)
+		goto fail;
+	struct sur__tensor ts[2 * NP];
+	state_tensors(t, ts);
+	for (int i = 0; i < 2 * NP; i++)
+		ts[i].data = NULL;
+	if (sur__read_tensors(fp, name, ts, 2 * NP, err) < 0)
+		goto fail;
+	for (int i = 0; i < NP; i++) {
+		free(t->mom[i]);
+		free(t->vel[i]);
+		t->mom[i] = ts[i].data;
+		t->vel[i] = ts[NP + i].data;
+	}
+	free(line);
+	return t;
+fail:
+	free(line);
+	if (t)
+		sur_mlp_trainer_free(t);
+	else
+		sur_model_free(m);
+	return NULL;
+}

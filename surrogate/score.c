@@ -1,0 +1,411 @@
+/*
+ * score.c - per-sample scores (score.h) and spherical k-means for the
+ * prototype score.
+ */
+#include <cblas.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "internal.h"
+#include "score.h"
+
+static const char *const method_names[SUR_NMETHODS] = {
+	"entropy", "margin", "least-confidence", "influence", "influence-shared",
+	"loss", "el2n", "grand", "prototype"
+};
+
+const char *sur_method_name(enum sur_method m)
+{
+	return (unsigned)m < SUR_NMETHODS ? method_names[m] : "?";
+}
+
+int sur_method_parse(const char *name)
+{
+	for (int i = 0; i < SUR_NMETHODS; i++)
+		if (strcmp(name, method_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int sur_method_needs_label(enum sur_method m)
+{
+	return m == SUR_LOSS || m == SUR_EL2N || m == SUR_GRAND;
+}
+
+int sur_method_needs_model(enum sur_method m)
+{
+	return m != SUR_PROTOTYPE;
+}
+
+/* p(1) and p(2), the two largest of p[0..k). */
+static void top2(const float *p, int k, double *p1, double *p2)
+{
+	double a = -1, b = -1;
+	for (int c = 0; c < k; c++) {
+		if (p[c] > a) {
+			b = a;
+			a = p[c];
+		} else if (p[c] > b) {
+			b = p[c];
+		}
+	}
+	*p1 = a;
+	*p2 = b;
+}
+
+/* ||p - e_y||_2 */
+static double resid_norm(const float *p, int k, int y)
+{
+	double s = 0;
+	for (int c = 0; c < k; c++) {
+		double r = p[c] - (c == y);
+		s += r * r;
+	}
+	return sqrt(s);
+}
+
+/*
+ * q[i] = a_i' (L L')^-1 a_i = ||L^-1 a_i||^2 for the rows a_i of A
+ * (nb x d1, [x~ 1]); A is overwritten with A L^-T.
+ */
+static void quad_form(const float *L, int d1, float *A, size_t nb, double *q)
+{
+	cblas_strsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)nb, d1,
+	            1.0f, L, d1, A, d1);
+	for (size_t i = 0; i < nb; i++) {
+		double s = 0;
+		const float *z = A + i * d1;
+		for (int j = 0; j < d1; j++)
+			s += (double)z[j] * z[j];
+		q[i] = s;
+	}
+}
+
+int sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
+                    const float *P, const int *y, size_t n, double *out,
+                    struct sur_ws *ws, struct wn_err *err)
+{
+	int k = m->k, d = m->d, d1 = sur_model_d1(m);
+	if (meth == SUR_PROTOTYPE || (unsigned)meth >= SUR_NMETHODS)
+		return wn_seterr(err, WN_ESOFTWARE, "sur_score_block: method %d is not a model "
+		                 "score", (int)meth);
+	if (sur_method_needs_label(meth) && !y)
+		return wn_seterr(err, WN_EUSAGE, "%s scores need labels", sur_method_name(meth));
+	if ((meth == SUR_INFLUENCE && m->infl != SUR_INFL_CLASS) ||
+	    (meth == SUR_INFLUENCE_SHARED && m->infl == SUR_INFL_NONE))
+		return wn_seterr(err, WN_EDATA, "the model has no %s influence factors (fit a "
+		                 "softmax model with --influence %s)",
+		                 meth == SUR_INFLUENCE ? "per-class" : "shared",
+		                 meth == SUR_INFLUENCE ? "class" : "shared or class");
+	if (y)
+		for (size_t i = 0; i < n; i++)
+			if (sur_method_needs_label(meth) && (y[i] < 0 || y[i] >= k))
+				return wn_seterr(err, WN_EDATA, "row %zu: label index %d not in [0, %d)",
+				                 i, y[i], k);
+
+	switch (meth) {
+	case SUR_ENTROPY:
+		for (size_t i = 0; i < n; i++) {
+			double s = 0;
+			for (int c = 0; c < k; c++) {
+				double p = P[i * k + c];
+				if (p > 0)
+					s -= p * log(p);
+			}
+			out[i] = s;
+		}
+		return 0;
+	case SUR_MARGIN:
+	case SUR_LEASTCONF:
+		for (size_t i = 0; i < n; i++) {
+			double p1, p2;
+			top2(P + i * k, k, &p1, &p2);
+			out[i] = meth == SUR_MARGIN ? 1 - (p1 - p2) : 1 - p1;
+		}
+		return 0;
+	case SUR_LOSS:
+		for (size_t i = 0; i < n; i++)
+			out[i] = -log(fmax(P[i * k + y[i]], FLT_MIN));
+		return 0;
+	case SUR_EL2N:
+		for (size_t i = 0; i < n; i++)
+			out[i] = resid_norm(P + i * k, k, y[i]);
+		return 0;
+	default:
+		break;
+	}
+
+	/* The rest need the standardised rows. */
+	struct sur_ws *own = NULL;
+	float *A = NULL, *B = NULL;
+	double *q = NULL;
+	int rc = -1;
+	if (!ws && !(own = ws = sur_ws_new(m, SUR_BLOCK, err)))
+		return -1;
+	size_t R = ws->rows;
+	if (meth == SUR_INFLUENCE || meth == SUR_INFLUENCE_SHARED) {
+		A = malloc(sur__mul(R, d1) * sizeof *A);
+		B = malloc(sur__mul(R, d1) * sizeof *B);
+		q = malloc(R * sizeof *q);
+		if (!A || !B || !q) {
+			wn_seterr(err, WN_ESOFTWARE, "influence: out of memory");
+			goto out;
+		}
+	}
+	for (size_t i0 = 0; i0 < n; i0 += R) {
+		size_t nb = n - i0 < R ? n - i0 : R;
+		const float *Pb = P + i0 * k;
+		double *ob = out + i0;
+		/* pad to R rows: the BLAS calls always see the same shapes */
+		sur_standardize(m, X + i0 * d, nb, ws->xs);
+		memset(ws->xs + nb * d, 0, (R - nb) * d * sizeof(float));
+		if (meth == SUR_GRAND) {
+			if (m->kind == SUR_SOFTMAX) {
+				for (size_t i = 0; i < nb; i++) {
+					double xx = m->hp.intercept ? 1 : 0;
+					for (int j = 0; j < d; j++)
+						xx += (double)ws->xs[i * d + j] * ws->xs[i * d + j];
+					ob[i] = resid_norm(Pb + i * k, k, y[i0 + i]) * sqrt(xx);
+				}
+			} else {
+				int h = m->h;
+				/* hidden activations a = relu(W1 x~ + b1) into ws->a */
+				for (size_t i = 0; i < nb; i++)
+					memcpy(ws->a + i * h, m->b1, h * sizeof(float));
+				for (size_t i = nb; i < R; i++)
+					memcpy(ws->a + i * h, m->b1, h * sizeof(float));
+				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)R, h, d, 1.0f,
+				            ws->xs, d, m->w1, d, 1.0f, ws->a, h);
+				for (size_t i = 0; i < nb; i++) {
+					const float *p = Pb + i * k;
+					float *a = ws->a + i * h;
+					double r2 = 0, a2 = 0, x2 = 0, dl2 = 0;
+					int yi = y[i0 + i];
+					for (int c = 0; c < k; c++) {
+						double r = p[c] - (c == yi);
+						r2 += r * r;
+					}
+					for (int j = 0; j < d; j++)
+						x2 += (double)ws->xs[i * d + j] * ws->xs[i * d + j];
+					for (int u = 0; u < h; u++) {
+						if (a[u] <= 0)
+							continue;
+						a2 += (double)a[u] * a[u];
+						double dl = 0;     /* (W2' (p - e_y))_u */
+						for (int c = 0; c < k; c++)
+							dl += (double)m->w2[(size_t)c * h + u] * (p[c] - (c == yi));
+						dl2 += dl * dl;
+					}
+					double bias = m->hp.intercept ? 1 : 0;
+					ob[i] = sqrt(r2 * (a2 + bias) + dl2 * (x2 + bias));
+				}
+			}
+			continue;
+		}
+		/* influence: A = [x~ 1] */
+		for (size_t i = 0; i < R; i++) {
+			memcpy(A + i * d1, ws->xs + i * d, d * sizeof(float));
+			if (d1 > d)
+				A[i * d1 + d] = 1;
+		}
+		if (meth == SUR_INFLUENCE_SHARED) {
+			quad_form(m->infl_shared, d1, A, R, q);
+			for (size_t i = 0; i < nb; i++) {
+				double v = 0;
+				for (int c = 0; c < k; c++)
+					v += (double)Pb[i * k + c] * (1 - Pb[i * k + c]);
+				ob[i] = v * q[i];
+			}
+			continue;
+		}
+		for (size_t i = 0; i < nb; i++)
+			ob[i] = 0;
+		for (int c = 0; c < k; c++) {
+			memcpy(B, A, R * d1 * sizeof(float));
+			quad_form(m->infl_class + (size_t)c * d1 * d1, d1, B, R, q);
+			for (size_t i = 0; i < nb; i++) {
+				double p = Pb[i * k + c];
+				ob[i] += p * (1 - p) * q[i];
+			}
+		}
+	}
+	rc = 0;
+out:
+	free(A);
+	free(B);
+	free(q);
+	sur_ws_free(own);
+	return rc;
+}
+
+/* ---- prototype --------------------------------------------------------- */
+
+/* Rows of X normalised to unit length into U. */
+static void unit_rows(const float *X, size_t n, int d, float *U)
+{
+	for (size_t i = 0; i < n; i++) {
+		double s = 0;
+		for (int j = 0; j < d; j++)
+			s += (double)X[i * d + j] * X[i * d + j];
+		float inv = s > 0 ? (float)(1 / sqrt(s)) : 0.0f;
+		for (int j = 0; j < d; j++)
+			U[i * d + j] = X[i * d + j] * inv;
+	}
+}
+
+/* For unit rows U (n x d) and unit centroids C (k x d): best[i] = argmax_j
+ * cos, bcos[i] = that cosine.  S is scratch (SUR_BLOCK x k). */
+static void assign(const float *U, size_t n, int d, const float *C, int k, float *S,
+                   int *best, double *bcos)
+{
+	for (size_t i0 = 0; i0 < n; i0 += SUR_BLOCK) {
+		size_t nb = n - i0 < SUR_BLOCK ? n - i0 : SUR_BLOCK;
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f,
+		            U + i0 * d, d, C, d, 0.0f, S, k);
+		for (size_t i = 0; i < nb; i++) {
+			int b = 0;
+			for (int j = 1; j < k; j++)
+				if (S[i * k + j] > S[i * k + b])
+					b = j;
+			if (best)
+				best[i0 + i] = b;
+			bcos[i0 + i] = S[i * k + b];
+		}
+	}
+}
+
+int sur_kmeans(const float *X, size_t n, int d, int k, int iters, size_t max_rows,
+               uint64_t seed, float *C, struct wn_err *err)
+{
+	if (k < 1 || n < (size_t)k)
+		return wn_seterr(err, WN_EDATA, "k-means: %zu rows for %d clusters", n, k);
+	size_t ns = max_rows && n > max_rows ? max_rows : n;
+	if (ns < (size_t)k)
+		ns = k;
+	float *U = malloc(sur__mul(ns, d) * sizeof *U);
+	float *S = malloc((size_t)SUR_BLOCK * k * sizeof *S);
+	int *best = malloc(ns * sizeof *best), *cnt = malloc(k * sizeof *cnt);
+	double *bcos = malloc(ns * sizeof *bcos), *acc = malloc(sur__mul(k, d) * sizeof *acc);
+	int rc = -1;
+	if (!U || !S || !best || !cnt || !bcos || !acc) {
+		wn_seterr(err, WN_ESOFTWARE, "k-means: out of memory (%zu rows of %d)", ns, d);
+		goto out;
+	}
+	/* the sample: rows floor(i n / ns), evenly spaced */
+	for (size_t i = 0; i < ns; i++)
+		unit_rows(X + (size_t)((double)i * n / ns) * d, 1, d, U + i * d);
+
+	/* k-means++: the first centre uniformly, then with probability
+	 * proportional to 1 - cos (half the squared chord distance) */
+	size_t first = (size_t)(wn_u01_counter(seed, WN_STREAM_SHUFFLE, 0) * ns);
+	memcpy(C, U + first * d, d * sizeof(float));
+	for (int j = 1; j < k; j++) {
+		assign(U, ns, d, C, j, S, NULL, bcos);
+		double tot = 0;
+		for (size_t i = 0; i < ns; i++)
+			tot += fmax(0, 1 - bcos[i]);
+		double u = wn_u01_counter(seed, WN_STREAM_SHUFFLE, (uint64_t)j) * tot;
+		size_t pick = ns - 1;
+		if (tot > 0) {
+			for (size_t i = 0; i < ns; i++) {
+				u -= fmax(0, 1 - bcos[i]);
+				if (u < 0) {
+					pick = i;
+					break;
+				}
+			}
+		} else {
+			pick = (size_t)j % ns;    /* all rows coincide with centres */
+		}
+		memcpy(C + (size_t)j * d, U + pick * d, d * sizeof(float));
+	}
+	/* Lloyd */
+	for (size_t i = 0; i < ns; i++)
+		best[i] = -1;
+	for (int it = 0; it < iters; it++) {
+		size_t changed = 0;
+		for (size_t i0 = 0; i0 < ns; i0 += SUR_BLOCK) {
+			size_t nb = ns - i0 < SUR_BLOCK ? ns - i0 : SUR_BLOCK;
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f,
+			            U + i0 * d, d, C, d, 0.0f, S, k);
+			for (size_t i = 0; i < nb; i++) {
+				int b = 0;
+				for (int j = 1; j < k; j++)
+					if (S[i * k + j] > S[i * k + b])
+						b = j;
+				if (best[i0 + i] != b) {
+					best[i0 + i] = b;
+					changed++;
+				}
+			}
+		}
+		if (!changed)
+			break;
+		memset(acc, 0, (size_t)k * d * sizeof *acc);
+		memset(cnt, 0, k * sizeof *cnt);
+		for (size_t i = 0; i < ns; i++) {
+			cnt[best[i]]++;
+			for (int t = 0; t < d; t++)
+				acc[(size_t)best[i] * d + t] += U[i * d + t];
+		}
+		for (int j = 0; j < k; j++) {
+			double s = 0;
+			for (int t = 0; t < d; t++)
+				s += acc[(size_t)j * d + t] * acc[(size_t)j * d + t];
+			if (!cnt[j] || !(s > 0))
+				continue;   /* an empty cluster keeps its centre */
+			double inv = 1 / sqrt(s);
+			for (int t = 0; t < d; t++)
+				C[(size_t)j * d + t] = (float)(acc[(size_t)j * d + t] * inv);
+		}
+	}
+	rc = 0;
+out:
+	free(U);
+	free(S);
+	free(best);
+	free(cnt);
+	free(bcos);
+	free(acc);
+	return rc;
+}
+
+void sur_proto_scores(const float *C, int k, int d, const float *X, size_t n, double *out)
+{
+	float *S = malloc((size_t)SUR_BLOCK * k * sizeof *S);
+	float *U = malloc((size_t)SUR_BLOCK * d * sizeof *U);
+	if (!S || !U) {     /* slow path without scratch: one row at a time */
+		for (size_t i = 0; i < n; i++) {
+			const float *x = X + i * d;
+			double xx = 0, bc = -1;
+			for (int t = 0; t < d; t++)
+				xx += (double)x[t] * x[t];
+			for (int j = 0; j < k; j++) {
+				double s = 0;
+				for (int t = 0; t < d; t++)
+					s += (double)x[t] * C[(size_t)j * d + t];
+				bc = fmax(bc, xx > 0 ? s / sqrt(xx) : 0);
+			}
+			out[i] = 1 - bc;
+		}
+		free(S);
+		free(U);
+		return;
+	}
+	double bc[SUR_BLOCK];
+	for (size_t i0 = 0; i0 < n; i0 += SUR_BLOCK) {
+		size_t nb = n - i0 < SUR_BLOCK ? n - i0 : SUR_BLOCK;
+		/* always SUR_BLOCK rows (zero padded): the same BLAS shapes
+		 * whatever the caller's block size */
+		unit_rows(X + i0 * d, nb, d, U);
+		memset(U + nb * d, 0, (SUR_BLOCK - nb) * (size_t)d * sizeof(float));
+		assign(U, SUR_BLOCK, d, C, k, S, NULL, bc);
+		for (size_t i = 0; i < nb; i++)
+			out[i0 + i] = 1 - bc[i];
+	}
+	free(S);
+	free(U);
+}

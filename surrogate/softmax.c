@@ -1,0 +1,713 @@
+/*
+ * softmax.c - multinomial logistic regression: loss, gradient, Hessian-
+ * vector products on BLAS row blocks, training by liblbfgs, influence
+ * factors by LAPACKE.
+ */
+#include <cblas.h>
+#include <lapacke.h>
+#include <lbfgs.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "softmax.h"
+
+void sur_softmax_opts_default(struct sur_softmax_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->lambda = 1e-4;
+	o->norm = SUR_NORM_COUNT;
+	o->intercept = 1;
+	o->standardize = 1;
+	o->max_iter = 500;
+	o->tol = 1e-5;
+	o->memory = 10;
+	o->infl = SUR_INFL_CLASS;
+}
+
+/* Scratch for the block loops. */
+struct blk {
+	size_t rows;
+	float *xs;          /* rows x d: standardised block */
+	float *z;           /* rows x k: logits / probabilities */
+	float *r;           /* rows x k: residuals */
+	float *g;           /* k x d: per-block gradient */
+};
+
+static void blk_free(struct blk *b)
+{
+	free(b->xs);
+	free(b->z);
+	free(b->r);
+	free(b->g);
+}
+
+static int blk_init(struct blk *b, size_t rows, int d, int k, int need_xs, struct wn_err *err)
+{
+	b->rows = rows;
+	b->xs = malloc((need_xs ? sur__mul(rows, d) : 1) * sizeof(float));
+	b->z = malloc(sur__mul(rows, k) * sizeof(float));
+	b->r = malloc(sur__mul(rows, k) * sizeof(float));
+	b->g = malloc(sur__mul(k, d) * sizeof(float));
+	if (!b->xs || !b->z || !b->r || !b->g) {
+		blk_free(b);
+		return wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory for a %zu-row block",
+		                 rows);
+	}
+	return 0;
+}
+
+/* Rows [i0, i0+nb) of X as the model sees them: standardised into b->xs
+ * when raw, else a pointer into X. */
+static const float *block_rows(const struct sur_model *m, const float *X, int raw, size_t i0,
+                               size_t nb, struct blk *b)
+{
+	if (!raw)
+		return X + i0 * m->d;
+	sur_standardize(m, X + i0 * m->d, nb, b->xs);
+	return b->xs;
+}
+
+/* Z = Xs W' + b for a softmax model. */
+static void logits(const struct sur_model *m, const float *xs, size_t nb, float *Z)
+{
+	int k = m->k, d = m->d;
+	for (size_t i = 0; i < nb; i++)
+		memcpy(Z + i * k, m->b1, k * sizeof(float));
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f, xs, d, m->w1, d,
+	            1.0f, Z, k);
+}
+
+/*
+ * The data term: *ls = sum_i s_i l_i (not divided by S); gW (k x d) and
+ * gb (k), in double, get (1/S) sum_i s_i (p_i - e_yi) x~_i' and the
+ * column sums (when not NULL).
+ */
+static void data_term(const struct sur_model *m, const float *X, int raw, const int *y,
+                      const float *w, size_t n, double S, double *ls, double *gW,
+                      double *gb, struct blk *b)
+{
+	int k = m->k, d = m->d;
+	double sum = 0;
+	if (gW)
+		memset(gW, 0, (size_t)k * d * sizeof *gW);
+	if (gb)
+		memset(gb, 0, k * sizeof *gb);
+	for (size_t i0 = 0; i0 < n; i0 += b->rows) {
+		size_t nb = n - i0 < b->rows ? n - i0 : b->rows;
+		const float *xs = block_rows(m, X, raw, i0, nb, b);
+		logits(m, xs, nb, b->z);
+		double bs = 0;
+		for (size_t i = 0; i < nb; i++) {
+			float *z = b->z + i * k;
+			int yi = y[i0 + i];
+			double wi = w ? w[i0 + i] : 1.0;
+			float mx = z[0];
+			for (int c = 1; c < k; c++)
+				if (z[c] > mx)
+					mx = z[c];
+			double se = 0, zy = (double)z[yi] - mx;
+			for (int c = 0; c < k; c++) {
+				z[c] = expf(z[c] - mx);
+				se += z[c];
+			}
+			bs += wi * (log(se) - zy);    /* log sum exp(z) - z_y */
+			float inv = (float)(1.0 / se), sc = (float)(wi / S);
+			float *r = b->r + i * k;
+			for (int c = 0; c < k; c++)
+				r[c] = sc * (z[c] * inv - (c == yi));
+		}
+		sum += bs;
+		if (gW) {
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, d, (int)nb, 1.0f,
+			            b->r, k, xs, d, 0.0f, b->g, d);
+			for (size_t j = 0; j < (size_t)k * d; j++)
+				gW[j] += b->g[j];
+		}
+		if (gb)
+			for (size_t i = 0; i < nb; i++)
+				for (int c = 0; c < k; c++)
+					gb[c] += b->r[i * k + c];
+	}
+	*ls = sum;
+}
+
+int sur_softmax_loss_grad(const struct sur_model *m, const float *Xs, const int *y,
+                          const float *w, size_t n, double S, double lambda,
+                          double *f, float *gW, float *gb, struct wn_err *err)
+{
+	int k = m->k, d = m->d;
+	struct blk b;
+	double *g = NULL, *gbd = NULL;
+	if (blk_init(&b, SUR_BLOCK, d, k, 1, err) < 0)
+		return -1;
+	if (gW && (!(g = malloc((size_t)k * d * sizeof *g)) || !(gbd = malloc(k * sizeof *gbd)))) {
+		free(g);
+		blk_free(&b);
+		return wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory");
+	}
+	double ls;
+	data_term(m, Xs, 0, y, w, n, S, &ls, g, gbd, &b);
+	double reg = 0;
+	for (size_t j = 0; j < (size_t)k * d; j++)
+		reg += (double)m->w1[j] * m->w1[j];
+	*f = ls / S + 0.5 * lambda * reg;
+	if (gW) {
+		for (size_t j = 0; j < (size_t)k * d; j++)
+			gW[j] = (float)(g[j] + lambda * m->w1[j]);
+		if (gb)
+			for (int c = 0; c < k; c++)
+				gb[c] = m->hp.intercept ? (float)gbd[c] : 0.0f;
+	}
+	free(g);
+	free(gbd);
+	blk_free(&b);
+	return 0;
+}
+
+/*
+ * Hessian-vector product on rows of X (raw: standardised block by block):
+ * acc (k*d + k doubles) = data part of H [VW; vb] (without lambda).
+ */
+static void hv_core(const struct sur_model *m, const float *X, int raw, const float *w,
+                    size_t n, double S, const float *VW, const float *vbb, double *acc,
+                    struct blk *b)
+{
+	int k = m->k, d = m->d;
+	memset(acc, 0, ((size_t)k * d + k) * sizeof *acc);
+	for (size_t i0 = 0; i0 < n; i0 += b->rows) {
+		size_t nb = n - i0 < b->rows ? n - i0 : b->rows;
+		const float *xs = block_rows(m, X, raw, i0, nb, b);
+		logits(m, xs, nb, b->z);
+		sur_softmax_rows(b->z, nb, k);
+		/* U = Xs V' + vb into b->r */
+		for (size_t i = 0; i < nb; i++)
+			memcpy(b->r + i * k, vbb, k * sizeof(float));
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f, xs, d, VW,
+		            d, 1.0f, b->r, k);
+		for (size_t i = 0; i < nb; i++) {
+			const float *p = b->z + i * k;
+			float *u = b->r + i * k;
+			double pu = 0;
+			for (int c = 0; c < k; c++)
+				pu += (double)p[c] * u[c];
+			double sc = (w ? w[i0 + i] : 1.0) / S;
+			for (int c = 0; c < k; c++)
+				u[c] = (float)(sc * p[c] * (u[c] - pu));
+		}
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, d, (int)nb, 1.0f, b->r, k, xs,
+		            d, 0.0f, b->g, d);
+		for (size_t j = 0; j < (size_t)k * d; j++)
+			acc[j] += b->g[j];
+		for (size_t i = 0; i < nb; i++)
+			for (int c = 0; c < k; c++)
+				acc[(size_t)k * d + c] += b->r[i * k + c];
+	}
+}
+
+int sur_softmax_hv(const struct sur_model *m, const float *Xs, const float *w, size_t n,
+                   double S, double lambda, const float *VW, const float *vb,
+                   float *HW, float *hb, struct wn_err *err)
+{
+	int k = m->k, d = m->d;
+	struct blk b;
+	double *acc = calloc((size_t)k * d + k, sizeof *acc);
+	float *zero = calloc(k, sizeof *zero);
+	if (!acc || !zero) {
+		free(acc);
+		free(zero);
+		return wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory");
+	}
+	if (blk_init(&b, SUR_BLOCK, d, k, 1, err) < 0) {
+		free(acc);
+		free(zero);
+		return -1;
+	}
+	hv_core(m, Xs, 0, w, n, S, VW, m->hp.intercept && vb ? vb : zero, acc, &b);
+	for (size_t j = 0; j < (size_t)k * d; j++)
+		HW[j] = (float)(acc[j] + lambda * VW[j]);
+	if (hb)
+		for (int c = 0; c < k; c++)
+			hb[c] = m->hp.intercept ? (float)acc[(size_t)k * d + c] : 0.0f;
+	free(zero);
+	free(acc);
+	blk_free(&b);
+	return 0;
+}
+
+/* ---- training ---------------------------------------------------------- */
+
+struct fit {
+	struct sur_model *m;
+	const float *X;
+	float *Xs;          /* X standardised once, or NULL (then per block) */
+	size_t Xs_rows;     /* block rows when Xs is used */
+	const int *y;
+	const float *w;
+	size_t n;
+	double S, lambda;
+	const struct sur_softmax_opts *o;
+	struct blk b;
+	double *gW, *gb;
+	int iters;
+	double f, gnorm;
+	int stopped;        /* callback or tolerance */
+};
+
+static void unpack(struct fit *F, const lbfgsfloatval_t *x)
+{
+	struct sur_model *m = F->m;
+	size_t kd = (size_t)m->k * m->d;
+	for (size_t j = 0; j < kd; j++)
+		m->w1[j] = (float)x[j];
+	for (int c = 0; c < m->k; c++)
+		m->b1[c] = m->hp.intercept ? (float)x[kd + c] : 0.0f;
+}
+
+static lbfgsfloatval_t evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfloatval_t *g,
+                                const int nvar, const lbfgsfloatval_t step)
+{
+	(void)step;
+	(void)nvar;
+	struct fit *F = inst;
+	struct sur_model *m = F->m;
+	size_t kd = (size_t)m->k * m->d;
+	unpack(F, x);
+	double ls;
+	data_term(m, F->Xs ? F->Xs : F->X, !F->Xs, F->y, F->w, F->n, F->S, &ls, F->gW, F->gb, &F->b);
+	double reg = 0;
+	for (size_t j = 0; j < kd; j++) {
+		reg += x[j] * x[j];
+		g[j] = F->gW[j] + F->lambda * x[j];
+	}
+	if (m->hp.intercept)
+		for (int c = 0; c < m->k; c++)
+			g[kd + c] = F->gb[c];
+	return ls / F->S + 0.5 * F->lambda * reg;
+}
+
+static int progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_t *g,
+                    const lbfgsfloatval_t fx, const lbfgsfloatval_t xnorm,
+                    const lbfgsfloatval_t gnorm, const lbfgsfloatval_t step, int nvar, int k,
+                    int ls)
+{
+	(void)x; (void)g; (void)xnorm; (void)step; (void)nvar; (void)ls;
+	struct fit *F = inst;
+	F->iters = k;
+	F->f = fx;
+	F->gnorm = gnorm;
+	if (F->o->on_iter && F->o->on_iter(F->o->ctx, k, fx, gnorm)) {
+		F->stopped = 1;
+		return 1;
+	}
+	if (gnorm <= F->o->tol) {
+		F->stopped = 1;
+		return 1;
+	}
+	return 0;
+}
+
+static double norm2(const double *v, size_t n)
+{
+	double s = 0;
+	for (size_t j = 0; j < n; j++)
+		s += v[j] * v[j];
+	return sqrt(s);
+}
+
+/*
+ * Newton polish.  In float arithmetic the objective is only accurate to
+ * about 1e-7 relative, so near the optimum L-BFGS's line search stops on
+ * rounding errors before the gradient is small.  Newton steps need no
+ * line search on f: solve H p = -g by conjugate gradients (Hv products),
+ * accept x + p (or a halved step) when the gradient norm drops.  Returns
+ * the Newton steps taken; x and g (the gradient at x) are updated.
+ */
+static int newton_polish(struct fit *F, lbfgsfloatval_t *x, lbfgsfloatval_t *g, size_t nvar,
+                         int max_steps)
+{
+	struct sur_model *m = F->m;
+	int k = m->k;
+	size_t kd = (size_t)k * m->d;
+	double *p = calloc(nvar, sizeof *p), *r = calloc(nvar, sizeof *r);
+	double *dir = calloc(nvar, sizeof *dir), *acc = calloc(kd + k, sizeof *acc);
+	float *vf = calloc(kd + k, sizeof *vf);
+	lbfgsfloatval_t *xn = lbfgs_malloc((int)nvar), *gn = lbfgs_malloc((int)nvar);
+	int steps = 0;
+	if (!p || !r || !dir || !acc || !vf || !xn || !gn)
+		goto out;
+	double gnorm = norm2(g, nvar);
+	while (steps < max_steps && gnorm > F->o->tol) {
+		unpack(F, x);
+		/* CG on H p = -g from p = 0 */
+		memset(p, 0, nvar * sizeof *p);
+		for (size_t j = 0; j < nvar; j++)
+			r[j] = dir[j] = -g[j];
+		double rr = gnorm * gnorm, stop = fmin(0.1, sqrt(gnorm)) * gnorm;
+		for (int it = 0; it < 250 && sqrt(rr) > stop; it++) {
+			for (size_t j = 0; j < nvar; j++)
+				vf[j] = (float)dir[j];
+			hv_core(m, F->Xs ? F->Xs : F->X, !F->Xs, F->w, F->n, F->S, vf, vf + kd, acc, &F->b);
+			double dHd = 0;
+			for (size_t j = 0; j < kd; j++) {
+				acc[j] += F->lambda * dir[j];
+				dHd += dir[j] * acc[j];
+			}
+			for (size_t j = kd; j < nvar; j++)
+				dHd += dir[j] * acc[j];
+			if (!(dHd > 0))
+				break;
+			double alpha = rr / dHd, rr2 = 0;
+			for (size_t j = 0; j < nvar; j++) {
+				p[j] += alpha * dir[j];
+				r[j] -= alpha * acc[j];
+				rr2 += r[j] * r[j];
+			}
+			for (size_t j = 0; j < nvar; j++)
+				dir[j] = r[j] + rr2 / rr * dir[j];
+			rr = rr2;
+		}
+		int ok = 0;
+		double t = 1, gnew = 0, fnew = 0;
+		for (int half = 0; half < 4 && !ok; half++, t /= 2) {
+			for (size_t j = 0; j < nvar; j++)
+				xn[j] = x[j] + t * p[j];
+			fnew = evaluate(F, xn, gn, (int)nvar, 0);
+			gnew = norm2(gn, nvar);
+			ok = gnew < gnorm && isfinite(fnew);
+		}
+		if (!ok)
+			break;
+		memcpy(x, xn, nvar * sizeof *x);
+		memcpy(g, gn, nvar * sizeof *g);
+		gnorm = gnew;
+		F->f = fnew;
+		F->gnorm = gnew;
+		steps++;
+		if (F->o->on_iter && F->o->on_iter(F->o->ctx, F->iters + steps, fnew, gnew))
+			break;
+	}
+out:
+	unpack(F, x);
+	free(p);
+	free(r);
+	free(dir);
+	free(acc);
+	free(vf);
+	if (xn) lbfgs_free(xn);
+	if (gn) lbfgs_free(gn);
+	return steps;
+}
+
+static int check_data(const float *X, const int *y, const float *w, size_t n, int d, int k,
+                      double *sumw, struct wn_err *err)
+{
+	double sw = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (y[i] < 0 || y[i] >= k)
+			return wn_seterr(err, WN_EDATA, "training row %zu: label index %d not in "
+			                 "[0, %d)", i, y[i], k);
+		if (w) {
+			if (!(w[i] >= 0) || !isfinite(w[i]))
+				return wn_seterr(err, WN_EDATA, "training row %zu: weight %g is not a "
+				                 "finite number >= 0", i, w[i]);
+			sw += w[i];
+		} else {
+			sw += 1;
+		}
+		const float *x = X + i * (size_t)d;
+		for (int j = 0; j < d; j++)
+			if (!isfinite(x[j]))
+				return wn_seterr(err, WN_EDATA, "training row %zu: feature %d is %g",
+				                 i, j, x[j]);
+	}
+	if (!(sw > 0))
+		return wn_seterr(err, WN_EDATA, "the training weights sum to 0");
+	*sumw = sw;
+	return 0;
+}
+
+static double normaliser(enum sur_norm norm, double norm_n, size_t n, double sumw)
+{
+	switch (norm) {
+	case SUR_NORM_WEIGHT: return sumw;
+	case SUR_NORM_GIVEN: return norm_n;
+	default: return (double)n;
+	}
+}
+
+struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, size_t n,
+                                  int d, const char *const *classes, int k,
+                                  const struct sur_softmax_opts *o, struct wn_err *err)
+{
+	struct sur_softmax_opts def;
+	if (!o) {
+		sur_softmax_opts_default(&def);
+		o = &def;
+	}
+	if (!(o->lambda >= 0) || !isfinite(o->lambda) || o->max_iter < 0 || !(o->tol >= 0) ||
+	    o->memory < 1 || (o->norm == SUR_NORM_GIVEN && !(o->norm_n > 0)) ||
+	    (o->norm != SUR_NORM_COUNT && o->norm != SUR_NORM_WEIGHT && o->norm != SUR_NORM_GIVEN)) {
+		wn_seterr(err, WN_EUSAGE, "softmax: bad options (lambda %g, max_iter %d, tol %g, "
+		          "memory %d, norm %d, N %g)", o->lambda, o->max_iter, o->tol, o->memory,
+		          (int)o->norm, o->norm_n);
+		return NULL;
+	}
+	if (n == 0) {
+		wn_seterr(err, WN_EDATA, "softmax: no training rows");
+		return NULL;
+	}
+	double sumw = 0;
+	if (check_data(X, y, w, n, d, k, &sumw, err) < 0)
+		return NULL;
+	if (o->init && (o->init->kind != SUR_SOFTMAX || o->init->d != d || o->init->k != k)) {
+		wn_seterr(err, WN_EDATA, "softmax: the initial model is a %d-class, %d-wide %s "
+		          "model, not a %d-class, %d-wide softmax model", o->init->k, o->init->d,
+		          o->init->kind == SUR_MLP ? "mlp" : "softmax", k, d);
+		return NULL;
+	}
+	struct sur_model *m = sur_model_new(SUR_SOFTMAX, d, k, 0, err);
+	if (!m)
+		return NULL;
+	if (sur_model_set_classes(m, classes, err) < 0)
+		goto fail;
+	struct sur_hyper *hp = &m->hp;
+	hp->lambda = o->lambda;
+	hp->norm = o->norm;
+	hp->norm_n = o->norm == SUR_NORM_GIVEN ? o->norm_n : 0;
+	hp->intercept = o->intercept ? 1 : 0;
+	hp->standardize = o->standardize ? 1 : 0;
+	hp->max_iter = o->max_iter;
+	hp->tol = o->tol;
+	hp->n_train = (long long)n;
+	hp->sum_weight = sumw;
+	if (o->init) {
+		memcpy(m->mean, o->init->mean, d * sizeof(float));
+		memcpy(m->scale, o->init->scale, d * sizeof(float));
+		hp->standardize = o->init->hp.standardize;
+	} else if (o->standardize) {
+		sur_fit_standardize(m, X, n, w);
+	}
+
+	struct fit F = { .m = m, .X = X, .y = y, .w = w, .n = n, .o = o, .lambda = o->lambda };
+	/*
+	 * Standardise once when memory allows: each pass is then two large
+	 * sgemm calls over up to 65536 rows instead of a standardisation and
+	 * small sgemm calls per 512-row block.
+	 */
+	F.Xs = malloc(sur__mul(n, d) * sizeof(float));
+	F.Xs_rows = n < 65536 ? n : 65536;
+	if (F.Xs)
+		sur_standardize(m, X, n, F.Xs);
+	F.S = normaliser(o->norm, o->norm_n, n, sumw);
+	size_t kd = (size_t)k * d, nvar = kd + (hp->intercept ? k : 0);
+	lbfgsfloatval_t *x = lbfgs_malloc((int)nvar);
+	F.gW = malloc(kd * sizeof *F.gW);
+	F.gb = malloc(k * sizeof *F.gb);
+	if (nvar > INT32_MAX || !x || !F.gW || !F.gb ||
+	    blk_init(&F.b, F.Xs ? F.Xs_rows : SUR_BLOCK, d, k, !F.Xs, err) < 0) {
+		if (x) lbfgs_free(x);
+		free(F.gW);
+		free(F.gb);
+		free(F.Xs);
+		wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory for %zu parameters", nvar);
+		goto fail;
+	}
+	/* Start: the given model, or W = 0 and b = log class frequencies
+	 * (the optimum of the intercept-only model). */
+	for (size_t j = 0; j < nvar; j++)
+		x[j] = 0;
+	if (o->init) {
+		for (size_t j = 0; j < kd; j++)
+			x[j] = o->init->w1[j];
+		if (hp->intercept)
+			for (int c = 0; c < k; c++)
+				x[kd + c] = o->init->b1[c];
+	} else if (hp->intercept) {
+		double *cnt = calloc(k, sizeof *cnt);
+		if (cnt) {
+			for (size_t i = 0; i < n; i++)
+				cnt[y[i]] += w ? w[i] : 1.0;
+			double mean = 0;
+			for (int c = 0; c < k; c++) {
+				cnt[c] = log(fmax(cnt[c] / sumw, 1e-12));
+				mean += cnt[c] / k;
+			}
+			for (int c = 0; c < k; c++)
+				x[kd + c] = cnt[c] - mean;
+			free(cnt);
+		}
+	}
+
+	lbfgs_parameter_t param;
+	lbfgs_parameter_init(&param);
+	param.m = o->memory;
+	param.epsilon = 0;  /* our test is absolute, in progress() */
+	param.max_iterations = o->max_iter;
+	lbfgsfloatval_t fx = 0;
+	int ret = LBFGS_ALREADY_MINIMIZED;
+	if (o->max_iter > 0)
+		ret = lbfgs((int)nvar, x, &fx, evaluate, progress, &F, &param);
+	/*
+	 * Anything but an invalid-argument error leaves x at the best point
+	 * found: line-search failures (rounding errors once the gradient is
+	 * at float noise level) and the iteration limit are reported through
+	 * the gradient norm, not as failures.  Re-evaluate at x so that the
+	 * model, objective and gradient norm agree.
+	 */
+	if (ret >= LBFGSERR_UNKNOWNERROR && ret <= LBFGSERR_INVALID_ORTHANTWISE_END &&
+	    ret != LBFGSERR_CANCELED) {
+		wn_seterr(err, WN_ESOFTWARE, "softmax: L-BFGS failed (liblbfgs status %d)", ret);
+		lbfgs_free(x);
+		free(F.gW);
+		free(F.gb);
+		free(F.Xs);
+		blk_free(&F.b);
+		goto fail;
+	}
+	lbfgsfloatval_t *g = lbfgs_malloc((int)nvar);
+	double gn = NAN;
+	if (g) {
+		fx = evaluate(&F, x, g, (int)nvar, 0);
+		gn = norm2(g, nvar);
+		F.f = fx;
+		if (gn > o->tol && !F.stopped && ret != LBFGSERR_MAXIMUMITERATION && o->max_iter > 0) {
+			/* L-BFGS gave up on rounding errors or the iteration limit */
+			F.iters += newton_polish(&F, x, g, nvar, 20);
+			fx = F.f;
+			gn = norm2(g, nvar);
+		}
+		lbfgs_free(g);
+	} else {
+		unpack(&F, x);
+	}
+	hp->objective = fx;
+	hp->grad_norm = gn;
+	hp->iterations = F.iters;
+	lbfgs_free(x);
+	free(F.gW);
+	free(F.gb);
+	free(F.Xs);
+	blk_free(&F.b);
+	if (!isfinite(fx)) {
+		wn_seterr(err, WN_EDATA, "softmax: the objective is not finite (%g): "
+		          "features too large?", fx);
+		goto fail;
+	}
+	if (o->infl != SUR_INFL_NONE &&
+	    sur_influence_factors(m, X, w, n, F.S, o->infl, err) < 0)
+		goto fail;
+	return m;
+fail:
+	sur_model_free(m);
+	return NULL;
+}
+
+/* ---- influence factors ------------------------------------------------- */
+
+/* The L2 term added to the factored matrices: lambda, or a tiny ridge
+ * when lambda is 0 so that the factors exist. */
+static double infl_ridge(double lambda)
+{
+	return lambda > 1e-6 ? lambda : 1e-6;
+}
+
+/* acc (d1 x d1, double, lower) += A' A for A (nb x d1), via ssyrk into
+ * the float scratch t. */
+static void syrk_acc(const float *A, size_t nb, int d1, float *t, double *acc)
+{
+	cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, d1, (int)nb, 1.0f, A, d1, 0.0f, t, d1);
+	for (int r = 0; r < d1; r++)
+		for (int c = 0; c <= r; c++)
+			acc[(size_t)r * d1 + c] += t[(size_t)r * d1 + c];
+}
+
+/* Factor acc + ridge I (lower) into out as float; 65 if not PD. */
+static int factor(double *acc, int d1, double ridge, float *out, const char *what,
+                  struct wn_err *err)
+{
+	for (int r = 0; r < d1; r++)
+		acc[(size_t)r * d1 + r] += ridge;
+	lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d1, acc, d1);
+	if (info != 0)
+		return wn_seterr(err, WN_EDATA, "influence: the %s matrix is not positive "
+		                 "definite (LAPACK dpotrf info %d): use a larger lambda", what,
+		                 (int)info);
+	for (int r = 0; r < d1; r++)
+		for (int c = 0; c < d1; c++)
+			out[(size_t)r * d1 + c] = c <= r ? (float)acc[(size_t)r * d1 + c] : 0.0f;
+	return 0;
+}
+
+int sur_influence_factors(struct sur_model *m, const float *X, const float *w, size_t n,
+                          double S, enum sur_infl kind, struct wn_err *err)
+{
+	if (m->kind != SUR_SOFTMAX)
+		return wn_seterr(err, WN_EUSAGE, "influence factors need a softmax model");
+	int d = m->d, k = m->k, d1 = sur_model_d1(m);
+	size_t dd = (size_t)d1 * d1, B = SUR_BLOCK;
+	int ncls = kind == SUR_INFL_CLASS ? k : 0;
+	double *acc = calloc(dd * (1 + ncls), sizeof *acc);
+	float *t = malloc(dd * sizeof *t);
+	float *A = malloc(B * d1 * sizeof *A), *sA = malloc(B * d1 * sizeof *sA);
+	float *P = malloc(B * k * sizeof *P);
+	float *fs = malloc(dd * sizeof *fs), *fc = ncls ? malloc(dd * ncls * sizeof *fc) : NULL;
+	struct sur_ws *ws = sur_ws_new(m, B, err);
+	int rc = -1;
+	if (!acc || !t || !A || !sA || !P || !fs || (ncls && !fc) || !ws) {
+		wn_seterr(err, WN_ESOFTWARE, "influence: out of memory (%d x %d matrices)", d1, d1);
+		goto out;
+	}
+	for (size_t i0 = 0; i0 < n; i0 += B) {
+		size_t nb = n - i0 < B ? n - i0 : B;
+		/* A = [x~ 1] scaled by sqrt(s_i / S) */
+		sur_standardize(m, X + i0 * d, nb, ws->xs);
+		for (size_t i = 0; i < nb; i++) {
+			float sc = (float)sqrt((w ? w[i0 + i] : 1.0) / S);
+			for (int j = 0; j < d; j++)
+				A[i * d1 + j] = sc * ws->xs[i * d + j];
+			if (d1 > d)
+				A[i * d1 + d] = sc;
+		}
+		syrk_acc(A, nb, d1, t, acc);
+		if (!ncls)
+			continue;
+		sur__forward(m, ws->xs, nb, P, ws);
+		for (int c = 0; c < k; c++) {
+			for (size_t i = 0; i < nb; i++) {
+				float p = P[i * k + c];
+				float s = sqrtf(p * (1 - p));
+				for (int j = 0; j < d1; j++)
+					sA[i * d1 + j] = s * A[i * d1 + j];
+			}
+			syrk_acc(sA, nb, d1, t, acc + dd * (1 + c));
+		}
+	}
+	double ridge = infl_ridge(m->hp.lambda);
+	if (factor(acc, d1, ridge, fs, "shared covariance", err) < 0)
+		goto out;
+	for (int c = 0; c < ncls; c++) {
+		char what[64];
+		snprintf(what, sizeof what, "class %d Fisher", c);
+		if (factor(acc + dd * (1 + c), d1, ridge, fc + dd * c, what, err) < 0)
+			goto out;
+	}
+	free(m->infl_shared);
+	free(m->infl_class);
+	m->infl_shared = fs;
+	m->infl_class = fc;
+	fs = fc = NULL;
+	m->infl = kind == SUR_INFL_CLASS ? SUR_INFL_CLASS : SUR_INFL_SHARED;
+	rc = 0;
+out:
+	free(acc);
+	free(t);
+	free(A);
+	free(sA);
+	free(P);
+	free(fs);
+	free(fc);
+	sur_ws_free(ws);
+	return rc;
+}
