@@ -1,0 +1,303 @@
+/*
+ * test_embed.c - the resize, the ZCA whitening and the k-means encoder
+ * against hand-computed cases and slow, obvious implementations.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "embed.h"
+#include "hash.h"
+#include "img.h"
+#include "unit.h"
+
+TEST(resize_halves)
+{
+	/* 4x2 gray -> 2x1: each output is the mean of a 2x2 block */
+	unsigned char px[8] = {0, 255, 51, 102, 255, 255, 153, 204};
+	struct img im = {4, 2, 1, px};
+	float out[2];
+	struct wn_err err;
+
+	CHECK(img_resize(&im, 2, 1, 1, out, &err) == 0, "%s", err.msg);
+	CHECK_NEAR(out[0], (0 + 255 + 255 + 255) / 4.0 / 255, 1e-6);
+	CHECK_NEAR(out[1], (51 + 102 + 153 + 204) / 4.0 / 255, 1e-6);
+}
+
+TEST(resize_fractional)
+{
+	/* 3 -> 2 pixels in one row: out0 = (p0 + p1/2)/1.5, out1 = (p1/2 + p2)/1.5 */
+	unsigned char px[3] = {30, 60, 90};
+	struct img im = {3, 1, 1, px};
+	float out[2];
+	struct wn_err err;
+
+	CHECK(img_resize(&im, 2, 1, 1, out, &err) == 0, "%s", err.msg);
+	CHECK_NEAR(out[0], (30 + 30) / 1.5 / 255, 1e-6);
+	CHECK_NEAR(out[1], (30 + 90) / 1.5 / 255, 1e-6);
+}
+
+TEST(resize_channels)
+{
+	unsigned char rgb[3] = {255, 0, 0}, gray[1] = {51};
+	struct img a = {1, 1, 3, rgb}, b = {1, 1, 1, gray};
+	float o1[1], o3[3];
+	struct wn_err err;
+
+	CHECK(img_resize(&a, 1, 1, 1, o1, &err) == 0, "%s", err.msg);
+	CHECK_NEAR(o1[0], 0.299, 1e-6);
+	CHECK(img_resize(&b, 1, 1, 3, o3, &err) == 0, "%s", err.msg);
+	CHECK_NEAR(o3[0], 0.2, 1e-6);
+	CHECK_NEAR(o3[2], 0.2, 1e-6);
+	/* upscaling 1x1 to 3x2 replicates */
+	float up[6];
+	CHECK(img_resize(&b, 3, 2, 1, up, &err) == 0, "%s", err.msg);
+	for (int i = 0; i < 6; i++)
+		CHECK_NEAR(up[i], 0.2, 1e-6);
+}
+
+static float frand(uint64_t i)
+{
+	return (float)wn_u01_counter(42, 99, i);
+}
+
+TEST(zca_whitens)
+{
+	/* Whitened learning patches have covariance ~ I (up to the eps). */
+	int p = 2, D = 4, n = 2000, k = 3;
+	float *x = malloc(sizeof(float) * n * D), *x0 = malloc(sizeof(float) * n * D);
+	struct emb_dict d;
+	struct wn_err err;
+
+	for (int i = 0; i < n * D; i++)
+		x[i] = frand(i);
+	memcpy(x0, x, sizeof(float) * n * D);
+	CHECK(emb_learn_kmeans(&d, x, n, p, 1, k, 3, &err) == 0, "%s", err.msg);
+	/* zca symmetric */
+	for (int a = 0; a < D; a++)
+		for (int b = 0; b < D; b++)
+			CHECK_NEAR(d.zca[a * D + b], d.zca[b * D + a], 1e-5);
+	/* whiten by hand, covariance in the directions not killed by the
+	 * normalisation (which removes the mean: one zero eigenvalue) */
+	double cov[16] = {0};
+	float *w = malloc(sizeof(float) * n * D);
+	for (int i = 0; i < n; i++) {
+		float v[4];
+		memcpy(v, x0 + i * D, sizeof v);
+		emb_normalise(v, D);
+		for (int a = 0; a < D; a++) {
+			double s = 0;
+			for (int b = 0; b < D; b++)
+				s += (v[b] - d.mean[b]) * d.zca[b * D + a];
+			w[i * D + a] = (float)s;
+		}
+	}
+	for (int i = 0; i < n; i++)
+		for (int a = 0; a < D; a++)
+			for (int b = 0; b < D; b++)
+				cov[a * D + b] += (double)w[i * D + a] * w[i * D + b] / (n - 1);
+	/* C_w = V diag(l/(l+eps)) V^T: a projector-like matrix; its trace is
+	 * sum l/(l+eps) < 3, and C_w^2 ~ C_w with eigenvalues in (0,1) */
+	double tr = cov[0] + cov[5] + cov[10] + cov[15];
+	CHECK(tr > 2.5 && tr < 3.0, "trace %g", tr);
+	/* the all-ones direction has zero variance after normalisation */
+	double s1 = 0;
+	for (int a = 0; a < D; a++)
+		for (int b = 0; b < D; b++)
+			s1 += cov[a * D + b];
+	CHECK(fabs(s1) < 1e-3, "variance along ones %g", s1);
+	emb_dict_free(&d);
+	free(x);
+	free(x0);
+	free(w);
+}
+
+TEST(zca_hand)
+{
+	/* 1x1 patches with 2 channels would be degenerate; instead check the
+	 * formula on a case we can solve: 2 samples give a rank-1 covariance.
+	 * With patches (0,1,0,1) and (1,0,1,0) (2x2, one channel), normalised
+	 * they are +-u, u = (-1,1,-1,1)/sqrt(4/3 + eps').  Covariance = 2 u u^T
+	 * (n-1 = 1), eigenvalue l = 2|u|^2, so zca u = u / sqrt(l + 0.1). */
+	float x[8] = {0, 1, 0, 1, 1, 0, 1, 0};
+	struct emb_dict d;
+	struct wn_err err;
+
+	CHECK(emb_learn_kmeans(&d, x, 2, 2, 1, 1, 1, &err) == 0, "%s", err.msg);
+	double s = 1.0 / sqrt(0.25 * 4 / 3 + EMB_NORM_EPS), u2 = 4 * 0.25 * s * s;
+	double l = 2 * u2;
+	float u[4] = {-0.5 * s, 0.5 * s, -0.5 * s, 0.5 * s};
+	for (int a = 0; a < 4; a++) {
+		double v = 0;
+		for (int b = 0; b < 4; b++)
+			v += d.zca[a * 4 + b] * u[b];
+		CHECK_NEAR(v, u[a] / sqrt(l + EMB_ZCA_EPS), 1e-4);
+	}
+	/* an orthogonal direction scales by 1/sqrt(eps) */
+	float o[4] = {1, 1, -1, -1};
+	for (int a = 0; a < 4; a++) {
+		double v = 0;
+		for (int b = 0; b < 4; b++)
+			v += d.zca[a * 4 + b] * o[b];
+		CHECK_NEAR(v, o[a] / sqrt(EMB_ZCA_EPS), 1e-4);
+	}
+	emb_dict_free(&d);
+}
+
+/* The slow, obvious Coates-Lee-Ng encoder, one patch at a time. */
+static void slow_kmeans(const struct emb_dict *d, const float *img, int W,
+                        int H, int C, float *out)
+{
+	int p = d->patch, D = d->dim, K = d->k, pw = W - p + 1, ph = H - p + 1;
+	double *z = malloc(sizeof(double) * K);
+	float *v = malloc(sizeof(float) * D);
+
+	memset(out, 0, sizeof(float) * 4 * K);
+	for (int y = 0; y < ph; y++)
+		for (int x = 0; x < pw; x++) {
+			for (int dy = 0; dy < p; dy++)
+				for (int dx = 0; dx < p; dx++)
+					for (int c = 0; c < C; c++)
+						v[(dy * p + dx) * C + c] = img[((y + dy) * W + x + dx) * C + c];
+			double m = 0, var = 0, mean = 0;
+			for (int j = 0; j < D; j++)
+				m += v[j];
+			m /= D;
+			for (int j = 0; j < D; j++)
+				var += (v[j] - m) * (v[j] - m);
+			var /= D - 1;
+			double w[64];
+			for (int a = 0; a < D; a++) {
+				w[a] = 0;
+				for (int b = 0; b < D; b++)
+					w[a] += ((v[b] - m) / sqrt(var + EMB_NORM_EPS) - d->mean[b]) *
+					        d->zca[b * D + a];
+			}
+			for (int k = 0; k < K; k++) {
+				double s = 0;
+				for (int j = 0; j < D; j++)
+					s += (w[j] - d->cent[k * D + j]) * (w[j] - d->cent[k * D + j]);
+				z[k] = sqrt(s);
+				mean += z[k] / K;
+			}
+			int q = (y >= (ph + 1) / 2) * 2 + (x >= (pw + 1) / 2);
+			for (int k = 0; k < K; k++)
+				if (mean - z[k] > 0)
+					out[q * K + k] += (float)(mean - z[k]);
+		}
+	free(z);
+	free(v);
+}
+
+TEST(kmeans_encoder_vs_slow)
+{
+	int W = 7, H = 6, C = 3, p = 3, K = 5, n = 3;
+	int D = p * p * C, np = 400;
+	float *pat = malloc(sizeof(float) * np * D);
+	float *imgs = malloc(sizeof(float) * n * W * H * C);
+	struct emb_dict d;
+	struct emb e;
+	struct wn_err err;
+
+	for (int i = 0; i < np * D; i++)
+		pat[i] = frand(1000 + i);
+	for (int i = 0; i < n * W * H * C; i++)
+		imgs[i] = frand(100000 + i);
+	CHECK(emb_learn_kmeans(&d, pat, np, p, C, K, 5, &err) == 0, "%s", err.msg);
+	CHECK(emb_init(&e, EMB_KMEANS, W, H, C, 0, 0, &d, &err) == 0, "%s", err.msg);
+	CHECK(e.out_dim == 4 * K, "out_dim %d", e.out_dim);
+	struct emb_ws *ws = emb_ws_new(&e, n);
+	float *out = malloc(sizeof(float) * n * e.out_dim), slow[20];
+	emb_encode(&e, ws, imgs, n, out);
+	for (int i = 0; i < n; i++) {
+		slow_kmeans(&d, imgs + i * W * H * C, W, H, C, slow);
+		for (int j = 0; j < 4 * K; j++)
+			CHECK_NEAR(out[i * 4 * K + j], slow[j], 2e-4);
+	}
+	double flop, sec;
+	emb_ws_gemm(ws, &flop, &sec);
+	CHECK(flop == 2.0 * n * 5 * 4 * K * D, "flop %g", flop);
+	emb_ws_free(ws);
+	emb_free(&e);
+	emb_dict_free(&d);
+	free(out);
+	free(pat);
+	free(imgs);
+}
+
+TEST(random_vs_slow)
+{
+	int W = 4, H = 3, C = 1, dd = 6, D = 12;
+	float img[12], out[6];
+	struct emb e;
+	struct wn_err err;
+
+	for (int i = 0; i < D; i++)
+		img[i] = frand(7 + i);
+	CHECK(emb_init(&e, EMB_RANDOM, W, H, C, dd, 5, NULL, &err) == 0, "%s", err.msg);
+	struct emb_ws *ws = emb_ws_new(&e, 1);
+	emb_encode(&e, ws, img, 1, out);
+	double m = 0, v = 0;
+	for (int j = 0; j < D; j++)
+		m += img[j] / D;
+	for (int j = 0; j < D; j++)
+		v += (img[j] - m) * (img[j] - m) / D;
+	for (int k = 0; k < dd; k++) {
+		double s = 0;
+		for (int j = 0; j < D; j++)
+			s += wn_normal_counter(5, EMB_STREAM_PROJECT, (uint64_t)k * D + j) *
+			     (img[j] - m) / sqrt(v + 0.01);
+		s /= sqrt(D);
+		CHECK_NEAR(out[k], s > 0 ? s : 0, 1e-5);
+	}
+	emb_ws_free(ws);
+	emb_free(&e);
+}
+
+TEST(dict_roundtrip)
+{
+	int np = 50, D = 4;
+	float pat[200];
+	struct emb_dict d, d2;
+	struct wn_err err;
+	char path[] = "/tmp/test_embed_dictXXXXXX";
+	int fd = mkstemp(path);
+	FILE *fp = fdopen(fd, "wb");
+
+	for (int i = 0; i < np * D; i++)
+		pat[i] = frand(5000 + i);
+	CHECK(emb_learn_kmeans(&d, pat, np, 2, 1, 4, 2, &err) == 0, "%s", err.msg);
+	CHECK(emb_dict_save(&d, fp, path, &err) == 0, "%s", err.msg);
+	fclose(fp);
+	CHECK(emb_dict_load(&d2, path, &err) == 0, "%s", err.msg);
+	CHECK(d2.k == 4 && d2.dim == 4 && d2.patch == 2, "k %d", d2.k);
+	CHECK(memcmp(d.cent, d2.cent, sizeof(float) * 16) == 0, "centroids differ");
+	emb_dict_free(&d2);
+	/* flip a data byte: checksum */
+	fp = fopen(path, "r+b");
+	fseek(fp, -20, SEEK_END);
+	fputc(0x55, fp);
+	fclose(fp);
+	CHECK(emb_dict_load(&d2, path, &err) == -1 && err.code == WN_EDATA &&
+	      strstr(err.msg, "checksum"), "%s", err.msg);
+	/* truncate */
+	CHECK(truncate(path, 300) == 0, "truncate");
+	CHECK(emb_dict_load(&d2, path, &err) == -1 && err.code == WN_EDATA &&
+	      strstr(err.msg, "truncated"), "%s", err.msg);
+	unlink(path);
+	emb_dict_free(&d);
+}
+
+int main(void)
+{
+	RUN(resize_halves);
+	RUN(resize_fractional);
+	RUN(resize_channels);
+	RUN(zca_whitens);
+	RUN(zca_hand);
+	RUN(kmeans_encoder_vs_slow);
+	RUN(random_vs_slow);
+	RUN(dict_roundtrip);
+	return unit_done();
+}
