@@ -31,7 +31,7 @@ config() {
 		echo "pipeline:"
 		for kv in "$@"; do echo "  ${kv%%=*}: ${kv#*=}"; done
 		printf '%s\n' "embed:" "  method: pixels" "fit:" "  lambda: 0.01" \
-		    "score:" "  method: margin" "select:" "  scheme: biased" \
+		    "score:" "  method: margin" "  block: 256" "select:" "  scheme: biased" \
 		    "  alpha: 1" "  fraction: 0.3" "  seed: 3"
 	} >"$f"
 }
