@@ -350,6 +350,10 @@ sharded: s/work/shard-1.plan: shard 1 has not run" ]]
 	config c.yaml input=x seed-manifest=y shards=two
 	run -78 --separate-stderr "$PL/sharded" -c c.yaml
 	assert_equal "$stderr" "sharded: c.yaml: shards: \"two\" is not a whole number above 0"
+	config c.yaml input=x seed-manifest=y
+	sed -i 's/method: margin/method: prototype/' c.yaml
+	run -78 --separate-stderr "$PL/sharded" -c c.yaml
+	assert_equal "$stderr" "sharded: c.yaml: score: method: prototype finds its centroids in the data it scores, which shards cannot share; use another method"
 }
 
 @test "config: quoted values, comments and blank lines in the pipeline section" {
