@@ -1111,6 +1111,27 @@ mlp_save(void *ctx, FILE *fp, const char *name, struct wn_err *err)
 	return sur_mlp_trainer_save(ctx, fp, name, err);
 }
 
+/* Sifting hooks of the MLP trainer: the same draw and the same counters
+ * as the softmax minibatch loop above. */
+static int
+mlp_keep(void *ctx, size_t row, float loss)
+{
+	struct run *R = ctx;
+	uint64_t es = O.seed ^ wn_splitmix64((uint64_t)R->epoch + 1);
+	R->seen++;
+	return sift_keep(&R->sift, loss, wn_u01_counter(es, WN_STREAM_SIFT, R->D->key[row]));
+}
+
+static void
+mlp_on_step(void *ctx, size_t rows)
+{
+	struct run *R = ctx;
+	R->steps++;
+	R->backward += (long long)rows;
+	if (O.sifting)
+		sift_step(&R->sift);
+}
+
 static struct sur_model *
 train_mlp(struct run *R)
 {
@@ -1135,6 +1156,9 @@ train_mlp(struct run *R)
 	mo.standardize = O.standardize;
 	mo.seed = O.seed;
 	mo.keys = D->key;
+	mo.keep = O.sifting ? mlp_keep : NULL;
+	mo.on_step = mlp_on_step;
+	mo.keep_ctx = R;
 
 	if (O.resume && (ck = ckpt_open(R)) != NULL) {
 		t = sur_mlp_trainer_load(ck, O.ckpt, &mo, &err);
@@ -1155,14 +1179,14 @@ train_mlp(struct run *R)
 		size_t ne = D->n;
 		const float *wsub = NULL;
 		const size_t *sub = adaptive_rows(R, sur_mlp_trainer_model(t), R->epoch, &ne, &wsub);
+		sur_mlp_trainer_set_lr(t, lr_at(R->epoch));
 		if (sub ? sur_mlp_trainer_epoch_rows(t, D->X, D->y, wsub, D->n, sub, ne, &loss,
 		                                     &err) != 0
 		        : sur_mlp_trainer_epoch(t, D->X, D->y, D->w, D->n, &loss, &err) != 0)
 			die_err(&err);
 		R->epoch++;
-		R->steps += (long long)((ne + (size_t)O.batch - 1) / (size_t)O.batch);
-		R->seen += (long long)ne;
-		R->backward += (long long)ne;
+		if (!O.sifting)
+			R->seen += (long long)ne;
 		progress_update(&R->pr, R->epoch);
 		int stop = end_epoch(R, sur_mlp_trainer_model(t), loss);
 		maybe_checkpoint(R, &io);
@@ -1311,9 +1335,6 @@ main(int argc, char **argv)
 	    (O.sifting || O.ckpt_every || O.resume || O.stop_after || (O.val && !O.tune)))
 		die(WN_EUSAGE, "--sift-beta, --checkpoint-every, --resume, --stop-after and --val"
 		    " need minibatches: add --solver sgd (or use -m mlp)");
-	if (O.kind == SUR_MLP && (O.sifting || O.sched != SCHED_CONSTANT))
-		die(WN_EUSAGE, "--sift-beta and --lr-schedule are not available for -m mlp yet:"
-		    " use -m softmax --solver sgd");
 	if (O.lr < 0)
 		O.lr = O.adam ? 1e-3 : 0.05;
 	if ((O.resume || O.stop_after) && !O.ckpt_every)

@@ -50,6 +50,8 @@ struct sur_mlp_trainer {
 	size_t *order;
 	struct ord *key;
 	float *xs, *a, *z, *da, *g[NP];
+	float *closs;       /* sifting: the forward-pass losses of a chunk of candidates */
+	size_t *kept;       /* sifting: the rows kept for the next step */
 };
 
 static float **param(struct sur_model *m, int i)
@@ -90,6 +92,8 @@ void sur_mlp_trainer_free(struct sur_mlp_trainer *t)
 	free(t->a);
 	free(t->z);
 	free(t->da);
+	free(t->closs);
+	free(t->kept);
 	free(t);
 }
 
@@ -125,7 +129,9 @@ static int alloc_work(struct sur_mlp_trainer *t, struct wn_err *err)
 	t->a = malloc(sur__mul(B, m->h) * sizeof(float));
 	t->z = malloc(sur__mul(B, m->k) * sizeof(float));
 	t->da = malloc(sur__mul(B, m->h) * sizeof(float));
-	if (!t->order || !t->key || !t->xs || !t->a || !t->z || !t->da)
+	t->closs = malloc(B * sizeof *t->closs);
+	t->kept = malloc(B * sizeof *t->kept);
+	if (!t->order || !t->key || !t->xs || !t->a || !t->z || !t->da || !t->closs || !t->kept)
 		goto oom;
 	return 0;
 oom:
@@ -233,27 +239,15 @@ static int cmp_ord(const void *a, const void *b)
 	return (x->i > y->i) - (x->i < y->i);
 }
 
-/* One optimiser step on rows idx[0..nb) of X; *ls, *sw get the summed
- * weighted loss and weight of the batch. */
-static void step(struct sur_mlp_trainer *t, const float *X, const int *y, const float *w,
-                 const size_t *idx, size_t nb, double *ls, double *swb)
+/* The forward pass on rows idx[0..nb) of X (nb <= batch): the
+ * standardised rows in t->xs, the hidden activations in t->a, the logits
+ * in t->z. */
+static void forward(struct sur_mlp_trainer *t, const float *X, const size_t *idx, size_t nb)
 {
 	struct sur_model *m = t->m;
-	const struct sur_mlp_opts *o = &t->o;
 	int d = m->d, h = m->h, k = m->k;
-	double sw = 0, sum = 0;
-	for (size_t i = 0; i < nb; i++) {
+	for (size_t i = 0; i < nb; i++)
 		sur_standardize(m, X + idx[i] * d, 1, t->xs + i * d);
-		sw += w ? w[idx[i]] : 1.0;
-	}
-	*swb = sw;
-	double S;
-	switch (o->norm) {
-	case SUR_NORM_WEIGHT: S = sw; break;
-	case SUR_NORM_GIVEN: S = o->norm_n * (double)nb / (double)t->n; break;
-	default: S = (double)nb;
-	}
-	/* forward */
 	for (size_t i = 0; i < nb; i++)
 		memcpy(t->a + i * h, m->b1, h * sizeof(float));
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, h, d, 1.0f, t->xs, d, m->w1,
@@ -265,6 +259,27 @@ static void step(struct sur_mlp_trainer *t, const float *X, const int *y, const 
 		memcpy(t->z + i * k, m->b2, k * sizeof(float));
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, k, h, 1.0f, t->a, h, m->w2,
 	            h, 1.0f, t->z, k);
+}
+
+/* One optimiser step on rows idx[0..nb) of X; *ls, *sw get the summed
+ * weighted loss and weight of the batch. */
+static void step(struct sur_mlp_trainer *t, const float *X, const int *y, const float *w,
+                 const size_t *idx, size_t nb, double *ls, double *swb)
+{
+	struct sur_model *m = t->m;
+	const struct sur_mlp_opts *o = &t->o;
+	int d = m->d, h = m->h, k = m->k;
+	double sw = 0, sum = 0;
+	for (size_t i = 0; i < nb; i++)
+		sw += w ? w[idx[i]] : 1.0;
+	*swb = sw;
+	double S;
+	switch (o->norm) {
+	case SUR_NORM_WEIGHT: S = sw; break;
+	case SUR_NORM_GIVEN: S = o->norm_n * (double)nb / (double)t->n; break;
+	default: S = (double)nb;
+	}
+	forward(t, X, idx, nb);
 	/* loss and dz = (s_i / S)(p - e_y), in place in z */
 	for (size_t i = 0; i < nb; i++) {
 		float *z = t->z + i * k;
@@ -329,36 +344,101 @@ static void step(struct sur_mlp_trainer *t, const float *X, const int *y, const 
 			}
 		}
 	}
+	if (o->on_step)
+		o->on_step(o->keep_ctx, nb);
 }
 
-int sur_mlp_trainer_epoch(struct sur_mlp_trainer *t, const float *X, const int *y,
-                          const float *w, size_t n, double *loss, struct wn_err *err)
+/* Cross-entropy -log softmax(z)_y of one row of logits. */
+static double xent(const float *z, int k, int y)
+{
+	float mx = z[0];
+	for (int c = 1; c < k; c++)
+		if (z[c] > mx)
+			mx = z[c];
+	double se = 0;
+	for (int c = 0; c < k; c++)
+		se += exp((double)z[c] - mx);
+	return log(se) - ((double)z[y] - mx);
+}
+
+/* Steps over the candidates order[0..nc) with sifting: forward pass on
+ * each chunk of `batch` candidates, o->keep decides per row, and the kept
+ * rows fill the minibatches (the last one of the epoch may be short). */
+static void sifted_steps(struct sur_mlp_trainer *t, const float *X, const int *y,
+                         const float *w, size_t nc, double *ls, double *sw)
+{
+	const struct sur_mlp_opts *o = &t->o;
+	size_t B = (size_t)o->batch, nk = 0;
+	int k = t->m->k;
+	double l, s;
+	for (size_t c0 = 0; c0 < nc; c0 += B) {
+		size_t nb = nc - c0 < B ? nc - c0 : B;
+		const size_t *cand = t->order + c0;
+		/* all losses of the chunk first: a step below reuses t->z */
+		forward(t, X, cand, nb);
+		for (size_t i = 0; i < nb; i++)
+			t->closs[i] = (float)xent(t->z + i * k, k, y[cand[i]]);
+		for (size_t i = 0; i < nb; i++) {
+			if (!o->keep(o->keep_ctx, cand[i], t->closs[i]))
+				continue;
+			t->kept[nk++] = cand[i];
+			if (nk == B) {
+				step(t, X, y, w, t->kept, nk, &l, &s);
+				*ls += l;
+				*sw += s;
+				nk = 0;
+			}
+		}
+	}
+	if (nk > 0) {
+		step(t, X, y, w, t->kept, nk, &l, &s);
+		*ls += l;
+		*sw += s;
+	}
+}
+
+/* An epoch over rows[0..nrows), or over all n rows when rows is NULL, in
+ * the epoch's shuffle order. */
+static int run_epoch(struct sur_mlp_trainer *t, const float *X, const int *y, const float *w,
+                     size_t n, const size_t *rows, size_t nrows, double *loss,
+                     struct wn_err *err)
 {
 	struct sur_model *m = t->m;
 	if (n != t->n)
 		return wn_seterr(err, WN_EDATA, "mlp: epoch over %zu rows, the trainer was made "
 		                 "for %zu", n, t->n);
-	for (size_t i = 0; i < n; i++)
+	if (nrows == 0 || nrows > n)
+		return wn_seterr(err, WN_EUSAGE, "mlp: an epoch over %zu of %zu rows", nrows, n);
+	for (size_t j = 0; j < nrows; j++) {
+		size_t i = rows ? rows[j] : j;
+		if (i >= n)
+			return wn_seterr(err, WN_EDATA, "mlp: subset entry %zu: row %zu of %zu", j,
+			                 i, n);
 		if (y[i] < 0 || y[i] >= m->k)
 			return wn_seterr(err, WN_EDATA, "training row %zu: label index %d not in "
 			                 "[0, %d)", i, y[i], m->k);
+	}
 	int e = m->hp.iterations;
 	uint64_t es = t->o.seed ^ wn_splitmix64((uint64_t)e + 1);
-	for (size_t i = 0; i < n; i++) {
-		t->key[i].i = i;
-		t->key[i].key = wn_u01_counter(es, WN_STREAM_SHUFFLE, t->o.keys ? t->o.keys[i] : i);
+	for (size_t j = 0; j < nrows; j++) {
+		size_t i = rows ? rows[j] : j;
+		t->key[j].i = i;
+		t->key[j].key = wn_u01_counter(es, WN_STREAM_SHUFFLE, t->o.keys ? t->o.keys[i] : i);
 	}
-	qsort(t->key, n, sizeof *t->key, cmp_ord);
-	for (size_t i = 0; i < n; i++)
-		t->order[i] = t->key[i].i;
+	qsort(t->key, nrows, sizeof *t->key, cmp_ord);
+	for (size_t j = 0; j < nrows; j++)
+		t->order[j] = t->key[j].i;
 	double ls = 0, sw = 0;
-	for (size_t i0 = 0; i0 < n; i0 += (size_t)t->o.batch) {
-		size_t nb = n - i0 < (size_t)t->o.batch ? n - i0 : (size_t)t->o.batch;
-		double l, s;
-		step(t, X, y, w, t->order + i0, nb, &l, &s);
-		ls += l;
-		sw += s;
-	}
+	if (t->o.keep)
+		sifted_steps(t, X, y, w, nrows, &ls, &sw);
+	else
+		for (size_t i0 = 0; i0 < nrows; i0 += (size_t)t->o.batch) {
+			size_t nb = nrows - i0 < (size_t)t->o.batch ? nrows - i0 : (size_t)t->o.batch;
+			double l, s;
+			step(t, X, y, w, t->order + i0, nb, &l, &s);
+			ls += l;
+			sw += s;
+		}
 	double mean = sw > 0 ? ls / sw : 0;
 	if (!isfinite(mean))
 		return wn_seterr(err, WN_EDATA, "mlp: epoch %d: the loss is not finite (%g): "
@@ -376,45 +456,23 @@ int sur_mlp_trainer_epoch(struct sur_mlp_trainer *t, const float *X, const int *
 	return 0;
 }
 
+int sur_mlp_trainer_epoch(struct sur_mlp_trainer *t, const float *X, const int *y,
+                          const float *w, size_t n, double *loss, struct wn_err *err)
+{
+	return run_epoch(t, X, y, w, n, NULL, n, loss, err);
+}
+
 int sur_mlp_trainer_epoch_rows(struct sur_mlp_trainer *t, const float *X, const int *y,
                                const float *w, size_t n, const size_t *rows, size_t nrows,
                                double *loss, struct wn_err *err)
 {
-	struct sur_model *m = t->m;
-	if (n != t->n)
-		return wn_seterr(err, WN_EDATA, "mlp: epoch over %zu rows, the trainer was made "
-		                 "for %zu", n, t->n);
-	if (nrows == 0 || nrows > n)
-		return wn_seterr(err, WN_EUSAGE, "mlp: an epoch over %zu of %zu rows", nrows, n);
-	for (size_t j = 0; j < nrows; j++)
-		if (rows[j] >= n || y[rows[j]] < 0 || y[rows[j]] >= m->k)
-			return wn_seterr(err, WN_EDATA, "mlp: subset entry %zu: bad row or label", j);
-	int e = m->hp.iterations;
-	uint64_t es = t->o.seed ^ wn_splitmix64((uint64_t)e + 1);
-	for (size_t j = 0; j < nrows; j++) {
-		size_t i = rows[j];
-		t->key[j].i = i;
-		t->key[j].key = wn_u01_counter(es, WN_STREAM_SHUFFLE, t->o.keys ? t->o.keys[i] : i);
-	}
-	qsort(t->key, nrows, sizeof *t->key, cmp_ord);
-	for (size_t j = 0; j < nrows; j++)
-		t->order[j] = t->key[j].i;
-	double ls = 0, sw = 0;
-	for (size_t i0 = 0; i0 < nrows; i0 += (size_t)t->o.batch) {
-		size_t nb = nrows - i0 < (size_t)t->o.batch ? nrows - i0 : (size_t)t->o.batch;
-		double l, s;
-		step(t, X, y, w, t->order + i0, nb, &l, &s);
-		ls += l;
-		sw += s;
-	}
-	double mean = sw > 0 ? ls / sw : 0;
-	if (!isfinite(mean))
-		return wn_seterr(err, WN_EDATA, "mlp: epoch %d: the loss is not finite (%g): "
-		                 "lower the learning rate", e + 1, mean);
-	m->hp.iterations = e + 1;
-	if (loss)
-		*loss = mean;
-	return 0;
+	return run_epoch(t, X, y, w, n, rows, nrows, loss, err);
+}
+
+void sur_mlp_trainer_set_lr(struct sur_mlp_trainer *t, double lr)
+{
+	if (lr > 0 && isfinite(lr))
+		t->o.lr = lr;
 }
 
 struct sur_model *sur_mlp_fit(const float *X, const int *y, const float *w, size_t n, int d,
@@ -514,6 +572,9 @@ struct sur_mlp_trainer *sur_mlp_trainer_load(FILE *fp, const char *name,
 		so->keys = o->keys;
 		so->on_epoch = o->on_epoch;
 		so->ctx = o->ctx;
+		so->keep = o->keep;
+		so->on_step = o->on_step;
+		so->keep_ctx = o->keep_ctx;
 	}
 	static const char *const want[] = { "# winnow-mlp-state 1", "rows", "step", "beta2", "eps",
 	                                    "tensors" };

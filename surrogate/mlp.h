@@ -55,6 +55,19 @@ struct sur_mlp_opts {
 	 */
 	int (*on_epoch)(void *ctx, struct sur_mlp_trainer *t, int epoch, double loss);
 	void *ctx;
+	/*
+	 * Online sifting (Selective-Backprop), if keep is not NULL: each
+	 * epoch takes its rows in order in chunks of `batch` candidates, runs
+	 * the forward pass on a chunk, and calls keep(keep_ctx, row, loss)
+	 * with each candidate's cross-entropy (before weights) in order; rows
+	 * for which it returns nonzero fill the minibatches of the backward
+	 * pass (the epoch's last one may be short).  on_step (may be NULL)
+	 * is called after every optimiser step with its row count.  The
+	 * hooks hold no trainer state: a checkpoint does not save theirs.
+	 */
+	int (*keep)(void *keep_ctx, size_t row, float loss);
+	void (*on_step)(void *keep_ctx, size_t rows);
+	void *keep_ctx;
 };
 
 void sur_mlp_opts_default(struct sur_mlp_opts *o);
@@ -91,6 +104,10 @@ int sur_mlp_trainer_epoch_rows(struct sur_mlp_trainer *t, const float *X, const 
                                const float *w, size_t n, const size_t *rows, size_t nrows,
                                double *loss, struct wn_err *err);
 
+/* Set the learning rate used from the next step on (schedules: call it
+ * before each epoch; a checkpoint keeps the rate of the options). */
+void sur_mlp_trainer_set_lr(struct sur_mlp_trainer *t, double lr);
+
 /* Epochs done so far. */
 int sur_mlp_trainer_epochs_done(const struct sur_mlp_trainer *t);
 
@@ -109,7 +126,8 @@ int sur_mlp_trainer_save(const struct sur_mlp_trainer *t, FILE *fp, const char *
                          struct wn_err *err);
 /*
  * Restore a trainer from a checkpoint.  The stored options win except
- * epochs, keys, on_epoch and ctx, which come from o (o may be NULL: then
+ * epochs, keys and the hooks (on_epoch, keep, on_step and their
+ * contexts), which come from o (o may be NULL: then
  * no keys and no callback).  65 for a bad or mismatched file.
  */
 struct sur_mlp_trainer *sur_mlp_trainer_load(FILE *fp, const char *name,

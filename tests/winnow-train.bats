@@ -143,10 +143,13 @@ assert abs(a - b) < 1e-5 * max(1, abs(a)), (a, b)
 PY
 }
 
-@test "sifting keeps about 1/(1+beta) of the samples" {
+@test "sifting keeps about 1/(1+beta) of the samples (softmax sgd and mlp)" {
 	blobs 4000 3 big
-	for beta in 1 3; do
-		run -0 winnow-train --solver sgd --epochs 3 --sift-beta $beta --sift-delay 2 \
+	for case in "1 --solver sgd" "3 --solver sgd" "1 -m mlp --hidden 8" "3 -m mlp --hidden 8"; do
+		set -- $case
+		beta=$1
+		shift
+		run -0 winnow-train "$@" --epochs 3 --sift-beta $beta --sift-delay 2 \
 			--sift-history 300 -o m.model big.npy big.tsv
 		line=$(echo "$output" | grep '^sifting:')
 		seen=$(echo "$line" | sed -n 's/.* of \([0-9]*\) samples.*/\1/p')
@@ -202,6 +205,20 @@ PY
 	run -75 winnow-train $opts --stop-after 2 -o part.model train.npy train.tsv
 	run -0 winnow-train $opts --resume -o part.model train.npy train.tsv
 	cmp full.model part.model
+}
+
+@test "mlp with sifting and a cosine learning-rate schedule: resume equals an uninterrupted run" {
+	data
+	opts="-j 1 -m mlp --hidden 8 --epochs 5 --seed 4 --sift-beta 1 --sift-delay 1 --lr-schedule cosine"
+	run -0 winnow-train $opts -o full.model train.npy train.tsv
+	assert_line --regexp '^sifting: [1-9][0-9]* of 1500 samples sifted out'
+	run -75 winnow-train $opts --stop-after 3 -o part.model train.npy train.tsv
+	run -0 winnow-train $opts --resume -o part.model train.npy train.tsv
+	cmp full.model part.model
+	# the schedule changes the model: a constant rate gives another one
+	winnow-train -j 1 -m mlp --hidden 8 --epochs 5 --seed 4 --sift-beta 1 --sift-delay 1 \
+		-o const.model train.npy train.tsv >/dev/null
+	! cmp -s full.model const.model
 }
 
 @test "a manifest row past the end of EMB.npy" {
