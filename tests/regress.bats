@@ -45,13 +45,11 @@ C
 }
 
 @test "from-jsonl: a source-ref and id both empty is refused, not an empty id" {
-	skip "bug: bin/winnow-manifest.c from-jsonl writes an empty id (fixed by lib/gtread.c)"
 	run --separate-stderr -65 winnow-manifest from-jsonl <<<'{"source-ref":""}'
 	[[ $stderr == *"<stdin>:1: empty id and empty source-ref"* ]]
 }
 
 @test "from-jsonl: a key under the namespace and at the top level does not leak" {
-	skip "bug: bin/winnow-manifest.c from-jsonl overwrites row[k] without freeing it (fixed by lib/gtread.c)"
 	run -0 $(leakcheck) winnow-manifest from-jsonl <<<'{"source-ref":"a","winnow":{"x":"ns"},"x":"top"}'
 	assert_line "a	a		top"
 }
@@ -85,7 +83,6 @@ PY
 }
 
 @test "winnow-train: the one-class error frees the class list (LeakSanitizer, check-asan)" {
-	skip "bug: bin/winnow-train.c make_classes dies with c (emalloc'ed) unfreed: 8-byte leak under check-asan for a 1-row manifest"
 	npy_from_python one.npy "np.ones((1, 3), '<f4')"
 	printf 'id\trow\tlabel\na\t0\tx\n' >one.tsv
 	run --separate-stderr -65 $(leakcheck) winnow-train -o m.model one.npy one.tsv

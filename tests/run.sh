@@ -11,6 +11,7 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-.}
 case $build in /*) ;; *) build=$top/$build ;; esac
+build=$(cd "$build" && pwd) || exit 1
 export WINNOW_BIN="$build/bin"
 export WINNOW_TOP="$top"
 log=$(mktemp)
