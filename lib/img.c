@@ -563,12 +563,15 @@ void img_free(struct img *im)
 /* ---- resize ---- */
 
 /* Area-averaging weights along one axis: output cell o covers input
- * [o*in/out, (o+1)*in/out); wt[o] lists (index, weight) pairs whose
- * weights sum to 1.  Returns the pairs, start[out+1] offsets into them. */
+ * [o*in/out, (o+1)*in/out); its (index, weight) pairs are
+ * idx/wt[start[o] .. start[o+1]).  The weights are the overlaps in units
+ * of 1/out input pixel, whole numbers that sum to `in` for every cell:
+ * exact, so a constant area averages to exactly its value whatever the
+ * size (float fractions like 1/25000 do not add up to 1). */
 struct axis {
 	int *start;     /* out + 1 */
 	int *idx;
-	float *wt;
+	double *wt;
 };
 
 static void axis_free(struct axis *a)
@@ -585,7 +588,7 @@ static int axis_init(struct axis *a, int in, int out)
 
 	a->start = malloc(sizeof(int) * ((size_t)out + 1));
 	a->idx = malloc(sizeof(int) * cap);
-	a->wt = malloc(sizeof(float) * cap);
+	a->wt = malloc(sizeof(double) * cap);
 	if (!a->start || !a->idx || !a->wt) {
 		axis_free(a);
 		return -1;
@@ -599,7 +602,7 @@ static int axis_init(struct axis *a, int in, int out)
 			long long a0 = i * out > lo ? i * out : lo;
 			long long a1 = (i + 1) * out < hi ? (i + 1) * out : hi;
 			a->idx[k] = (int)i;
-			a->wt[k] = (float)((double)(a1 - a0) / (double)in);
+			a->wt[k] = (double)(a1 - a0);
 			k++;
 		}
 	}
@@ -612,13 +615,15 @@ int img_resize(const struct img *im, int W, int H, int C, float *out,
 {
 	int w = im->w, h = im->h;
 	struct axis ax, ay;
-	float *src, *tmp;
+	float *src;
+	double *tmp;
 	size_t npx = (size_t)w * h;
 
-	/* Convert to float with the output's channel count first (linear, so
-	 * the order does not matter), then resize rows, then columns. */
+	/* Convert to the output's channel count first, in pixel units (linear,
+	 * so the order does not matter), then sum rows, then columns, in
+	 * double with whole-number weights, and scale once at the end. */
 	src = malloc(sizeof(float) * npx * C);
-	tmp = malloc(sizeof(float) * (size_t)W * h * C);
+	tmp = malloc(sizeof(double) * (size_t)W * h * C);
 	if (!src || !tmp || axis_init(&ax, w, W) != 0) {
 		free(src);
 		free(tmp);
@@ -630,33 +635,36 @@ int img_resize(const struct img *im, int W, int H, int C, float *out,
 		free(tmp);
 		return wn_seterr(err, WN_ESOFTWARE, "resize: out of memory");
 	}
-	const float s = 1.0f / 255.0f;
 	if (C == im->c) {
 		for (size_t i = 0; i < npx * C; i++)
-			src[i] = im->px[i] * s;
+			src[i] = im->px[i];
 	} else if (C == 1) {
 		for (size_t i = 0; i < npx; i++) {
 			const unsigned char *p = im->px + 3 * i;
-			src[i] = (0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2]) * s;
+			src[i] = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
 		}
 	} else {
 		for (size_t i = 0; i < npx; i++)
-			src[3 * i] = src[3 * i + 1] = src[3 * i + 2] = im->px[i] * s;
+			src[3 * i] = src[3 * i + 1] = src[3 * i + 2] = im->px[i];
 	}
 	for (int y = 0; y < h; y++)
 		for (int o = 0; o < W; o++)
 			for (int c = 0; c < C; c++) {
-				float acc = 0;
+				double acc = 0;
 				for (int k = ax.start[o]; k < ax.start[o + 1]; k++)
 					acc += ax.wt[k] * src[((size_t)y * w + ax.idx[k]) * C + c];
 				tmp[((size_t)y * W + o) * C + c] = acc;
 			}
+	/* each output sums w * h weights times pixel values up to 255 */
+	const double scale = 1.0 / (255.0 * (double)w * (double)h);
 	for (int o = 0; o < H; o++)
 		for (size_t x = 0; x < (size_t)W * C; x++) {
-			float acc = 0;
+			double acc = 0;
 			for (int k = ay.start[o]; k < ay.start[o + 1]; k++)
 				acc += ay.wt[k] * tmp[(size_t)ay.idx[k] * W * C + x];
-			out[(size_t)o * W * C + x] = acc;
+			acc *= scale;
+			/* the RGB-to-grey weights may round a white pixel past 1 */
+			out[(size_t)o * W * C + x] = (float)(acc < 0 ? 0 : acc > 1 ? 1 : acc);
 		}
 	axis_free(&ax);
 	axis_free(&ay);
