@@ -3,25 +3,6 @@
 # options, errors, what each selection round does, the tuning log.
 load test_helper
 
-# blobs N SEED NAME: N rows of 3 overlapping Gaussian classes in 4-D,
-# NAME.npy and NAME.tsv (id, row, label).
-blobs() {
-	"$PYTHON" - "$1" "$2" "$3" <<'PY'
-import sys, numpy as np
-n, seed, name = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
-rng = np.random.default_rng(seed)
-y = rng.integers(0, 3, n)
-centres = np.array([[2, 0, 0, 1], [0, 2, 0, -1], [0, 0, 2, 0]], float)
-x = centres[y] + rng.standard_normal((n, 4)) * 1.0
-np.save(name + ".npy", x.astype(np.float32))
-names = ["cat", "dog", "eel"]
-with open(name + ".tsv", "w") as f:
-    f.write("id\trow\tlabel\n")
-    for i in range(n):
-        f.write("%s-%d\t%d\t%s\n" % (name, i, i, names[y[i]]))
-PY
-}
-
 data() {
 	blobs 400 1 train
 	blobs 150 2 test
