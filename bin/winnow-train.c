@@ -379,8 +379,11 @@ make_classes(struct data *D, int *k)
 	for (size_t i = 0; i < D->n; i++)
 		if (m == 0 || strcmp(c[m - 1], c[i]) != 0)
 			c[m++] = c[i];
-	if (m < 2)
-		die(WN_EDATA, "%s: only one class (\"%s\"): need at least two", D->name, c[0]);
+	if (m < 2) {
+		const char *only = c[0];        /* still owned by D->labels */
+		free(c);
+		die(WN_EDATA, "%s: only one class (\"%s\"): need at least two", D->name, only);
+	}
 	if (m > 100000)
 		die(WN_EDATA, "%s: %zu classes is too many", D->name, m);
 	for (size_t i = 0; i < m; i++)
