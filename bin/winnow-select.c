@@ -148,16 +148,14 @@ find_cols(const struct mf_reader *r, const struct sel_opts *s)
 /* The key of the current row. */
 static void
 row_key(struct sel_plan *p, const struct mf_reader *r, struct cols c, int add_class,
-        struct sel_key *key)
+        struct sel_key *key, uint32_t *cls)
 {
 	struct wn_err err = { 0 };
-	char where[512];
 
-	snprintf(where, sizeof where, "%s:%lld", mf_name(r), mf_lineno(r));
 	if (sel_row_key(p, mf_id(r), mf_fieldlen(r, (size_t)c.id),
 	    c.score >= 0 ? mf_field(r, (size_t)c.score) : NULL,
 	    c.cls >= 0 ? mf_field(r, (size_t)c.cls) : NULL,
-	    add_class, where, key, &err) != 0)
+	    add_class, mf_name(r), mf_lineno(r), key, cls, &err) != 0)
 		die_err(&err);
 }
 
@@ -169,6 +167,7 @@ build_plan(FILE *fp, const char *name)
 	struct sel_plan *p;
 	struct mf_reader *r;
 	struct sel_key key;
+	uint32_t cls;
 	struct cols c;
 	int rc;
 
@@ -177,8 +176,8 @@ build_plan(FILE *fp, const char *name)
 		die_err(&err);
 	c = find_cols(r, &opt.s);
 	while ((rc = mf_next(r, &err)) > 0) {
-		row_key(p, r, c, 1, &key);
-		if (sel_plan_add(p, &key, &err) != 0)
+		row_key(p, r, c, 1, &key, &cls);
+		if (sel_plan_add(p, &key, cls, &err) != 0)
 			die_err(&err);
 	}
 	if (rc < 0)
@@ -201,6 +200,7 @@ write_kept(FILE *fp, const char *name, struct sel_plan *p, const struct sel_deci
 	struct wn_out out;
 	struct mf_out plan;
 	struct sel_key key;
+	uint32_t cls;
 	size_t nset = sel_out_columns(s, set);
 	long long kept = 0;
 	struct cols c;
@@ -220,8 +220,8 @@ write_kept(FILE *fp, const char *name, struct sel_plan *p, const struct sel_deci
 		double w;
 		long st;
 
-		row_key(p, r, c, 0, &key);
-		if (!sel_decide_row(d, &key, &w, &st))
+		row_key(p, r, c, 0, &key, &cls);
+		if (!sel_decide_row(d, &key, cls, &w, &st))
 			continue;
 		kept++;
 		snprintf(wbuf, sizeof wbuf, "%.9g", w);

@@ -74,6 +74,11 @@ idx_load(struct idx *x, const char *path, struct wn_err *err)
 			return -1;
 		}
 		x->dims[i] = (size_t)d[0] << 24 | (size_t)d[1] << 16 | (size_t)d[2] << 8 | d[3];
+		if (i > 0 && x->dims[i] == 0) {
+			/* items of 0 bytes (fuzz_idx): nothing to decode */
+			gzclose(gz);
+			return wn_seterr(err, WN_EDATA, "%s: IDX dimension %d is 0", path, i + 1);
+		}
 		if (x->dims[i] != 0 && total > ((size_t)1 << 40) / x->dims[i]) {
 			gzclose(gz);
 			return wn_seterr(err, WN_EDATA, "%s: absurd IDX dimensions", path);

@@ -97,6 +97,11 @@ read_line(struct mf_reader *r, size_t *lenp, struct wn_err *err)
 		return 0;
 	}
 	r->lineno++;
+	/* getline() hands back the part of a line read before a read
+	 * error: that is a read error, not a short row */
+	if ((n == 0 || r->line[n - 1] != '\n') && ferror(r->fp))
+		return wn_seterr(err, WN_EIO, "%s:%lld: read error: %s", r->name,
+		                 r->lineno, strerror(errno ? errno : EIO));
 	if (n > 0 && r->line[n - 1] == '\n')
 		r->line[--n] = '\0';
 	if (n > 0 && r->line[n - 1] == '\r')     /* CRLF files are accepted */
@@ -104,6 +109,14 @@ read_line(struct mf_reader *r, size_t *lenp, struct wn_err *err)
 	if ((bad = utf8_bad(r->line, (size_t)n)) != 0)
 		return wn_seterr(err, WN_EDATA, "%s:%lld: %s at byte %zu", r->name, r->lineno,
 		                 r->line[bad - 1] ? "invalid UTF-8" : "NUL byte", bad);
+	/* a CR anywhere else is a line break no field may hold (the
+	 * writer refuses it too: mf_field_problem) */
+	{
+		const char *cr = memchr(r->line, '\r', (size_t)n);
+		if (cr != NULL)
+			return wn_seterr(err, WN_EDATA, "%s:%lld: carriage return inside the line "
+			                 "at byte %zu", r->name, r->lineno, (size_t)(cr - r->line) + 1);
+	}
 	*lenp = (size_t)n;
 	return 1;
 }

@@ -25,6 +25,7 @@ struct sel_plan {
 	long long nrows;
 	long long bound;        /* >0: keep the bound best keys; 0: all; -1: none */
 	struct sel_key *keys;   /* a heap with the worst at the root when bound > 0 */
+	uint32_t *kcls;         /* stratified: class of keys[i] */
 	size_t nkeys, kcap;
 	char **cname;           /* classes, in order of first sight */
 	long long *ccount;
@@ -225,11 +226,28 @@ nth_key(struct sel_key *k, size_t n, size_t t, keycmp *cmp)
 			swap_key(&k[j], &k[j - 1]);
 }
 
-/* Group k[0..n) by cls in place (American flag sort); count[g] keys have
- * class g, g < ng.  start[g] receives where group g begins.  Returns -1
- * when out of memory. */
+/* The group of a key when grouping: its class when cls is given, else
+ * its ccs stratum. */
+struct grouping {
+	uint32_t *cls;
+	double lo, hi;
+	int strata;
+};
+
+static long ccs_stratum(double s, double lo, double hi, int K);
+
+static size_t
+group_of(const struct grouping *gr, const struct sel_key *x, uint32_t c)
+{
+	return gr->cls ? c : (size_t)ccs_stratum(x->s, gr->lo, gr->hi, gr->strata);
+}
+
+/* Group k[0..n) (and gr->cls with it) in place by group_of (American flag
+ * sort); count[g] keys are in group g < ng.  start[g] receives where
+ * group g begins.  Returns -1 when out of memory. */
 static int
-group_keys(struct sel_key *k, const long long *count, size_t ng, size_t *start)
+group_keys(struct sel_key *k, const struct grouping *gr, const long long *count,
+           size_t ng, size_t *start)
 {
 	size_t *next = malloc((ng + 1) * sizeof *next);
 	if (next == NULL)
@@ -244,9 +262,21 @@ group_keys(struct sel_key *k, const long long *count, size_t ng, size_t *start)
 		size_t end = start[g + 1];
 		while (next[g] < end) {
 			struct sel_key x = k[next[g]];
-			while (x.cls != g)
-				swap_key(&x, &k[next[x.cls]++]);
-			k[next[g]++] = x;
+			uint32_t xc = gr->cls ? gr->cls[next[g]] : 0;
+			size_t xg;
+			while ((xg = group_of(gr, &x, xc)) != g) {
+				size_t j = next[xg]++;
+				swap_key(&x, &k[j]);
+				if (gr->cls) {
+					uint32_t t = xc;
+					xc = gr->cls[j];
+					gr->cls[j] = t;
+				}
+			}
+			k[next[g]] = x;
+			if (gr->cls)
+				gr->cls[next[g]] = xc;
+			next[g]++;
 		}
 	}
 	free(next);
@@ -293,6 +323,7 @@ sel_plan_free(struct sel_plan *p)
 	free(p->ccount);
 	free(p->ctab);
 	free(p->keys);
+	free(p->kcls);
 	free(p->score);
 	free(p->by);
 	free(p);
@@ -400,6 +431,8 @@ sel_parse_score(const char *field, const char *where, double *out,
                 struct wn_err *err)
 {
 	char *end;
+	if (where == NULL)
+		where = "score";
 	if (*field == '\0')
 		return wn_seterr(err, WN_EDATA, "%s: score is empty", where);
 	if (isspace((unsigned char)*field))
@@ -420,16 +453,21 @@ sel_parse_score(const char *field, const char *where, double *out,
 int
 sel_row_key(struct sel_plan *p, const char *id, size_t idlen,
             const char *score, const char *cls, int add_class,
-            const char *where, struct sel_key *key, struct wn_err *err)
+            const char *file, long long line, struct sel_key *key,
+            uint32_t *kcls, struct wn_err *err)
 {
+	char where[512];
 	const struct sel_opts *o = &p->o;
 	key->h = wn_hash64(o->seed, WN_STREAM_SELECT, id, idlen);
 	key->s = 0;
-	key->cls = 0;
+	*kcls = 0;
 	if (sel_needs_score(o)) {
-		if (sel_parse_score(score, where, &key->s, err) < 0)
-			return -1;
-		if (o->scheme == SEL_BIASED && o->alpha != 0) {
+		if (sel_parse_score(score, NULL, &key->s, err) < 0) {
+			snprintf(where, sizeof where, "%s:%lld", file, line);
+			return sel_parse_score(score, where, &key->s, err);
+		}
+		if (o->scheme == SEL_BIASED && o->alpha != 0 && key->s <= 0) {
+			snprintf(where, sizeof where, "%s:%lld", file, line);
 			if (key->s < 0)
 				return wn_seterr(err, WN_EDATA,
 				    "%s: score %s is negative; -s biased with "
@@ -447,9 +485,9 @@ sel_row_key(struct sel_plan *p, const char *id, size_t idlen,
 			return -1;
 		if (i < 0)
 			return wn_seterr(err, WN_EDATA,
-			    "%s: class \"%.60s\" is not in the plan (mismatched plan?)",
-			    where, cls);
-		key->cls = (uint32_t)i;
+			    "%s:%lld: class \"%.60s\" is not in the plan (mismatched plan?)",
+			    file, line, cls);
+		*kcls = (uint32_t)i;
 	}
 	return 0;
 }
@@ -488,7 +526,8 @@ heap_up(struct sel_key *k, size_t i, keycmp *cmp)
 
 /* Keep key if the plan may need it (bound > 0: a heap of the best). */
 static int
-keep_key(struct sel_plan *p, const struct sel_key *key, struct wn_err *err)
+keep_key(struct sel_plan *p, const struct sel_key *key, uint32_t cls,
+         struct wn_err *err)
 {
 	if (p->bound < 0)
 		return 0;
@@ -508,8 +547,16 @@ keep_key(struct sel_plan *p, const struct sel_key *key, struct wn_err *err)
 		if (nk == NULL)
 			return wn_seterr(err, WN_ESOFTWARE, "out of memory for %zu keys", nc);
 		p->keys = nk;
+		if (sel_needs_class(&p->o)) {
+			uint32_t *nc2 = realloc(p->kcls, nc * sizeof *nc2);
+			if (nc2 == NULL)
+				return wn_seterr(err, WN_ESOFTWARE, "out of memory for %zu keys", nc);
+			p->kcls = nc2;
+		}
 		p->kcap = nc;
 	}
+	if (p->kcls != NULL)
+		p->kcls[p->nkeys] = cls;
 	p->keys[p->nkeys++] = *key;
 	if (p->bound > 0)
 		heap_up(p->keys, p->nkeys - 1, scheme_cmp(p->o.scheme));
@@ -517,12 +564,13 @@ keep_key(struct sel_plan *p, const struct sel_key *key, struct wn_err *err)
 }
 
 int
-sel_plan_add(struct sel_plan *p, const struct sel_key *key, struct wn_err *err)
+sel_plan_add(struct sel_plan *p, const struct sel_key *key, uint32_t cls,
+             struct wn_err *err)
 {
 	p->nrows++;
 	if (sel_needs_class(&p->o))
-		p->ccount[key->cls]++;
-	return keep_key(p, key, err);
+		p->ccount[cls]++;
+	return keep_key(p, key, cls, err);
 }
 
 /* 0 if a and b select the same way, else -1 with the difference. */
@@ -584,10 +632,8 @@ sel_plan_merge(struct sel_plan *dst, const struct sel_plan *src, struct wn_err *
 	}
 	dst->nrows += src->nrows;
 	for (size_t i = 0; i < src->nkeys; i++) {
-		struct sel_key k = src->keys[i];
-		if (map != NULL)
-			k.cls = map[k.cls];
-		if (keep_key(dst, &k, err) < 0) {
+		uint32_t c = src->kcls != NULL ? map[src->kcls[i]] : 0;
+		if (keep_key(dst, &src->keys[i], c, err) < 0) {
 			free(map);
 			return -1;
 		}
@@ -630,7 +676,7 @@ sel_plan_write(const struct sel_plan *p, FILE *fp, const char *name, struct wn_e
 	fprintf(fp, "keys\t%zu\n", p->nkeys);
 	for (size_t i = 0; i < p->nkeys; i++)
 		fprintf(fp, "%.17g\t%016" PRIx64 "\t%" PRIu32 "\n",
-		    p->keys[i].s, p->keys[i].h, p->keys[i].cls);
+		    p->keys[i].s, p->keys[i].h, p->kcls ? p->kcls[i] : 0);
 	fprintf(fp, "end\n");
 	if (ferror(fp))
 		return wn_seterr(err, WN_EIO, "%s: write error", name);
@@ -839,8 +885,7 @@ sel_plan_read(FILE *fp, const char *name, struct wn_err *err)
 			goto bad;
 		if (pr_ll(&r, r.f[2], 0, ncls > 0 ? ncls - 1 : 0, &v, err) < 0)
 			goto fail;
-		k.cls = (uint32_t)v;
-		if (keep_key(p, &k, err) < 0)
+		if (keep_key(p, &k, (uint32_t)v, err) < 0)
 			goto fail;
 	}
 	if (pr_next(&r, 1, "end", err) < 0)
@@ -853,7 +898,7 @@ sel_plan_read(FILE *fp, const char *name, struct wn_err *err)
 			goto fail;
 		}
 		for (size_t i = 0; i < p->nkeys; i++)
-			kc[p->keys[i].cls]++;
+			kc[p->kcls[i]]++;
 		for (size_t i = 0; i < p->ncls; i++)
 			if (kc[i] != p->ccount[i]) {
 				wn_seterr(err, WN_EDATA, "%s: class \"%.60s\" counts %lld rows "
@@ -1056,10 +1101,11 @@ budget_rows(const struct sel_opts *o, long long n, long long *k, struct wn_err *
 /* The cut of each group: k grouped by cls (group_keys), gbud[g] per group,
  * the gbud[g]-th key of group g under cmp. */
 static int
-group_cuts(struct sel_decide *d, struct sel_key *k, keycmp *cmp)
+group_cuts(struct sel_decide *d, struct sel_key *k, const struct grouping *gr,
+           keycmp *cmp)
 {
 	size_t *start = malloc((d->ng + 1) * sizeof *start);
-	if (start == NULL || group_keys(k, d->gsize, d->ng, start) < 0) {
+	if (start == NULL || group_keys(k, gr, d->gsize, d->ng, start) < 0) {
 		free(start);
 		return -1;
 	}
@@ -1127,7 +1173,10 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 			sel_prop_alloc(d->gsize, d->ng, k, tie, d->gbud);
 		free(tie);
 		d->gcmp = scheme_cmp(o->within);
-		if (group_cuts(d, p->keys, d->gcmp) < 0)
+		struct grouping gr = { .cls = p->kcls };
+		if (p->nkeys > 0 && p->kcls == NULL)
+			goto nomem;
+		if (group_cuts(d, p->keys, &gr, d->gcmp) < 0)
 			goto nomem;
 		break;
 	}
@@ -1164,13 +1213,12 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 		d->gcut = calloc(d->ng, sizeof *d->gcut);
 		if (!d->gsize || !d->gbud || !d->gcut)
 			goto nomem;
-		for (long long i = 0; i < rest; i++) {
-			r[i].cls = (uint32_t)ccs_stratum(r[i].s, d->lo, d->hi, o->strata);
-			d->gsize[r[i].cls]++;
-		}
+		for (long long i = 0; i < rest; i++)
+			d->gsize[ccs_stratum(r[i].s, d->lo, d->hi, o->strata)]++;
 		sel_ccs_alloc(d->gsize, d->ng, k, d->gbud);
 		d->gcmp = cmp_h;
-		if (group_cuts(d, r, cmp_h) < 0)
+		struct grouping gr = { NULL, d->lo, d->hi, o->strata };
+		if (group_cuts(d, r, &gr, cmp_h) < 0)
 			goto nomem;
 		break;
 	}
@@ -1232,7 +1280,7 @@ sel_decide_c(const struct sel_decide *d)
 }
 
 int
-sel_decide_row(const struct sel_decide *d, const struct sel_key *key,
+sel_decide_row(const struct sel_decide *d, const struct sel_key *key, uint32_t cls,
                double *weight, long *stratum)
 {
 	const struct sel_opts *o = &d->p->o;
@@ -1254,13 +1302,11 @@ sel_decide_row(const struct sel_decide *d, const struct sel_key *key,
 				return 0;
 			g = (size_t)ccs_stratum(key->s, d->lo, d->hi, o->strata);
 		} else {
-			g = key->cls;
+			g = cls;
 		}
 		if (g >= d->ng || d->gbud[g] == 0)
 			return 0;
-		struct sel_key k = *key;
-		k.cls = (uint32_t)g;
-		if (d->gcmp(&k, &d->gcut[g]) > 0)
+		if (d->gcmp(key, &d->gcut[g]) > 0)
 			return 0;
 		*stratum = (long)g;
 		if (o->reweight)

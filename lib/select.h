@@ -10,10 +10,11 @@
  * run give the same rows as an unsharded one.
  *
  * Per row the summary keeps a key: the score s, the row's hash
- * h = wn_hash64(seed, WN_STREAM_SELECT, id), and its class index.  It keeps
+ * h = wn_hash64(seed, WN_STREAM_SELECT, id), and for stratified its class
+ * index.  It keeps
  * only the keys a scheme can need: the k best for random/top/bottom when
- * the budget is a count (-n), all of them otherwise (16-24 bytes a row,
- * never the rows themselves); none for threshold.
+ * the budget is a count (-n), all of them otherwise (16 bytes a row, 20
+ * for stratified, never the rows themselves); none for threshold.
  *
  * The schemes (winnow-select(1) has the rules and their sources):
  *   random      the k smallest h.
@@ -72,10 +73,10 @@ int sel_needs_class(const struct sel_opts *o);
  * and ccs.  Returns how many (1 or 2). */
 size_t sel_out_columns(const struct sel_opts *o, const char *cols[2]);
 
+/* 16 bytes a row; stratified plans keep the class index beside it. */
 struct sel_key {
 	double s;               /* score (0 when unused) */
 	uint64_t h;             /* wn_hash64(seed, WN_STREAM_SELECT, id) */
-	uint32_t cls;           /* class index (0 when unused) */
 };
 
 struct sel_plan;
@@ -93,14 +94,17 @@ int sel_parse_score(const char *field, const char *where, double *out,
 
 /* The key of one row.  score is the score field (NULL if the scheme does
  * not need one), cls the class field (NULL likewise).  Validates the score
- * for the scheme (biased: s >= 0, and s > 0 when alpha < 0).  Unknown
+ * for the scheme (biased: s >= 0, and s > 0 when alpha < 0); *cls is the
+ * class index (0 when unused).  Unknown
  * classes are added when add_class, else refused (65, mismatched plan).
- * where is "FILE:LINE" for messages. */
+ * file and line name the row in messages. */
 int sel_row_key(struct sel_plan *p, const char *id, size_t idlen,
                 const char *score, const char *cls, int add_class,
-                const char *where, struct sel_key *key, struct wn_err *err);
-/* Count the row and keep its key if the scheme may need it. */
-int sel_plan_add(struct sel_plan *p, const struct sel_key *key, struct wn_err *err);
+                const char *file, long long line, struct sel_key *key,
+                uint32_t *kcls, struct wn_err *err);
+/* Count the row and keep its key (and class) if the scheme may need it. */
+int sel_plan_add(struct sel_plan *p, const struct sel_key *key, uint32_t cls,
+                 struct wn_err *err);
 
 /* Merge src into dst.  65 if their options differ (mismatched plans). */
 int sel_plan_merge(struct sel_plan *dst, const struct sel_plan *src, struct wn_err *err);
@@ -119,7 +123,7 @@ void sel_decide_free(struct sel_decide *d);
  * 1 keep, 0 drop.  On keep, *weight is its weight and *stratum its stratum
  * (ccs: 0..K-1; stratified: class index; else -1). */
 int sel_decide_row(const struct sel_decide *d, const struct sel_key *key,
-                   double *weight, long *stratum);
+                   uint32_t cls, double *weight, long *stratum);
 /* Name of class i of the plan (for the stratum column of stratified). */
 const char *sel_class_name(const struct sel_plan *p, uint32_t i);
 /* The budget the decision works to (rows, or sum pi for biased). */

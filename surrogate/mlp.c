@@ -376,6 +376,47 @@ int sur_mlp_trainer_epoch(struct sur_mlp_trainer *t, const float *X, const int *
 	return 0;
 }
 
+int sur_mlp_trainer_epoch_rows(struct sur_mlp_trainer *t, const float *X, const int *y,
+                               const float *w, size_t n, const size_t *rows, size_t nrows,
+                               double *loss, struct wn_err *err)
+{
+	struct sur_model *m = t->m;
+	if (n != t->n)
+		return wn_seterr(err, WN_EDATA, "mlp: epoch over %zu rows, the trainer was made "
+		                 "for %zu", n, t->n);
+	if (nrows == 0 || nrows > n)
+		return wn_seterr(err, WN_EUSAGE, "mlp: an epoch over %zu of %zu rows", nrows, n);
+	for (size_t j = 0; j < nrows; j++)
+		if (rows[j] >= n || y[rows[j]] < 0 || y[rows[j]] >= m->k)
+			return wn_seterr(err, WN_EDATA, "mlp: subset entry %zu: bad row or label", j);
+	int e = m->hp.iterations;
+	uint64_t es = t->o.seed ^ wn_splitmix64((uint64_t)e + 1);
+	for (size_t j = 0; j < nrows; j++) {
+		size_t i = rows[j];
+		t->key[j].i = i;
+		t->key[j].key = wn_u01_counter(es, WN_STREAM_SHUFFLE, t->o.keys ? t->o.keys[i] : i);
+	}
+	qsort(t->key, nrows, sizeof *t->key, cmp_ord);
+	for (size_t j = 0; j < nrows; j++)
+		t->order[j] = t->key[j].i;
+	double ls = 0, sw = 0;
+	for (size_t i0 = 0; i0 < nrows; i0 += (size_t)t->o.batch) {
+		size_t nb = nrows - i0 < (size_t)t->o.batch ? nrows - i0 : (size_t)t->o.batch;
+		double l, s;
+		step(t, X, y, w, t->order + i0, nb, &l, &s);
+		ls += l;
+		sw += s;
+	}
+	double mean = sw > 0 ? ls / sw : 0;
+	if (!isfinite(mean))
+		return wn_seterr(err, WN_EDATA, "mlp: epoch %d: the loss is not finite (%g): "
+		                 "lower the learning rate", e + 1, mean);
+	m->hp.iterations = e + 1;
+	if (loss)
+		*loss = mean;
+	return 0;
+}
+
 struct sur_model *sur_mlp_fit(const float *X, const int *y, const float *w, size_t n, int d,
                               const char *const *classes, int k,
                               const struct sur_mlp_opts *o, struct wn_err *err)

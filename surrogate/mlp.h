@@ -81,6 +81,16 @@ void sur_mlp_trainer_free(struct sur_mlp_trainer *t);
 int sur_mlp_trainer_epoch(struct sur_mlp_trainer *t, const float *X, const int *y,
                           const float *w, size_t n, double *loss, struct wn_err *err);
 
+/*
+ * An epoch over a subset: rows[0..nrows) (distinct indices into X, y, w,
+ * which have the trainer's n rows), in the epoch's shuffle order of
+ * those rows; w (or NULL) is indexed by row.  For adaptive subset
+ * selection (winnow-train --adaptive).  Returns 0 or -1 as above.
+ */
+int sur_mlp_trainer_epoch_rows(struct sur_mlp_trainer *t, const float *X, const int *y,
+                               const float *w, size_t n, const size_t *rows, size_t nrows,
+                               double *loss, struct wn_err *err);
+
 /* Epochs done so far. */
 int sur_mlp_trainer_epochs_done(const struct sur_mlp_trainer *t);
 

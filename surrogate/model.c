@@ -334,6 +334,8 @@ int sur__read_tensors(FILE *fp, const char *name, struct sur__tensor *t, int nt,
 			}
 			break;
 		}
+		free(want);
+		want = NULL;
 		ws = open_memstream(&want, &wcap);
 		if (!ws) {
 			wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", name);

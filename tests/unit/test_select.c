@@ -272,8 +272,9 @@ plan_of(const struct sel_opts *o, int from, int to)
 	struct sel_plan *p = sel_plan_new(o, &e);
 	for (int i = from; i < to; i++) {
 		struct sel_key k;
+		uint32_t c;
 		if (sel_row_key(p, ids[i], strlen(ids[i]), scores[i], classes[i], 1,
-		    "t:1", &k, &e) < 0 || sel_plan_add(p, &k, &e) < 0) {
+		    "t", 1, &k, &c, &e) < 0 || sel_plan_add(p, &k, c, &e) < 0) {
 			printf("# %s\n", e.msg);
 			sel_plan_free(p);
 			return NULL;
@@ -312,13 +313,14 @@ decide_all(struct sel_plan *p, int *kept, double *w, long *st, long long *nkept)
 	*nkept = 0;
 	for (int i = 0; i < NROWS; i++) {
 		struct sel_key k;
+		uint32_t c;
 		if (sel_row_key(p, ids[i], strlen(ids[i]), scores[i], classes[i], 0,
-		    "t:1", &k, &e) < 0) {
+		    "t", 1, &k, &c, &e) < 0) {
 			printf("# key: %s\n", e.msg);
 			sel_decide_free(d);
 			return -1;
 		}
-		kept[i] = sel_decide_row(d, &k, &w[i], &st[i]);
+		kept[i] = sel_decide_row(d, &k, c, &w[i], &st[i]);
 		*nkept += kept[i];
 		/* a class index depends on the order classes were seen: compare names */
 		if (kept[i] && sel_plan_opts(p)->scheme == SEL_STRATIFIED) {
@@ -454,12 +456,13 @@ TEST(ccs_hand)
 	 * allocation of 12: sizes 2,5,8: 12/3=4 -> 2; 10/2=5 -> 5; 5 -> 5 */
 	const char *sc[20] = { "0", "0", "0", "0", "1", "5", "5", "9", "9", "9",
 	    "9", "9", "9", "9", "9", "10", "10", "10", "10", "10" };
-	char id[20][8];
+	char id[20][16];
 	struct sel_key k[20];
+	uint32_t c;
 	for (int i = 0; i < 20; i++) {
 		snprintf(id[i], sizeof id[i], "r%d", i);
-		sel_row_key(p, id[i], strlen(id[i]), sc[i], NULL, 1, "t:1", &k[i], &e);
-		sel_plan_add(p, &k[i], &e);
+		sel_row_key(p, id[i], strlen(id[i]), sc[i], NULL, 1, "t", 1, &k[i], &c, &e);
+		sel_plan_add(p, &k[i], 0, &e);
 	}
 	struct sel_decide *d = sel_resolve(p, &e);
 	if (d == NULL) {
@@ -471,7 +474,7 @@ TEST(ccs_hand)
 	for (int i = 0; i < 20; i++) {
 		double w;
 		long st;
-		if (sel_decide_row(d, &k[i], &w, &st)) {
+		if (sel_decide_row(d, &k[i], 0, &w, &st)) {
 			CHECK(st >= 0 && st < 3, "stratum %ld", st);
 			CHECK(strcmp(sc[i], "10") != 0, "row %d was to be dropped", i);
 			cnt[st]++;
@@ -497,7 +500,7 @@ TEST(biased_frequency)
 	o.count = 15;
 	o.alpha = 1.5;
 	o.reweight = 1;
-	char sc[N][16], id[N][8];
+	char sc[N][16], id[N][16];
 	int hits[N] = { 0 };
 	double pi[N];
 	for (int i = 0; i < N; i++) {
@@ -509,9 +512,10 @@ TEST(biased_frequency)
 		o.seed = (uint64_t)s;
 		struct sel_plan *p = sel_plan_new(&o, &e);
 		struct sel_key k[N];
+		uint32_t kc;
 		for (int i = 0; i < N; i++) {
-			sel_row_key(p, id[i], strlen(id[i]), sc[i], NULL, 1, "t", &k[i], &e);
-			sel_plan_add(p, &k[i], &e);
+			sel_row_key(p, id[i], strlen(id[i]), sc[i], NULL, 1, "t", 1, &k[i], &kc, &e);
+			sel_plan_add(p, &k[i], 0, &e);
 		}
 		struct sel_decide *d = sel_resolve(p, &e);
 		double c = sel_decide_c(d), sum = 0;
@@ -520,7 +524,7 @@ TEST(biased_frequency)
 			long st;
 			pi[i] = fmin(1, c * pow(sv, 1.5));
 			sum += pi[i];
-			if (sel_decide_row(d, &k[i], &w, &st)) {
+			if (sel_decide_row(d, &k[i], 0, &w, &st)) {
 				hits[i]++;
 				if (fabs(w - 1 / pi[i]) > 1e-12 * w)
 					CHECK(0, "weight %g, 1/pi %g", w, 1 / pi[i]);

@@ -1,0 +1,172 @@
+#!/usr/bin/python3
+"""demo-reference.py - the winnow demo pipeline written with NumPy and
+scikit-learn, for the speed comparison in tests/bench/demo.sh and for
+checking winnow's numbers against an independent implementation.
+
+    /usr/bin/python3 tests/bench/demo-reference.py [options]
+
+Fashion-MNIST (IDX, gzip) -> embedding (pixels, or random ReLU features)
+-> a labeled seed (a share of the training set) -> softmax surrogate on the
+seed -> scores for every training sample -> selection of a fraction ->
+final softmax regression on the selection -> test accuracy.  Prints the
+same table as pipelines/demo: full data, random subset, pruned subset.
+"""
+import argparse
+import gzip
+import os
+import sys
+import time
+import warnings
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+
+warnings.filterwarnings("ignore", category=ConvergenceWarning)
+
+
+def load_idx(path):
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def embed(images, method, dim, seed, stats=None):
+    x = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    if method == "pixels":
+        return x, None
+    # random (as winnow-embed -m random): each image standardised on its
+    # own, s = (x - mean) / sqrt(var + 0.01), then relu(R s / sqrt(784)).
+    # R is drawn by NumPy here, not winnow's hash: the same distribution,
+    # not the same numbers.
+    s = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 0.01)
+    g = np.random.default_rng(seed).standard_normal((x.shape[1], dim)).astype(np.float32)
+    return np.maximum(s @ g / np.float32(np.sqrt(x.shape[1])), 0), None
+
+
+def scores(p, how):
+    ps = np.sort(p, axis=1)
+    if how == "margin":
+        return 1 - (ps[:, -1] - ps[:, -2])
+    if how == "entropy":
+        return -(p * np.log(np.clip(p, 1e-30, 1))).sum(1)
+    if how == "least-confidence":
+        return 1 - ps[:, -1]
+    raise ValueError(how)
+
+
+def select(s, frac, scheme, alpha, rng, reweight, pred=None):
+    """Indices and weights of the kept samples."""
+    n = len(s)
+    k = int(round(frac * n))
+    if scheme == "random":
+        idx = np.sort(rng.choice(n, k, replace=False))
+        return idx, np.ones(k)
+    if scheme == "top":
+        idx = np.sort(np.argsort(-s, kind="stable")[:k])
+        return idx, np.ones(k)
+    if scheme == "biased":
+        # pi = min(1, c s^alpha), c by bisection on log c so sum pi = k
+        t = np.power(np.maximum(s, 1e-12), alpha)
+        lo, hi = -60.0, 60.0
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            if np.minimum(1, np.exp(mid) * t).sum() < k:
+                lo = mid
+            else:
+                hi = mid
+        pi = np.minimum(1, np.exp(hi) * t)
+        keep = rng.random(n) < pi
+        idx = np.nonzero(keep)[0]
+        w = 1 / pi[idx] if reweight else np.ones(len(idx))
+        return idx, w
+    if scheme == "ccs":
+        cut = 0.1  # drop the hardest 10%
+        order = np.argsort(-s, kind="stable")
+        pool = np.sort(order[int(cut * n):])
+        ps = s[pool]
+        K = 50
+        edges = np.linspace(ps.min(), ps.max(), K + 1)
+        st = np.clip(np.searchsorted(edges, ps, side="right") - 1, 0, K - 1)
+        groups = [pool[st == j] for j in range(K)]
+        groups.sort(key=len)
+        left, chosen = k, []
+        for j, g in enumerate(groups):
+            m = min(len(g), left // (K - j))
+            chosen.append(rng.choice(g, m, replace=False))
+            left -= m
+        idx = np.sort(np.concatenate(chosen))
+        return idx, np.ones(len(idx))
+    raise ValueError(scheme)
+
+
+def train(x, y, w, lam, max_iter):
+    """Softmax regression, L2 penalty lam/2 ||W||^2 on the mean loss."""
+    n = len(y)
+    m = LogisticRegression(C=1.0 / (lam * n), max_iter=max_iter, tol=1e-6)
+    m.fit(x, y, sample_weight=w)
+    return m
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
+    ap.add_argument("--method", default="random", choices=["pixels", "random"])
+    ap.add_argument("--dim", type=int, default=1024)
+    ap.add_argument("--seed-share", type=float, default=0.04)
+    ap.add_argument("--fraction", type=float, default=0.3)
+    ap.add_argument("--score", default="margin")
+    ap.add_argument("--scheme", default="biased")
+    ap.add_argument("--alpha", type=float, default=1.0)
+    ap.add_argument("--reweight", action="store_true")
+    ap.add_argument("--lambda", dest="lam", type=float, default=3e-3)
+    ap.add_argument("--fit-lambda", type=float, default=1e-2, help="surrogate L2")
+    ap.add_argument("--max-iter", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--no-full", action="store_true", help="skip the full-data row")
+    a = ap.parse_args()
+
+    t0 = time.perf_counter()
+    xtr = load_idx(os.path.join(a.data, "train-images-idx3-ubyte.gz"))
+    ytr = load_idx(os.path.join(a.data, "train-labels-idx1-ubyte.gz"))
+    xte = load_idx(os.path.join(a.data, "t10k-images-idx3-ubyte.gz"))
+    yte = load_idx(os.path.join(a.data, "t10k-labels-idx1-ubyte.gz"))
+    etr, stats = embed(xtr, a.method, a.dim, a.seed)
+    ete, _ = embed(xte, a.method, a.dim, a.seed, stats)
+    t_embed = time.perf_counter() - t0
+
+    rng = np.random.default_rng(a.seed)
+    n = len(ytr)
+    is_seed = rng.random(n) < a.seed_share
+    t1 = time.perf_counter()
+    sur = train(etr[is_seed], ytr[is_seed], None, a.fit_lambda, 500)
+    s = scores(sur.predict_proba(etr), a.score)
+    t_score = time.perf_counter() - t1
+
+    rows = []
+    if not a.no_full:
+        t = time.perf_counter()
+        m = train(etr, ytr, None, a.lam, a.max_iter)
+        rows.append(("full", n, m.score(ete, yte), time.perf_counter() - t))
+    t = time.perf_counter()
+    idx, w = select(s, a.fraction, "random", 0, rng, False)
+    m = train(etr[idx], ytr[idx], w, a.lam, a.max_iter)
+    rows.append(("random %g%%" % (100 * a.fraction), len(idx), m.score(ete, yte),
+                 time.perf_counter() - t))
+    t = time.perf_counter()
+    idx, w = select(s, a.fraction, a.scheme, a.alpha, rng, a.reweight)
+    m = train(etr[idx], ytr[idx], w, a.lam, a.max_iter)
+    rows.append(("%s %g%%" % (a.scheme, 100 * a.fraction), len(idx), m.score(ete, yte),
+                 time.perf_counter() - t))
+
+    print("%-16s %8s %9s %8s" % ("training set", "samples", "accuracy", "seconds"))
+    for name, k, acc, sec in rows:
+        print("%-16s %8d %9.4f %8.2f" % (name, k, acc, sec))
+    print("embed %.2fs, seed fit + score %.2fs, total %.2fs"
+          % (t_embed, t_score, time.perf_counter() - t0))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+/*
+ * fuzz_npy.c - .npy header and body: npy_open, then every row read back
+ * in chunks (and through npy_f4_row for '<f4').
+ */
+#include "fuzz.h"
+#include "npy.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *path = fuzz_tmpfile(data, size, ".npy");
+	struct wn_err err = { 0 };
+	struct npy m;
+	float *buf;
+
+	if (npy_open(&m, path, &err) != 0) {
+		if (err.code == 0)
+			abort();
+		unlink(path);
+		return 0;
+	}
+	/* the file length equals header + rows * cols * size: cols * 8
+	 * bytes per row cannot overflow a file that exists */
+	if (m.cols > 0 && m.rows > 0) {
+		size_t chunk = 7;
+		buf = malloc(chunk * m.cols * sizeof *buf);
+		for (size_t r = 0; r < m.rows; r += chunk) {
+			size_t n = m.rows - r < chunk ? m.rows - r : chunk;
+			if (npy_read_rows(&m, r, n, buf, &err) != 0)
+				abort();
+			if (m.dtype == NPY_F4) {
+				const float *p = npy_f4_row(&m, r);
+				if (p == NULL || memcmp(p, buf, m.cols * sizeof *buf) != 0)
+					abort();
+			}
+		}
+		if (npy_read_rows(&m, m.rows, 1, buf, &err) == 0)
+			abort();        /* past the end must be refused */
+		free(buf);
+	}
+	npy_close(&m);
+	unlink(path);
+	return 0;
+}

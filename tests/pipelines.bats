@@ -1,0 +1,380 @@
+#!/usr/bin/env bats
+# pipelines/: prune-before-labeling, nightly and sharded end to end on
+# Fashion-MNIST (IDX, small subsets) and on the PNG sample folder; the loop
+# back; the nightly kill-and-rerun, lock and failure tests; sharded ==
+# unsharded under GNU parallel, scheduler indexes, --resume-failed; config
+# errors; the EXAMPLES of winnow-pipelines(7).
+load test_helper
+
+PL=$WINNOW_TOP/pipelines
+# one BLAS thread: the machine running the tests is often busy, and
+# OpenBLAS threads spinning for cores slow every fit down
+export OPENBLAS_NUM_THREADS=1
+
+setup_file() {
+	local d=$BATS_FILE_TMPDIR
+	"$WINNOW_TOP/data/fashion-mnist.sh" "$d/fm" >/dev/null
+	# 3,000 training images: a 10% stratified labeled seed, the rest the pool
+	head -3001 "$d/fm/train.tsv" >"$d/m3000.tsv"
+	winnow-manifest split -f 0.1 --seed 1 --stratify label -o "$d/seed.tsv" "$d/m3000.tsv"
+	"$WINNOW_TOP/data/png-sample" -n 600 "$d/png" >/dev/null
+	winnow-manifest dir "$d/png" |
+	    winnow-manifest split -f 0.1 --seed 1 --stratify label -o "$d/pngseed.tsv"
+}
+
+# config FILE KEY=VALUE...: a config: the given pipeline keys, pixels, a
+# softmax surrogate scored by margin, biased selection of 30%.
+config() {
+	local f=$1
+	shift
+	{
+		echo "pipeline:"
+		for kv in "$@"; do echo "  ${kv%%=*}: ${kv#*=}"; done
+		printf '%s\n' "embed:" "  method: pixels" "fit:" "  lambda: 0.01" \
+		    "score:" "  method: margin" "select:" "  scheme: biased" \
+		    "  alpha: 1" "  fraction: 0.3" "  seed: 3"
+	} >"$f"
+}
+
+# ---- usage -----------------------------------------------------------------
+
+@test "each pipeline: -h prints the usage, misuse exits 64" {
+	for p in prune-before-labeling nightly sharded; do
+		run -0 "$PL/$p" -h
+		assert_output --partial "usage: $p -c CONFIG.yaml"
+		run -64 --separate-stderr "$PL/$p"
+		[[ $stderr == *"usage: $p"* ]]
+		run -64 "$PL/$p" -x
+		run -64 "$PL/$p" -c c.yaml bogus-command
+	done
+}
+
+# ---- prune-before-labeling ---------------------------------------------------
+
+@test "prune-before-labeling on Fashion-MNIST: a Ground Truth manifest of 30% of the pool, and a report" {
+	config c.yaml input="$BATS_FILE_TMPDIR/m3000.tsv" seed-manifest="$BATS_FILE_TMPDIR/seed.tsv" out=out
+	run -0 --separate-stderr "$PL/prune-before-labeling" -c c.yaml
+	pool=$(($(wc -l <out/work/pool.tsv) - 1))
+	kept=$(($(wc -l <out/selected.tsv) - 1))
+	[ "$pool" -eq 2700 ]
+	[ "$kept" -gt 700 ] && [ "$kept" -lt 920 ]
+	assert_line --index 0 "kept $kept of $pool"
+	assert_line --regexp '^Shirt +[0-9]+ +[0-9]+ '
+	[ "$(wc -l <out/to-label.jsonl)" -eq "$kept" ]
+	# the same rows back from the Ground Truth manifest, none from the seed
+	winnow-manifest from-jsonl out/to-label.jsonl | cut -f1 | tail -n +2 | sort >back
+	tail -n +2 out/selected.tsv | cut -f1 | sort >ids
+	cmp back ids
+	[ -z "$(cut -f1 "$BATS_FILE_TMPDIR/seed.tsv" | sort | comm -12 - ids)" ]
+	# the pool's labels are never used: its label column is empty
+	[ -z "$(tail -n +2 out/selected.tsv | cut -f3 | sort -u)" ]
+	# per predicted class, the report's rows and kept counts add up
+	awk 'NR > 2 { r += $(NF - 5); k += $(NF - 4) } END { print r, k }' out/report.txt >sums
+	[ "$(cat sums)" = "$pool $kept" ]
+}
+
+@test "prune-before-labeling on the PNG sample folder; a Ground Truth input manifest gives the same selection" {
+	config c.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest="$BATS_FILE_TMPDIR/pngseed.tsv" out=a
+	run -0 "$PL/prune-before-labeling" -c c.yaml
+	[ "$(tail -n +2 a/selected.tsv | wc -l)" -gt 100 ]
+	grep -q '"source-ref":"[^"]*/png/[A-Za-z_]*/train-[0-9]*\.png"' a/to-label.jsonl
+	winnow-manifest dir "$BATS_FILE_TMPDIR/png" | winnow-manifest to-jsonl >input.jsonl
+	config c.yaml input=input.jsonl seed-manifest="$BATS_FILE_TMPDIR/pngseed.tsv" out=b
+	run -0 "$PL/prune-before-labeling" -c c.yaml
+	cmp a/selected.tsv b/selected.tsv
+	cmp a/to-label.jsonl b/to-label.jsonl
+}
+
+@test "prune-before-labeling grow: the labelers' augmented manifest grows the seed, the next run leaves those images out" {
+	cp "$BATS_FILE_TMPDIR/pngseed.tsv" seed.tsv
+	config c.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest=seed.tsv out=out label-attribute=job
+	"$PL/prune-before-labeling" -c c.yaml
+	# the labelers answer the first 50 (the class is the folder name);
+	# the augmented manifest keeps the input keys and adds job, job-metadata
+	head -50 out/to-label.jsonl | "$PYTHON" -c '
+import json, sys
+for l in sys.stdin:
+    o = json.loads(l)
+    c = o["source-ref"].split("/")[-2]
+    o["job"] = 0
+    o["job-metadata"] = {"class-name": c, "confidence": 0.9, "human-annotated": "yes"}
+    print(json.dumps(o))' >augmented.jsonl
+	run -0 "$PL/prune-before-labeling" -c c.yaml grow augmented.jsonl
+	assert_output "seed: 60 + 50 labeled rows"
+	[ "$(tail -n +2 seed.tsv | wc -l)" -eq 110 ]
+	# every label is the class folder
+	awk -F '\t' 'NR > 1 { n = split($2, a, "/"); if (a[n - 1] != $3) bad++ } END { exit bad }' seed.tsv
+	# growing again with the same answers adds nothing
+	run -0 "$PL/prune-before-labeling" -c c.yaml grow augmented.jsonl
+	assert_output "seed: 110 + 0 labeled rows"
+	"$PL/prune-before-labeling" -c c.yaml
+	[ "$(tail -n +2 out/work/pool.tsv | wc -l)" -eq 490 ]
+	winnow-manifest from-jsonl augmented.jsonl | cut -f1 | tail -n +2 | sort >labeled
+	tail -n +2 out/selected.tsv | cut -f1 | sort | comm -12 - labeled >both
+	[ ! -s both ]
+}
+
+# ---- nightly -----------------------------------------------------------------
+
+# nightly_config ROWS: the nightly config over grow.tsv, the first ROWS
+# images of the 3,000 (the seed among them).
+nightly_setup() {
+	head -"$(($1 + 1))" "$BATS_FILE_TMPDIR/m3000.tsv" >grow.tsv
+	config n.yaml input=grow.tsv seed-manifest="$BATS_FILE_TMPDIR/seed.tsv" \
+	    state=st out=out
+}
+
+@test "nightly: a folder that grows is embedded once, and ends as one run over everything" {
+	nightly_setup 3000
+	run -0 "$PL/nightly" -c n.yaml
+	mv st st.whole
+	mv out out.whole
+	nightly_setup 1200
+	"$PL/nightly" -c n.yaml
+	# the seed and the first 1,200 images
+	n=$(awk -F '\t' 'NR == FNR { s[$1]; next } FNR > 1 && $1 in s' "$BATS_FILE_TMPDIR/seed.tsv" grow.tsv | wc -l)
+	[ "$(wc -l <st/current/embedded.tsv)" -eq $((1 + 1200 + 300 - n)) ]
+	nightly_setup 3000
+	"$PL/nightly" -c n.yaml
+	# the second night embedded only the new images
+	grep -c ': embed$' st/log/nightly-*.log | grep -qx 2
+	for f in current/emb.npy current/embedded.tsv; do cmp "st.whole/$f" "st/$f"; done
+	for f in selected.tsv to-label.jsonl report.txt; do cmp "out.whole/$f" "out/$f"; done
+	# a night with nothing new embeds nothing, and selects the same
+	"$PL/nightly" -c n.yaml
+	grep -c ': embed$' st/log/nightly-*.log | grep -qx 2
+	cmp out.whole/selected.tsv out/selected.tsv
+	# the appended embeddings are what one embedding of them all gives
+	winnow-embed -m pixels -o direct.npy st/current/embedded.tsv >/dev/null
+	cmp direct.npy st/current/emb.npy
+	"$PYTHON" -c 'import numpy as np; assert np.load("st/current/emb.npy").shape == (3000, 784)'
+	# one dated log, only old generations gone
+	ls st/log/nightly-"$(date -u +%Y-%m-%d)".log
+	[ "$(ls -d st/gen.*)" = st/gen.2 ]
+}
+
+@test "nightly: killed at every step and re-run, it ends as an uninterrupted run" {
+	# reference: 1,200 images, then 3,000, uninterrupted
+	nightly_setup 1200
+	"$PL/nightly" -c n.yaml
+	cp -r st st.first
+	cp -r out out.first
+	nightly_setup 3000
+	"$PL/nightly" -c n.yaml
+	mv st st.ref
+	mv out out.ref
+	for step in scan embed commit swap fit score select; do
+		rm -rf st out
+		cp -r st.first st
+		cp -r out.first out
+		WINNOW_PIPELINE_KILL_AT=$step run -137 "$PL/nightly" -c n.yaml
+		run -0 "$PL/nightly" -c n.yaml
+		for f in current/emb.npy current/embedded.tsv; do
+			cmp "st.ref/$f" "st/$f" || { echo "killed at $step: $f differs"; false; }
+		done
+		for f in selected.tsv to-label.jsonl report.txt; do
+			cmp "out.ref/$f" "out/$f" || { echo "killed at $step: $f differs"; false; }
+		done
+		[ "$(ls -d st/gen.*)" = "st/$(readlink st/current)" ]
+	done
+}
+
+@test "nightly: killed at random moments (SIGKILL to the whole job) and re-run, it ends as an uninterrupted run" {
+	nightly_setup 3000
+	"$PL/nightly" -c n.yaml
+	mv st st.ref
+	mv out out.ref
+	for t in 0.3 0.8 1.5 2.5; do
+		rm -rf st out
+		setsid "$PL/nightly" -c n.yaml &
+		pid=$!
+		sleep "$t"
+		kill -KILL -- -"$pid" 2>/dev/null || :
+		wait "$pid" || :
+		run -0 "$PL/nightly" -c n.yaml
+		cmp st.ref/current/emb.npy st/current/emb.npy
+		cmp st.ref/current/embedded.tsv st/current/embedded.tsv
+		cmp out.ref/selected.tsv out/selected.tsv
+		cmp out.ref/to-label.jsonl out/to-label.jsonl
+	done
+}
+
+@test "nightly: exit 75 while another run holds the lock, nothing done" {
+	nightly_setup 1200
+	mkdir st
+	run -75 --separate-stderr flock st/lock "$PL/nightly" -c n.yaml
+	assert_equal "$stderr" "nightly: st/lock: held by another run; try again later"
+	[ ! -e st/current ] && [ ! -e out/selected.tsv ]
+	# free again: runs
+	run -0 "$PL/nightly" -c n.yaml
+	[ -e out/selected.tsv ]
+}
+
+@test "nightly: a failing stage gives its exit code, a message on stderr, the details in the dated log" {
+	nightly_setup 1200
+	"$PL/nightly" -c n.yaml
+	cp out/selected.tsv before.tsv
+	# a missing image among the new ones: winnow-embed exits 65
+	{ cat grow.tsv; printf 'bad\t%s\t\n' "$BATS_TEST_TMPDIR/missing.png"; } >grow2.tsv
+	mv grow2.tsv grow.tsv
+	run -65 --separate-stderr "$PL/nightly" -c n.yaml
+	log=st/log/nightly-$(date -u +%Y-%m-%d).log
+	assert_equal "$stderr" "nightly: failed (exit 65), see $log"
+	grep -q 'missing.png' "$log"
+	grep -q 'nightly: exit 65' "$log"
+	# the outputs of the last good run are untouched
+	cmp before.tsv out/selected.tsv
+}
+
+# ---- sharded -----------------------------------------------------------------
+
+@test "sharded under GNU parallel equals prune-before-labeling byte for byte (Fashion-MNIST, 4 shards)" {
+	config u.yaml input="$BATS_FILE_TMPDIR/m3000.tsv" seed-manifest="$BATS_FILE_TMPDIR/seed.tsv" out=u
+	"$PL/prune-before-labeling" -c u.yaml
+	config s.yaml input="$BATS_FILE_TMPDIR/m3000.tsv" seed-manifest="$BATS_FILE_TMPDIR/seed.tsv" out=s shards=4 jobs=2
+	run -0 "$PL/sharded" -c s.yaml
+	for f in selected.tsv to-label.jsonl report.txt work/pool.npy work/scored.tsv; do
+		cmp "u/$f" "s/$f"
+	done
+	[ "$(grep -c . s/work/shard.joblog)" -eq 5 ]
+	[ "$(grep -c . s/work/apply.joblog)" -eq 5 ]
+}
+
+@test "sharded on the PNG sample folder, other scheme (ccs) and 3 shards, equals the unsharded run" {
+	config u.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest="$BATS_FILE_TMPDIR/pngseed.tsv" out=u
+	config s.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest="$BATS_FILE_TMPDIR/pngseed.tsv" out=s shards=3
+	sed -i 's/scheme: biased/scheme: ccs/; /alpha/d' u.yaml s.yaml
+	"$PL/prune-before-labeling" -c u.yaml
+	"$PL/sharded" -c s.yaml
+	cmp u/selected.tsv s/selected.tsv
+	cmp u/to-label.jsonl s/to-label.jsonl
+}
+
+@test "sharded: per-shard commands take I from the operand, SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX" {
+	config s.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest="$BATS_FILE_TMPDIR/pngseed.tsv" out=s shards=3
+	config r.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest="$BATS_FILE_TMPDIR/pngseed.tsv" out=r shards=3
+	"$PL/sharded" -c r.yaml run
+	"$PL/sharded" -c s.yaml prepare
+	"$PL/sharded" -c s.yaml shard 0
+	SLURM_ARRAY_TASK_ID=1 "$PL/sharded" -c s.yaml shard
+	JOB_COMPLETION_INDEX=2 "$PL/sharded" -c s.yaml shard
+	# the operand wins over the environment, SLURM over Kubernetes
+	"$PL/sharded" -c s.yaml merge
+	SLURM_ARRAY_TASK_ID=0 JOB_COMPLETION_INDEX=2 "$PL/sharded" -c s.yaml apply
+	JOB_COMPLETION_INDEX=0 "$PL/sharded" -c s.yaml apply 1
+	JOB_COMPLETION_INDEX=2 "$PL/sharded" -c s.yaml apply
+	"$PL/sharded" -c s.yaml finish
+	cmp r/selected.tsv s/selected.tsv
+	cmp r/work/pool.npy s/work/pool.npy
+	run -64 --separate-stderr "$PL/sharded" -c s.yaml shard
+	assert_equal "$stderr" "sharded: no shard index: give I, or set SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX"
+	run -64 --separate-stderr "$PL/sharded" -c s.yaml shard 3
+	assert_equal "$stderr" "sharded: shard 3: there are 3 shards (0 to 2)"
+}
+
+@test "sharded: merge and finish refuse a shard that has not run" {
+	config s.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest="$BATS_FILE_TMPDIR/pngseed.tsv" out=s shards=2
+	"$PL/sharded" -c s.yaml prepare
+	"$PL/sharded" -c s.yaml shard 0
+	run -66 --separate-stderr "$PL/sharded" -c s.yaml merge
+	[[ $stderr == *"
+sharded: s/work/shard-1.plan: shard 1 has not run" ]]
+}
+
+@test "sharded: a failed shard exits 75; the re-run redoes only it (--resume-failed) and ends equal" {
+	cp -r "$BATS_FILE_TMPDIR/png" png
+	config u.yaml input=png seed-manifest="$BATS_FILE_TMPDIR/pngseed.tsv" out=u
+	"$PL/prune-before-labeling" -c u.yaml
+	config s.yaml input=png seed-manifest="$BATS_FILE_TMPDIR/pngseed.tsv" out=s shards=3 jobs=1
+	# break one image of the last shard
+	f=$(tail -1 u/work/pool.tsv | cut -f2)
+	cp "$f" good.png
+	echo 'not a png' >"$f"
+	run -75 --separate-stderr "$PL/sharded" -c s.yaml
+	[[ $stderr == *"sharded: some shard jobs failed (see s/work/shard.joblog"* ]]
+	[ "$(awk 'NR > 1 && $7 != 0' s/work/shard.joblog | wc -l)" -eq 1 ]
+	cp good.png "$f"
+	run -0 "$PL/sharded" -c s.yaml
+	# shards 0 and 1 ran once, shard 2 twice
+	[ "$(grep -c 'shard 0$' s/work/shard.joblog)" -eq 1 ]
+	[ "$(grep -c 'shard 1$' s/work/shard.joblog)" -eq 1 ]
+	[ "$(grep -c 'shard 2$' s/work/shard.joblog)" -eq 2 ]
+	cmp u/selected.tsv s/selected.tsv
+	# a changed config makes the job logs stale: everything runs again
+	sed -i 's/fraction: 0.3/fraction: 0.2/' s.yaml
+	"$PL/sharded" -c s.yaml
+	[ "$(grep -c 'shard 0$' s/work/shard.joblog)" -eq 1 ]
+	sed -i 's/fraction: 0.3/fraction: 0.2/' u.yaml
+	"$PL/prune-before-labeling" -c u.yaml
+	cmp u/selected.tsv s/selected.tsv
+}
+
+# ---- config ------------------------------------------------------------------
+
+@test "config: a wrong key, section or value fails before any work, naming FILE:LINE:COL and the key (exit 78)" {
+	for p in prune-before-labeling nightly sharded; do
+		config c.yaml input=x seed-manifest=y out=out state=st
+		case $p in
+		prune-before-labeling) sed -i '/state:/d' c.yaml ;;
+		sharded) sed -i 's/state: st/shards: 2/' c.yaml ;;
+		esac
+		# pipeline section
+		sed 's/^  out:/  outt:/' c.yaml >bad.yaml
+		run -78 --separate-stderr "$PL/$p" -c bad.yaml
+		[[ $stderr == "$p: bad.yaml:4:3: unknown key \"outt\" in section \"pipeline\" (known keys: "* ]]
+		# a program's section: the program says so
+		sed 's/^  fraction:/  fracton:/' c.yaml >bad.yaml
+		run -78 --separate-stderr "$PL/$p" -c bad.yaml
+		[[ $stderr == "winnow-select: bad.yaml:"*":3: unknown key \"fracton\" in section \"select\""* ]]
+		sed 's/^  method: pixels/  method: pixles/' c.yaml >bad.yaml
+		run -78 --separate-stderr "$PL/$p" -c bad.yaml
+		l=$(grep -n pixles bad.yaml | cut -d: -f1)
+		[[ $stderr == "winnow-embed: bad.yaml:$l:3: method: \"pixles\" is not one of"* ]]
+		# a section no program has
+		sed 's/^select:/selekt:/' c.yaml >bad.yaml
+		run -78 --separate-stderr "$PL/$p" -c bad.yaml
+		l=$(grep -n selekt bad.yaml | cut -d: -f1)
+		[[ $stderr == "$p: bad.yaml:$l:1: unknown section \"selekt\""* ]]
+		# YAML syntax
+		printf 'pipeline:\n  input: [x\n' >bad.yaml
+		run -78 "$PL/$p" -c bad.yaml
+		assert_output --partial "bad.yaml:"
+		# a required key
+		sed '/seed-manifest:/d' c.yaml >bad.yaml
+		run -78 --separate-stderr "$PL/$p" -c bad.yaml
+		assert_equal "$stderr" "$p: bad.yaml: section \"pipeline\" needs the key \"seed-manifest\""
+		run -66 --separate-stderr "$PL/$p" -c nonesuch.yaml
+		assert_equal "$stderr" "$p: nonesuch.yaml: cannot read the config file"
+		[ ! -e out ] && [ ! -e st ]
+	done
+	config c.yaml input=x seed-manifest=y shards=two
+	run -78 --separate-stderr "$PL/sharded" -c c.yaml
+	assert_equal "$stderr" "sharded: c.yaml: shards: \"two\" is not a whole number above 0"
+}
+
+@test "config: quoted values, comments and blank lines in the pipeline section" {
+	cp -r "$BATS_FILE_TMPDIR/png" "my png"
+	config c.yaml input='"my png"   # a "folder"' seed-manifest="'$BATS_FILE_TMPDIR/pngseed.tsv'" out='o # here'
+	sed -i '2i\
+\
+  # a comment' c.yaml
+	run -0 "$PL/prune-before-labeling" -c c.yaml
+	[ -s o/to-label.jsonl ]
+	grep -q 'my png/' o/selected.tsv
+}
+
+@test "the example configs are valid and the EXAMPLES of winnow-pipelines(7) run" {
+	ln -s "$WINNOW_TOP/data" data
+	ln -s "$WINNOW_TOP/pipelines" pipelines
+	awk '
+	/^\.Sh / { in_ex = ($2 == "EXAMPLES"); next }
+	!in_ex { next }
+	/^\.Dl \$ / { sub(/^\.Dl \$ /, ""); print; next }
+	/^\$ / { sub(/^\$ /, ""); cmd = $0
+		while (cmd ~ /(\\e|\|)$/ && (getline line) > 0) cmd = cmd "\n" line
+		print cmd; next }' "$WINNOW_TOP/man/man7/winnow-pipelines.7" |
+	    sed 's/\\e/\\/g; s/\\(em/-/g; s/\\-/-/g' >examples.sh
+	[ "$(grep -c pipelines/ examples.sh)" -ge 3 ]
+	run -0 sh -e examples.sh
+	[ -s winnow-out/to-label.jsonl ]
+}
