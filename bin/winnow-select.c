@@ -14,6 +14,7 @@
 
 #include "atomic.h"
 #include "gt.h"
+#include "hash.h"
 #include "manifest.h"
 #include "opt.h"
 #include "prog.h"
@@ -159,9 +160,37 @@ row_key(struct sel_plan *p, const struct mf_reader *r, struct cols c, int add_cl
 		die_err(&err);
 }
 
-/* Pass 1: the plan of every row of the manifest on fp. */
+/* Die naming the lines of the two rows whose id hashes to h. */
+static noreturn void
+report_dup(struct spool *sp, const char *name, uint64_t h)
+{
+	struct wn_err err = { 0 };
+	struct mf_reader *r;
+	long long first = 0;
+	int rc;
+
+	if (spool_rewind(sp, &err) != 0 || (r = mf_open(sp->fp, name, 0, &err)) == NULL)
+		die_err(&err);
+	while ((rc = mf_next(r, &err)) > 0) {
+		const char *id = mf_id(r);
+		if (wn_hash64(opt.s.seed, WN_STREAM_SELECT, id, strlen(id)) != h)
+			continue;
+		if (first > 0)
+			die(WN_EDATA, "%s:%lld: duplicate id \"%s\" (first on line %lld)",
+			    name, mf_lineno(r), id, first);
+		first = mf_lineno(r);
+	}
+	if (rc < 0)
+		die_err(&err);
+	die(WN_EDATA, "%s: two ids with the same 64-bit hash %016llx under seed %llu: "
+	    "try another --seed", name, (unsigned long long)h, (unsigned long long)opt.s.seed);
+}
+
+/* Pass 1: the plan of every row of the manifest on sp.  Ids must be
+ * unique: checked by the reader's id set when the plan keeps only some
+ * keys, else by sorting the hashes the plan holds anyway. */
 static struct sel_plan *
-build_plan(FILE *fp, const char *name)
+build_plan(struct spool *sp, const char *name)
 {
 	struct wn_err err = { 0 };
 	struct sel_plan *p;
@@ -171,8 +200,10 @@ build_plan(FILE *fp, const char *name)
 	struct cols c;
 	int rc;
 
+	uint64_t dup;
+
 	if ((p = sel_plan_new(&opt.s, &err)) == NULL ||
-	    (r = mf_open(fp, name, MF_CHECK_DUPS, &err)) == NULL)
+	    (r = mf_open(sp->fp, name, sel_plan_keeps_all(p) ? 0 : MF_CHECK_DUPS, &err)) == NULL)
 		die_err(&err);
 	c = find_cols(r, &opt.s);
 	while ((rc = mf_next(r, &err)) > 0) {
@@ -183,6 +214,12 @@ build_plan(FILE *fp, const char *name)
 	if (rc < 0)
 		die_err(&err);
 	mf_close(r);
+	if (sel_plan_keeps_all(p)) {
+		if ((rc = sel_plan_find_dup(p, &dup, &err)) < 0)
+			die_err(&err);
+		if (rc > 0)
+			report_dup(sp, name, dup);
+	}
 	return p;
 }
 
@@ -295,11 +332,12 @@ cmd_select(int argc, char **argv, int i)
 		if ((p = sel_plan_new(&opt.s, &err)) == NULL)
 			die_err(&err);
 		d = resolve(p);
-		write_kept(in, name, p, d, 1);
+		/* a pure filter: no budget, so no need to hold every id */
+		write_kept(in, name, p, d, 0);
 	} else {
 		if (spool_open(&sp, in, name, &err) != 0)
 			die_err(&err);
-		p = build_plan(sp.fp, name);
+		p = build_plan(&sp, name);
 		d = resolve(p);
 		if (spool_rewind(&sp, &err) != 0)
 			die_err(&err);
@@ -364,6 +402,7 @@ cmd_plan(int argc, char **argv, int i)
 		}
 	} else {
 		const char *inpath = i < argc ? argv[i] : NULL;
+		struct spool sp;
 		FILE *in;
 
 		if (argc - i > 1) {
@@ -372,7 +411,10 @@ cmd_plan(int argc, char **argv, int i)
 		}
 		check_opts();
 		in = efopen_input(inpath);
-		p = build_plan(in, input_name(inpath));
+		if (spool_open(&sp, in, input_name(inpath), &err) != 0)
+			die_err(&err);
+		p = build_plan(&sp, input_name(inpath));
+		spool_close(&sp);
 		if (in != stdin)
 			fclose(in);
 	}
@@ -438,7 +480,9 @@ cmd_apply(int argc, char **argv, int i)
 	check_against_plan(sel_plan_opts(p), opt.plan);
 	d = resolve(p);
 	in = efopen_input(inpath);
-	write_kept(in, input_name(inpath), p, d, 1);
+	/* `plan` checked this shard's ids; apply holds no id set, so its
+	 * memory stays constant */
+	write_kept(in, input_name(inpath), p, d, 0);
 	if (in != stdin)
 		fclose(in);
 	sel_decide_free(d);

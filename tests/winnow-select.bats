@@ -362,10 +362,18 @@ for l in sys.stdin:
 	assert_equal "$stderr" 'winnow-select: <stdin>:1: no column "loss" (choose the score column with --score)'
 }
 
-@test "duplicate ids are refused" {
-	printf 'id\tscore\na\t1\na\t2\n' >m.tsv
-	run -65 --separate-stderr winnow-select -n 1 m.tsv
-	[[ $stderr == *"m.tsv:3"* ]]
+@test "duplicate ids are refused, from a file or a pipe, by select and plan" {
+	printf 'id\tscore\na\t1\nb\t2\na\t3\n' >m.tsv
+	for args in "-n 1" "-f 0.5" "-s top -n 1" "-s ccs -f 0.5" "-s biased -n 1"; do
+		run -65 --separate-stderr winnow-select $args -o out.tsv m.tsv
+		[[ $stderr == 'winnow-select: m.tsv:4: duplicate id "a"'* ]]
+		[ ! -e out.tsv ]
+		run -65 --separate-stderr sh -c "winnow-select plan $args < m.tsv"
+		[[ $stderr == 'winnow-select: <stdin>:4: duplicate id "a"'* ]]
+		assert_equal "$output" ""
+	done
+	run -65 --separate-stderr winnow-select -f 0.5 m.tsv
+	assert_equal "$stderr" 'winnow-select: m.tsv:4: duplicate id "a" (first on line 2)'
 }
 
 @test "mismatched plans: merge, apply options, partial plans, unknown classes" {
