@@ -32,6 +32,7 @@ struct container {
 	struct idx idx;             /* C_IDX */
 	unsigned char *data;        /* C_CIFAR: the whole file */
 	size_t count;               /* items */
+	struct wn_err *fail;        /* a file that would not open: its error */
 	int refs;                   /* threads holding it */
 	unsigned long long used;    /* LRU clock */
 };
@@ -49,6 +50,7 @@ static void container_free(struct container *k)
 	if (k->type == C_IDX)
 		idx_free(&k->idx);
 	free(k->data);
+	free(k->fail);
 	free(k->path);
 	free(k);
 }
@@ -153,19 +155,68 @@ fail:
 	return NULL;
 }
 
+/* Put k in a free slot or the least recently used one nobody holds;
+ * -1 if every slot is held.  Called with the lock held. */
+static int cache_insert(struct img_cache *c, struct container *k)
+{
+	int victim = -1;
+
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		struct container *s = c->slot[i];
+		if (!s) {
+			victim = i;
+			break;
+		}
+		if (s->refs == 0 && (victim < 0 || s->used < c->slot[victim]->used))
+			victim = i;
+	}
+	if (victim >= 0) {
+		container_free(c->slot[victim]);
+		c->slot[victim] = k;
+	}
+	return victim;
+}
+
+/* Remember that path would not open (bad or missing): with --on-error
+ * skip, the other rows naming it then fail at once instead of reading it
+ * again each (a truncated 30 MB .gz, 60,000 times).  Read errors and
+ * out-of-memory are not remembered: they may pass. */
+static void cache_failure(struct img_cache *c, const char *path,
+                          const struct wn_err *err)
+{
+	struct container *k;
+
+	if (!err || (err->code != WN_EDATA && err->code != WN_ENOINPUT))
+		return;
+	if (!(k = calloc(1, sizeof *k)) || !(k->path = strdup(path)) ||
+	    !(k->fail = malloc(sizeof *k->fail))) {
+		container_free(k);
+		return;
+	}
+	*k->fail = *err;
+	k->used = ++c->clock;
+	if (cache_insert(c, k) < 0)
+		container_free(k);
+}
+
 /* Find or open the container at path; the caller releases it. */
 static struct container *cache_get(struct img_cache *c, const char *path,
                                    struct wn_err *err)
 {
 	struct container *k;
-	int victim = -1;
 
 	pthread_mutex_lock(&c->lock);
 	for (int i = 0; i < CACHE_SLOTS; i++) {
 		k = c->slot[i];
 		if (k && strcmp(k->path, path) == 0) {
-			k->refs++;
 			k->used = ++c->clock;
+			if (k->fail) {
+				if (err)
+					*err = *k->fail;
+				pthread_mutex_unlock(&c->lock);
+				return NULL;
+			}
+			k->refs++;
 			pthread_mutex_unlock(&c->lock);
 			return k;
 		}
@@ -174,23 +225,12 @@ static struct container *cache_get(struct img_cache *c, const char *path,
 	 * one read instead of each reading it. */
 	k = container_open(path, err);
 	if (k) {
-		for (int i = 0; i < CACHE_SLOTS; i++) {
-			struct container *s = c->slot[i];
-			if (!s) {
-				victim = i;
-				break;
-			}
-			if (s->refs == 0 && (victim < 0 || s->used < c->slot[victim]->used))
-				victim = i;
-		}
 		k->refs = 1;
 		k->used = ++c->clock;
-		if (victim >= 0) {
-			container_free(c->slot[victim]);
-			c->slot[victim] = k;
-		} else {
+		if (cache_insert(c, k) < 0)
 			k->refs = -1;   /* not cached: freed on release */
-		}
+	} else {
+		cache_failure(c, path, err);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return k;
@@ -274,9 +314,12 @@ static int load_container(struct img *im, const char *path, const char *file,
 	if (index >= k->count) {
 		wn_seterr(err, WN_EDATA, "%s: index %zu out of range (the file "
 		          "holds %zu images)", path, index, k->count);
-	} else if (k->type == C_IDX && k->idx.item_size > max_pixels) {
-		wn_seterr(err, WN_EDATA, "%s: %zu pixels is more than the limit %zu",
-		          path, k->idx.item_size, max_pixels);
+	} else if (k->type == C_IDX ? k->idx.item_size > max_pixels :
+	           (size_t)CIFAR_SIDE * CIFAR_SIDE > max_pixels) {
+		size_t w = k->type == C_IDX ? k->idx.dims[2] : CIFAR_SIDE;
+		size_t h = k->type == C_IDX ? k->idx.dims[1] : CIFAR_SIDE;
+		wn_seterr(err, WN_EDATA, "%s: %zux%zu image is more than the limit "
+		          "of %zu pixels", path, w, h, max_pixels);
 	} else if (load_item(im, k, index, path) != 0) {
 		wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", path);
 	} else {
