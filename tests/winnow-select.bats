@@ -229,6 +229,24 @@ print(len(bad), abs(sum(hits.values()) / S - 8) <= 5 * math.sqrt(var / S))'
 	assert_output ""
 }
 
+@test "regression: extreme scores (s^alpha overflows; hi - lo overflows)" {
+	# biased: 1e200^2 is inf in a double; the old code gave that row pi = 1
+	# and every other 0 (sum pi = 1, not 2).  Now b c d share 1 as s^2/14.
+	printf 'id\tscore\na\t1e200\nb\t1\nc\t2\nd\t3\n' >m.tsv
+	for s in $(seq 1 100); do winnow-select -s biased --alpha 2 -n 2 --reweight --seed $s m.tsv |
+		tail -n +2; done >kept
+	run -0 sh -c "cut -f1,3 kept | sort | uniq -c | awk '{ print \$2, \$3, (\$1 > 0) }'"
+	assert_line --index 0 "a 1 1"
+	assert_line "b 14 1"
+	assert_line "c 3.5 1"
+	assert_line "d 1.55555556 1"
+	# ccs: the score range of +-1e308 is infinite; strata are still right
+	printf 'id\tscore\na\t1e308\nb\t-1e308\nc\t2\nd\t3\n' >m.tsv
+	run -0 winnow-select -s ccs --strata 4 -n 4 m.tsv
+	assert_equal "$(printf '%s\n' "$output" | cut -f1,3 | tr '\t\n' ' ,')" \
+		"id stratum,a 3,b 0,c 2,d 2,"
+}
+
 @test "threshold: --min, --max, both" {
 	printf 'id\tscore\na\t0.1\nb\t0.5\nc\t0.9\nd\t0.5\n' >m.tsv
 	run -0 sh -c 'winnow-select -s threshold --min 0.5 m.tsv | cut -f1'
