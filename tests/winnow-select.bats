@@ -115,6 +115,32 @@ ids() { cut -f1 "$1" | tail -n +2; }
 	done
 }
 
+@test "exact budgets: every exact scheme keeps exactly k = round-half-up(f N) or -n k" {
+	for n in 1 7 100 333; do
+		FILE=m$n.tsv gen $n $n
+		for b in "-f 0.001" "-f 0.1" "-f 0.333" "-f 0.5" "-f 1" "-n 0" "-n 1" "-n $((n / 2))" "-n $n"; do
+			set -- $b
+			if [ "$1" = -f ]; then
+				k=$("$PYTHON" -c "import math; print(math.floor($2 * $n + 0.5))")
+			else
+				k=$2
+			fi
+			for s in "-s random" "-s top" "-s bottom" "-s stratified" \
+			    "-s stratified --balanced --within top" "-s ccs --strata 5" \
+			    "-s ccs --cutoff 0.1 --strata 3"; do
+				rest=$n
+				case $s in *cutoff*) rest=$((n - n / 10)) ;; esac
+				if [ "$k" -gt "$rest" ]; then
+					run -65 winnow-select $s $b m$n.tsv
+					continue
+				fi
+				got=$(winnow-select $s $b --seed 2 m$n.tsv | tail -n +2 | wc -l)
+				[ "$got" -eq "$k" ] || { echo "N=$n $s $b: kept $got, want $k"; false; }
+			done
+		done
+	done
+}
+
 @test "top matches sort -g | head on distinct scores" {
 	"$PYTHON" -c '
 print("id\tscore")
