@@ -32,6 +32,7 @@ struct container {
 	struct idx idx;             /* C_IDX */
 	unsigned char *data;        /* C_CIFAR: the whole file */
 	size_t count;               /* items */
+	struct wn_err *fail;        /* a file that would not open: its error */
 	int refs;                   /* threads holding it */
 	unsigned long long used;    /* LRU clock */
 };
@@ -49,6 +50,7 @@ static void container_free(struct container *k)
 	if (k->type == C_IDX)
 		idx_free(&k->idx);
 	free(k->data);
+	free(k->fail);
 	free(k->path);
 	free(k);
 }
@@ -153,19 +155,68 @@ fail:
 	return NULL;
 }
 
+/* Put k in a free slot or the least recently used one nobody holds;
+ * -1 if every slot is held.  Called with the lock held. */
+static int cache_insert(struct img_cache *c, struct container *k)
+{
+	int victim = -1;
+
+	for (int i = 0; i < CACHE_SLOTS; i++) {
+		struct container *s = c->slot[i];
+		if (!s) {
+			victim = i;
+			break;
+		}
+		if (s->refs == 0 && (victim < 0 || s->used < c->slot[victim]->used))
+			victim = i;
+	}
+	if (victim >= 0) {
+		container_free(c->slot[victim]);
+		c->slot[victim] = k;
+	}
+	return victim;
+}
+
+/* Remember that path would not open (bad or missing): with --on-error
+ * skip, the other rows naming it then fail at once instead of reading it
+ * again each (a truncated 30 MB .gz, 60,000 times).  Read errors and
+ * out-of-memory are not remembered: they may pass. */
+static void cache_failure(struct img_cache *c, const char *path,
+                          const struct wn_err *err)
+{
+	struct container *k;
+
+	if (!err || (err->code != WN_EDATA && err->code != WN_ENOINPUT))
+		return;
+	if (!(k = calloc(1, sizeof *k)) || !(k->path = strdup(path)) ||
+	    !(k->fail = malloc(sizeof *k->fail))) {
+		container_free(k);
+		return;
+	}
+	*k->fail = *err;
+	k->used = ++c->clock;
+	if (cache_insert(c, k) < 0)
+		container_free(k);
+}
+
 /* Find or open the container at path; the caller releases it. */
 static struct container *cache_get(struct img_cache *c, const char *path,
                                    struct wn_err *err)
 {
 	struct container *k;
-	int victim = -1;
 
 	pthread_mutex_lock(&c->lock);
 	for (int i = 0; i < CACHE_SLOTS; i++) {
 		k = c->slot[i];
 		if (k && strcmp(k->path, path) == 0) {
-			k->refs++;
 			k->used = ++c->clock;
+			if (k->fail) {
+				if (err)
+					*err = *k->fail;
+				pthread_mutex_unlock(&c->lock);
+				return NULL;
+			}
+			k->refs++;
 			pthread_mutex_unlock(&c->lock);
 			return k;
 		}
@@ -174,23 +225,12 @@ static struct container *cache_get(struct img_cache *c, const char *path,
 	 * one read instead of each reading it. */
 	k = container_open(path, err);
 	if (k) {
-		for (int i = 0; i < CACHE_SLOTS; i++) {
-			struct container *s = c->slot[i];
-			if (!s) {
-				victim = i;
-				break;
-			}
-			if (s->refs == 0 && (victim < 0 || s->used < c->slot[victim]->used))
-				victim = i;
-		}
 		k->refs = 1;
 		k->used = ++c->clock;
-		if (victim >= 0) {
-			container_free(c->slot[victim]);
-			c->slot[victim] = k;
-		} else {
+		if (cache_insert(c, k) < 0)
 			k->refs = -1;   /* not cached: freed on release */
-		}
+	} else {
+		cache_failure(c, path, err);
 	}
 	pthread_mutex_unlock(&c->lock);
 	return k;
@@ -274,9 +314,12 @@ static int load_container(struct img *im, const char *path, const char *file,
 	if (index >= k->count) {
 		wn_seterr(err, WN_EDATA, "%s: index %zu out of range (the file "
 		          "holds %zu images)", path, index, k->count);
-	} else if (k->type == C_IDX && k->idx.item_size > max_pixels) {
-		wn_seterr(err, WN_EDATA, "%s: %zu pixels is more than the limit %zu",
-		          path, k->idx.item_size, max_pixels);
+	} else if (k->type == C_IDX ? k->idx.item_size > max_pixels :
+	           (size_t)CIFAR_SIDE * CIFAR_SIDE > max_pixels) {
+		size_t w = k->type == C_IDX ? k->idx.dims[2] : CIFAR_SIDE;
+		size_t h = k->type == C_IDX ? k->idx.dims[1] : CIFAR_SIDE;
+		wn_seterr(err, WN_EDATA, "%s: %zux%zu image is more than the limit "
+		          "of %zu pixels", path, w, h, max_pixels);
 	} else if (load_item(im, k, index, path) != 0) {
 		wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", path);
 	} else {
@@ -563,11 +606,8 @@ void img_free(struct img *im)
 /* ---- resize ---- */
 
 /* Area-averaging weights along one axis: output cell o covers input
- * [o*in/out, (o+1)*in/out); its (index, weight) pairs are
- * idx/wt[start[o] .. start[o+1]).  The weights are the overlaps in units
- * of 1/out input pixel, whole numbers that sum to `in` for every cell:
- * exact, so a constant area averages to exactly its value whatever the
- * size (float fractions like 1/25000 do not add up to 1). */
+ * [o*in/out, (o+1)*in/out); wt[o] lists (index, weight) pairs whose
+ * weights sum to 1.  Returns the pairs, start[out+1] offsets into them. */
 struct axis {
 	int *start;     /* out + 1 */
 	int *idx;
@@ -602,7 +642,7 @@ static int axis_init(struct axis *a, int in, int out)
 			long long a0 = i * out > lo ? i * out : lo;
 			long long a1 = (i + 1) * out < hi ? (i + 1) * out : hi;
 			a->idx[k] = (int)i;
-			a->wt[k] = (double)(a1 - a0);
+			a->wt[k] = (double)(a1 - a0) / (double)in;
 			k++;
 		}
 	}
@@ -615,15 +655,13 @@ int img_resize(const struct img *im, int W, int H, int C, float *out,
 {
 	int w = im->w, h = im->h;
 	struct axis ax, ay;
-	float *src;
-	double *tmp;
+	float *src, *tmp;
 	size_t npx = (size_t)w * h;
 
-	/* Convert to the output's channel count first, in pixel units (linear,
-	 * so the order does not matter), then sum rows, then columns, in
-	 * double with whole-number weights, and scale once at the end. */
+	/* Convert to float with the output's channel count first (linear, so
+	 * the order does not matter), then resize rows, then columns. */
 	src = malloc(sizeof(float) * npx * C);
-	tmp = malloc(sizeof(double) * (size_t)W * h * C);
+	tmp = malloc(sizeof(float) * (size_t)W * h * C);
 	if (!src || !tmp || axis_init(&ax, w, W) != 0) {
 		free(src);
 		free(tmp);
@@ -635,36 +673,37 @@ int img_resize(const struct img *im, int W, int H, int C, float *out,
 		free(tmp);
 		return wn_seterr(err, WN_ESOFTWARE, "resize: out of memory");
 	}
+	const float s = 1.0f / 255.0f;
 	if (C == im->c) {
 		for (size_t i = 0; i < npx * C; i++)
-			src[i] = im->px[i];
+			src[i] = im->px[i] * s;
 	} else if (C == 1) {
 		for (size_t i = 0; i < npx; i++) {
 			const unsigned char *p = im->px + 3 * i;
-			src[i] = 0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2];
+			src[i] = (0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2]) * s;
 		}
 	} else {
 		for (size_t i = 0; i < npx; i++)
-			src[3 * i] = src[3 * i + 1] = src[3 * i + 2] = im->px[i];
+			src[3 * i] = src[3 * i + 1] = src[3 * i + 2] = im->px[i] * s;
 	}
+	/* Sums in double: in float, 25,000 weights of 1/25,000 drift (a white
+	 * half of a 50,000-wide row averaged to 0.99988675), and float-rounded
+	 * weights can sum above 1 (1.00000012).  The result is clamped to
+	 * [0, 1], which the double sums only leave by an ulp. */
 	for (int y = 0; y < h; y++)
 		for (int o = 0; o < W; o++)
 			for (int c = 0; c < C; c++) {
 				double acc = 0;
 				for (int k = ax.start[o]; k < ax.start[o + 1]; k++)
 					acc += ax.wt[k] * src[((size_t)y * w + ax.idx[k]) * C + c];
-				tmp[((size_t)y * W + o) * C + c] = acc;
+				tmp[((size_t)y * W + o) * C + c] = (float)acc;
 			}
-	/* each output sums w * h weights times pixel values up to 255 */
-	const double scale = 1.0 / (255.0 * (double)w * (double)h);
 	for (int o = 0; o < H; o++)
 		for (size_t x = 0; x < (size_t)W * C; x++) {
 			double acc = 0;
 			for (int k = ay.start[o]; k < ay.start[o + 1]; k++)
 				acc += ay.wt[k] * tmp[(size_t)ay.idx[k] * W * C + x];
-			acc *= scale;
-			/* the RGB-to-grey weights may round a white pixel past 1 */
-			out[(size_t)o * W * C + x] = (float)(acc < 0 ? 0 : acc > 1 ? 1 : acc);
+			out[(size_t)o * W * C + x] = acc > 1 ? 1.0f : acc < 0 ? 0.0f : (float)acc;
 		}
 	axis_free(&ax);
 	axis_free(&ay);

@@ -8,7 +8,9 @@
  * whose FILE exists names item N (0-based) of a container: an IDX image
  * file (plain or .gz, through idx.h) or a CIFAR-10 binary batch (3073-byte
  * records: label, 1024 R, 1024 G, 1024 B).  Containers are read once and
- * kept in a cache shared by the threads (struct img_cache).
+ * kept in a cache shared by the threads (struct img_cache); so is the
+ * error of one that would not open (missing or bad content), so that the
+ * other rows naming it fail at once instead of reading it again.
  *
  * Every failure is reported with the path and the reason: 66 for a file
  * that cannot be opened, 65 for anything wrong with its content (unknown

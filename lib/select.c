@@ -48,7 +48,7 @@ struct sel_decide {
 	long long drop;         /* ccs: rows dropped as hardest */
 	struct sel_key dcut;    /* ccs: the last dropped key */
 	double lo, hi;          /* ccs: score range of the rest */
-	double c;               /* biased */
+	double logc;            /* biased: log c */
 };
 
 void
@@ -936,11 +936,11 @@ sel_plan_read(FILE *fp, const char *name, struct wn_err *err)
 		char *end;
 		if (pr_next(&r, 3, "", err) < 0 || pr_double(&r, r.f[0], &k.s, err) < 0)
 			goto fail;
-		/* sel_row_key() only makes finite scores; an infinite one would
-		 * break the strata of ccs */
 		if (!isfinite(k.s)) {
-			wn_seterr(err, WN_EDATA, "%s:%ld: key score \"%.40s\" is not a finite "
-			    "number", name, r.lineno, r.f[0]);
+			/* a row's score is always finite (sel_parse_score); an
+			 * infinite one would make the ccs score range infinite */
+			wn_seterr(err, WN_EDATA, "%s:%ld: key score \"%.40s\" is not "
+			    "finite", name, r.lineno, r.f[0]);
 			goto fail;
 		}
 		errno = 0;
@@ -1088,22 +1088,23 @@ sel_prop_alloc(const long long *size, size_t n, long long budget,
 }
 
 double
-sel_biased_c(const double *w, size_t n, double budget)
+sel_biased_logc(const double *lw, size_t n, double budget)
 {
 	size_t npos = 0;
-	while (npos < n && w[npos] > 0)
+	while (npos < n && lw[npos] > -INFINITY)
 		npos++;
-	if (budget > (double)npos)
+	if (!(budget <= (double)npos))
 		return NAN;
 	if (budget == (double)npos)
 		return INFINITY;
-	/* S[m] = sum of w[m..npos), added from the smallest up */
-	double *S = malloc((npos + 1) * sizeof *S);
-	if (S == NULL)
+	/* L[m] = log of the sum of w[m..npos), added from the smallest up:
+	 * L[m] = lw[m] + log1p(exp(L[m+1] - lw[m])), lw[m] the largest */
+	double *L = malloc((npos + 1) * sizeof *L);
+	if (L == NULL)
 		return NAN;
-	S[npos] = 0;
+	L[npos] = -INFINITY;
 	for (size_t i = npos; i-- > 0;)
-		S[i] = S[i + 1] + w[i];
+		L[i] = lw[i] + log1p(exp(L[i + 1] - lw[i]));
 	/* smallest m with (budget - m) * w[m] <= S[m]: the m largest are
 	 * saturated (pi = 1); the condition is monotone in m and holds at
 	 * m = ceil(budget) - 1 */
@@ -1113,14 +1114,27 @@ sel_biased_c(const double *w, size_t n, double budget)
 		hi = npos - 1;
 	while (lo < hi) {
 		size_t m = lo + (hi - lo) / 2;
-		if ((budget - (double)m) * w[m] <= S[m])
+		if (log(budget - (double)m) + lw[m] <= L[m])
 			hi = m;
 		else
 			lo = m + 1;
 	}
-	double c = (budget - (double)lo) / S[lo];
-	free(S);
-	return c;
+	double logc = log(budget - (double)lo) - L[lo];
+	free(L);
+	return logc;
+}
+
+double
+sel_biased_c(const double *w, size_t n, double budget)
+{
+	double *lw = malloc((n + 1) * sizeof *lw);
+	if (lw == NULL)
+		return NAN;
+	for (size_t i = 0; i < n; i++)
+		lw[i] = w[i] > 0 ? log(w[i]) : -INFINITY;
+	double logc = sel_biased_logc(lw, n, budget);
+	free(lw);
+	return exp(logc);
 }
 
 static int
@@ -1130,10 +1144,11 @@ qs_desc(const void *pa, const void *pb)
 	return (a < b) - (a > b);
 }
 
+/* log(s^alpha): -inf for a zero weight (s = 0, alpha > 0). */
 static double
-biased_w(double s, double alpha)
+biased_lw(double s, double alpha)
 {
-	return alpha == 0 ? 1.0 : pow(s, alpha);
+	return alpha == 0 ? 0.0 : s > 0 ? alpha * log(s) : -INFINITY;
 }
 
 static long
@@ -1141,8 +1156,10 @@ ccs_stratum(double s, double lo, double hi, int K)
 {
 	if (!(hi > lo))
 		return 0;
-	double t = floor((s - lo) / (hi - lo) * K);
-	if (t < 0)
+	/* halved, which is exact: hi - lo of scores near +-DBL_MAX would be
+	 * infinite (and inf/inf a NaN stratum) */
+	double t = floor((s * 0.5 - lo * 0.5) / (hi * 0.5 - lo * 0.5) * K);
+	if (!(t >= 0))
 		return 0;
 	if (t >= K)
 		return K - 1;
@@ -1288,13 +1305,15 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 	}
 	case SEL_BIASED: {
 		d->budget = o->by_count ? (double)o->count : o->fraction * (double)N;
+		/* in logs: s^alpha of scores like 1e200 or 1e-200 would
+		 * overflow or underflow, and pi is a ratio of weights */
 		double *w = malloc((p->nkeys + 1) * sizeof *w);
 		if (w == NULL)
 			goto nomem;
 		size_t npos = 0;
 		for (size_t i = 0; i < p->nkeys; i++) {
-			w[i] = biased_w(p->keys[i].s, o->alpha);
-			npos += w[i] > 0;
+			w[i] = biased_lw(p->keys[i].s, o->alpha);
+			npos += w[i] > -INFINITY;
 		}
 		qsort(w, p->nkeys, sizeof *w, qs_desc);
 		if (d->budget > (double)npos) {
@@ -1303,9 +1322,9 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 			    "%zu rows with a score above zero", d->budget, npos);
 			goto fail;
 		}
-		d->c = sel_biased_c(w, p->nkeys, d->budget);
+		d->logc = sel_biased_logc(w, p->nkeys, d->budget);
 		free(w);
-		if (isnan(d->c))
+		if (isnan(d->logc))
 			goto nomem;
 		break;
 	}
@@ -1340,7 +1359,7 @@ sel_decide_budget(const struct sel_decide *d)
 double
 sel_decide_c(const struct sel_decide *d)
 {
-	return d->c;
+	return exp(d->logc);
 }
 
 int
@@ -1378,8 +1397,9 @@ sel_decide_row(const struct sel_decide *d, const struct sel_key *key, uint32_t c
 		return 1;
 	}
 	case SEL_BIASED: {
-		double w = biased_w(key->s, o->alpha);
-		double pi = isinf(d->c) ? (w > 0 ? 1.0 : 0.0) : fmin(1.0, d->c * w);
+		double lw = biased_lw(key->s, o->alpha);
+		double pi = d->logc == INFINITY ? (lw > -INFINITY ? 1.0 : 0.0) :
+		    fmin(1.0, exp(d->logc + lw));
 		double u = (double)(key->h >> 11) * 0x1p-53;
 		if (!(u < pi))
 			return 0;

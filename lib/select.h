@@ -24,7 +24,8 @@
  *   ccs         drop the floor(cutoff*N) highest (s, h); K equal-width
  *               strata over [min, max] of the rest; budgets by sel_ccs_alloc;
  *               the b_j smallest h inside stratum j.
- *   biased      pi = min(1, c * s^alpha), sum pi = budget; keep iff
+ *   biased      pi = min(1, c * s^alpha), sum pi = budget (in logs:
+ *               pi = min(1, exp(log c + alpha log s))); keep iff
  *               u < pi with u = (h >> 11) * 2^-53 = wn_u01(seed, SELECT, id).
  *   threshold   min <= s <= max.
  */
@@ -156,6 +157,11 @@ void sel_prop_alloc(const long long *size, size_t n, long long budget,
  * run from the smallest w up so they do not depend on input order.
  * Returns INFINITY when budget equals #(w > 0), NAN when larger. */
 double sel_biased_c(const double *w, size_t n, double budget);
+/* The same in logs, as winnow-select computes it: lw[i] = log w_i sorted
+ * in decreasing order (-inf for w_i = 0); returns log c (+inf, NAN as
+ * above).  Sums are log-sum-exp from the smallest up, so scores whose
+ * s^alpha would overflow or underflow a double still work. */
+double sel_biased_logc(const double *lw, size_t n, double budget);
 /* The k-th fraction-to-count rule: round-half-up(f * n). */
 long long sel_budget_count(double f, long long n);
 

@@ -88,11 +88,79 @@ bad_case() {
 	bad_case "tiny-idx3-ubyte.gz#3" "index 3 out of range"
 }
 
+# bad_made FILE MESSAGE: like bad_case, for a broken file made in the test
+bad_made() {
+	printf 'id\tpath\tlabel\nok\t%s\tx\nbad\t%s\tx\n' "$E/gray.png" "$PWD/$1" >m.tsv
+	run --separate-stderr -65 winnow-embed -s 4x4 -o e.npy m.tsv
+	[[ "$stderr" == *"m.tsv:3: $PWD/"*"$2"* ]] || { echo "$1: stderr: $stderr"; return 1; }
+	[ -z "$(ls -A | grep 'e\.npy')" ]
+}
+
+@test "corrupt and truncated PPM, JPEG data, IDX and CIFAR containers: 65, no output" {
+	head -c 500 "$E/rgb.ppm" >t.ppm
+	bad_made t.ppm "t.ppm: truncated P6 data (20x15 needs 900 bytes)"
+	# flipped bits in the entropy-coded data: libjpeg would paint gray
+	"$PYTHON" -c "
+d = bytearray(open('$E/gray.jpg', 'rb').read())
+i = d.find(b'\xff\xda') + 60
+d[i:i + 10] = bytes(b ^ 0x55 for b in d[i:i + 10])
+open('c.jpg', 'wb').write(d)"
+	bad_made c.jpg "c.jpg: bad JPEG: Corrupt JPEG data"
+	head -c 60 "$E/tiny-idx3-ubyte.gz" >t-idx3-ubyte.gz
+	bad_made "t-idx3-ubyte.gz#0" "t-idx3-ubyte.gz: truncated gzip data"
+	gzip -dc "$E/tiny-idx3-ubyte.gz" | head -c 50 >t-idx3-ubyte
+	bad_made "t-idx3-ubyte#0" "t-idx3-ubyte: truncated IDX file"
+	{ gzip -dc "$E/tiny-idx3-ubyte.gz"; printf 'x'; } >long-idx3-ubyte
+	bad_made "long-idx3-ubyte#0" "long-idx3-ubyte: bytes after the data"
+	head -c 9000 "$E/cifar.bin" >t.bin
+	bad_made "t.bin#0" "t.bin: neither an IDX file nor a CIFAR-10 batch (size 9000 is not a multiple of 3073)"
+	bad_made "nothere.bin#0" "nothere.bin: No such file"
+	# a real IDX file that holds labels, not images
+	manifest m.tsv gray.png
+	printf 'lab\t%s\tx\n' "$FMNIST/train-labels-idx1-ubyte.gz#0" >>m.tsv
+	run --separate-stderr -65 winnow-embed -o e.npy m.tsv
+	[[ "$stderr" == *"m.tsv:3: $FMNIST/train-labels-idx1-ubyte.gz: IDX file has 1 dimensions, images need 3"* ]]
+}
+
+@test "--on-error skip over many rows of one broken container" {
+	head -c 60 "$E/tiny-idx3-ubyte.gz" >t-idx3-ubyte.gz
+	{ printf 'id\tpath\n'; for i in $(seq 0 199); do printf 'r%d\t%s#%d\n' $i "$PWD/t-idx3-ubyte.gz" $((i % 3)); done
+	  printf 'good\t%s\n' "$E/gray.png"; } >m.tsv
+	run --separate-stderr -0 winnow-embed --on-error skip -j 2 --batch 16 -s 4x4 -o e.npy m.tsv
+	[[ "$stderr" == *"skipped 200 of 201 images"* ]]
+	[ "$(printf '%s\n' "$stderr" | grep -c 'truncated gzip data (skipped)')" -eq 200 ]
+	assert_equal "$(printf '%s\n' "$output" | cut -f1,3 | tr '\t\n' ' ,')" "id row,good 0,"
+}
+
 @test "decode bombs are refused before allocating" {
 	bad_case bomb.png "100000x100000 image is more than the limit"
 	manifest m.tsv gray.png
 	run --separate-stderr -65 winnow-embed --max-pixels 700 -o e.npy m.tsv
 	[[ "$stderr" == *"28x28 image is more than the limit of 700 pixels"* ]]
+	# a JPEG whose frame header claims 60000x60000, a PGM header
+	# claiming 20000x20000: refused from the header
+	"$PYTHON" -c "
+d = bytearray(open('$E/gray.jpg', 'rb').read())
+i = d.find(b'\xff\xc0')
+d[i + 5:i + 9] = bytes([0xea, 0x60, 0xea, 0x60])
+open('bomb.jpg', 'wb').write(d)"
+	bad_made bomb.jpg "bomb.jpg: 60000x60000 image is more than the limit of 67108864 pixels"
+	printf 'P5\n20000 20000\n255\nabc' >bomb.pgm
+	bad_made bomb.pgm "bomb.pgm: 20000x20000 image is more than the limit of 67108864 pixels"
+	# container items: the same limit
+	manifest m.tsv "tiny-idx3-ubyte.gz#0"
+	run --separate-stderr -65 winnow-embed --max-pixels 19 -o e.npy m.tsv
+	[[ "$stderr" == *"tiny-idx3-ubyte.gz#0: 5x4 image is more than the limit of 19 pixels"* ]]
+	run -0 winnow-embed --max-pixels 20 -o e.npy m.tsv
+	manifest m.tsv "cifar.bin#0"
+	run --separate-stderr -65 winnow-embed --max-pixels 1000 -o e.npy m.tsv
+	[[ "$stderr" == *"cifar.bin#0: 32x32 image is more than the limit of 1000 pixels"* ]]
+	# a file larger than any image within the limit could be: not read
+	head -c 100000 /dev/zero >big.pgm
+	manifest m.tsv gray.png
+	printf 'big\t%s\tx\n' "$PWD/big.pgm" >>m.tsv
+	run --separate-stderr -65 winnow-embed --max-pixels 784 -o e.npy m.tsv
+	[[ "$stderr" == *"m.tsv:3: $PWD/big.pgm: 100000 bytes is more than an image of at most 784 pixels needs"* ]]
 }
 
 @test "--on-error skip: warns, leaves the row out, counts at the end" {

@@ -115,6 +115,32 @@ ids() { cut -f1 "$1" | tail -n +2; }
 	done
 }
 
+@test "exact budgets: every exact scheme keeps exactly k = round-half-up(f N) or -n k" {
+	for n in 1 7 100 333; do
+		FILE=m$n.tsv gen $n $n
+		for b in "-f 0.001" "-f 0.1" "-f 0.333" "-f 0.5" "-f 1" "-n 0" "-n 1" "-n $((n / 2))" "-n $n"; do
+			set -- $b
+			if [ "$1" = -f ]; then
+				k=$("$PYTHON" -c "import math; print(math.floor($2 * $n + 0.5))")
+			else
+				k=$2
+			fi
+			for s in "-s random" "-s top" "-s bottom" "-s stratified" \
+			    "-s stratified --balanced --within top" "-s ccs --strata 5" \
+			    "-s ccs --cutoff 0.1 --strata 3"; do
+				rest=$n
+				case $s in *cutoff*) rest=$((n - n / 10)) ;; esac
+				if [ "$k" -gt "$rest" ]; then
+					run -65 winnow-select $s $b m$n.tsv
+					continue
+				fi
+				got=$(winnow-select $s $b --seed 2 m$n.tsv | tail -n +2 | wc -l)
+				[ "$got" -eq "$k" ] || { echo "N=$n $s $b: kept $got, want $k"; false; }
+			done
+		done
+	done
+}
+
 @test "top matches sort -g | head on distinct scores" {
 	"$PYTHON" -c '
 print("id\tscore")
@@ -227,6 +253,24 @@ print(len(bad), abs(sum(hits.values()) / S - 8) <= 5 * math.sqrt(var / S))'
 	[ "$n" -gt 50 ] && [ "$n" -lt 150 ]
 	run -0 awk -F'\t' 'NR > 1 && $5 != 10' out.tsv
 	assert_output ""
+}
+
+@test "regression: extreme scores (s^alpha overflows; hi - lo overflows)" {
+	# biased: 1e200^2 is inf in a double; the old code gave that row pi = 1
+	# and every other 0 (sum pi = 1, not 2).  Now b c d share 1 as s^2/14.
+	printf 'id\tscore\na\t1e200\nb\t1\nc\t2\nd\t3\n' >m.tsv
+	for s in $(seq 1 100); do winnow-select -s biased --alpha 2 -n 2 --reweight --seed $s m.tsv |
+		tail -n +2; done >kept
+	run -0 sh -c "cut -f1,3 kept | sort | uniq -c | awk '{ print \$2, \$3, (\$1 > 0) }'"
+	assert_line --index 0 "a 1 1"
+	assert_line "b 14 1"
+	assert_line "c 3.5 1"
+	assert_line "d 1.55555556 1"
+	# ccs: the score range of +-1e308 is infinite; strata are still right
+	printf 'id\tscore\na\t1e308\nb\t-1e308\nc\t2\nd\t3\n' >m.tsv
+	run -0 winnow-select -s ccs --strata 4 -n 4 m.tsv
+	assert_equal "$(printf '%s\n' "$output" | cut -f1,3 | tr '\t\n' ' ,')" \
+		"id stratum,a 3,b 0,c 2,d 2,"
 }
 
 @test "threshold: --min, --max, both" {

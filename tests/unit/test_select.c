@@ -571,6 +571,58 @@ TEST(mismatched_plans)
 	fclose(f);
 }
 
+/* Regression: pi = min(1, c s^alpha) was computed with s^alpha itself,
+ * which overflows for s = 1e200, alpha = 2 (and 1e-200, alpha = -2): the
+ * one infinite weight took pi = 1 and every other row pi = 0, so sum pi
+ * was 1, not the budget 2.  In logs: the huge row saturates and the rest
+ * share the remaining 1 as s^2 / 14 (resp. s^-2 / (1 + 1/4 + 1/9)). */
+TEST(biased_extreme_scores)
+{
+	static const struct { const char *big; double alpha, c; } t[] = {
+		{ "1e200", 2, 1.0 / 14 },
+		{ "1e-200", -2, 1.0 / (1 + 0.25 + 1.0 / 9) },
+	};
+	const char *ids[] = { "a", "b", "c", "d" };
+	struct wn_err e;
+
+	for (size_t k = 0; k < sizeof t / sizeof t[0]; k++) {
+		const char *sc[] = { t[k].big, "1", "2", "3" };
+		struct sel_opts o;
+		sel_opts_default(&o);
+		o.scheme = SEL_BIASED;
+		o.by_count = 1;
+		o.count = 2;
+		o.alpha = t[k].alpha;
+		o.reweight = 1;
+		struct sel_plan *p = sel_plan_new(&o, &e);
+		struct sel_key key[4];
+		uint32_t kc;
+		for (int i = 0; i < 4; i++) {
+			CHECK(sel_row_key(p, ids[i], 1, sc[i], NULL, 1, "t", i + 2, &key[i],
+			    &kc, &e) == 0, "%s", e.msg);
+			sel_plan_add(p, &key[i], 0, &e);
+		}
+		struct sel_decide *d = sel_resolve(p, &e);
+		CHECK(d != NULL, "%s", e.msg);
+		CHECK(fabs(sel_decide_c(d) - t[k].c) <= 1e-13 * t[k].c, "case %zu: c %.17g, want %.17g",
+		    k, sel_decide_c(d), t[k].c);
+		double sum = 1, w;
+		long st;
+		CHECK(sel_decide_row(d, &key[0], 0, &w, &st) == 1 && w == 1,
+		    "case %zu: the huge row is saturated (weight %g)", k, w);
+		for (int i = 1; i < 4; i++)
+			sum += t[k].c * pow(atof(sc[i]), t[k].alpha);
+		CHECK_NEAR(sum, 2, 1e-12);
+		sel_decide_free(d);
+		sel_plan_free(p);
+	}
+	/* the log kernel on weights no double holds: lw = 1000, 0, -inf */
+	double lw[] = { 1000, 0, 0, -INFINITY };
+	CHECK_NEAR(sel_biased_logc(lw, 4, 2), log(0.5), 1e-15);
+	CHECK(isnan(sel_biased_logc(lw, 4, 3.5)), "budget > #positive");
+	CHECK(sel_biased_logc(lw, 4, 3) == INFINITY, "budget = #positive");
+}
+
 int
 main(void)
 {
@@ -587,6 +639,7 @@ main(void)
 	RUN(top_exact);
 	RUN(ccs_hand);
 	RUN(biased_frequency);
+	RUN(biased_extreme_scores);
 	RUN(mismatched_plans);
 	return unit_done();
 }
