@@ -84,6 +84,18 @@ static void quad_form(const float *L, int d1, float *A, size_t nb, double *q)
 	}
 }
 
+/* 1 - p_c as the sum of the other probabilities: in float, 1 - p_c
+ * loses its relative precision when p_c is close to 1 (a confident row
+ * whose influence is small but not zero). */
+static double one_minus(const float *p, int k, int c)
+{
+	double s = 0;
+	for (int j = 0; j < k; j++)
+		if (j != c)
+			s += p[j];
+	return s;
+}
+
 int sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
                     const float *P, const int *y, size_t n, double *out,
                     struct sur_ws *ws, struct wn_err *err)
@@ -216,7 +228,7 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 			for (size_t i = 0; i < nb; i++) {
 				double v = 0;
 				for (int c = 0; c < k; c++)
-					v += (double)Pb[i * k + c] * (1 - Pb[i * k + c]);
+					v += (double)Pb[i * k + c] * one_minus(Pb + i * k, k, c);
 				ob[i] = v * q[i];
 			}
 			continue;
@@ -227,8 +239,7 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 			memcpy(B, A, R * d1 * sizeof(float));
 			quad_form(m->infl_class + (size_t)c * d1 * d1, d1, B, R, q);
 			for (size_t i = 0; i < nb; i++) {
-				double p = Pb[i * k + c];
-				ob[i] += p * (1 - p) * q[i];
+				ob[i] += Pb[i * k + c] * one_minus(Pb + i * k, k, c) * q[i];
 			}
 		}
 	}

@@ -243,6 +243,7 @@ struct fit {
 	const float *X;
 	float *Xs;          /* X standardised once, or NULL (then per block) */
 	size_t Xs_rows;     /* block rows when Xs is used */
+	double *mu;         /* d column means subtracted from Xs, or NULL */
 	const int *y;
 	const float *w;
 	size_t n;
@@ -254,6 +255,39 @@ struct fit {
 	double f, gnorm;
 	int stopped;        /* callback or tolerance */
 };
+
+static double norm2(const double *v, size_t n)
+{
+	double s = 0;
+	for (size_t j = 0; j < n; j++)
+		s += v[j] * v[j];
+	return sqrt(s);
+}
+
+/*
+ * Centring.  With an intercept the optimiser works on centred features
+ * x - mu and the parameters (W, c = b + W mu): the same objective (the
+ * biases are not penalised), far better conditioned when the features
+ * are not centred (raw pixels: L-BFGS needs about half the iterations).
+ * The gradient in the model's parameters (W, b) is (gW + gc mu', gc);
+ * gnorm_of() is its 2-norm, the one reported and compared with tol.
+ */
+static double gnorm_of(const struct fit *F, const double *g, size_t nvar)
+{
+	if (!F->mu)
+		return norm2(g, nvar);
+	int k = F->m->k, d = F->m->d;
+	size_t kd = (size_t)k * d;
+	double s = 0;
+	for (int c = 0; c < k; c++) {
+		for (int j = 0; j < d; j++) {
+			double v = g[(size_t)c * d + j] + g[kd + c] * F->mu[j];
+			s += v * v;
+		}
+		s += g[kd + c] * g[kd + c];
+	}
+	return sqrt(s);
+}
 
 static void unpack(struct fit *F, const lbfgsfloatval_t *x)
 {
@@ -292,28 +326,21 @@ static int progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_t 
                     const lbfgsfloatval_t gnorm, const lbfgsfloatval_t step, int nvar, int k,
                     int ls)
 {
-	(void)x; (void)g; (void)xnorm; (void)step; (void)nvar; (void)ls;
+	(void)x; (void)xnorm; (void)step; (void)ls;
 	struct fit *F = inst;
+	double gn = F->mu ? gnorm_of(F, g, (size_t)nvar) : gnorm;
 	F->iters = k;
 	F->f = fx;
-	F->gnorm = gnorm;
-	if (F->o->on_iter && F->o->on_iter(F->o->ctx, k, fx, gnorm)) {
+	F->gnorm = gn;
+	if (F->o->on_iter && F->o->on_iter(F->o->ctx, k, fx, gn)) {
 		F->stopped = 1;
 		return 1;
 	}
-	if (gnorm <= F->o->tol) {
+	if (gn <= F->o->tol) {
 		F->stopped = 1;
 		return 1;
 	}
 	return 0;
-}
-
-static double norm2(const double *v, size_t n)
-{
-	double s = 0;
-	for (size_t j = 0; j < n; j++)
-		s += v[j] * v[j];
-	return sqrt(s);
 }
 
 /*
@@ -337,14 +364,16 @@ static int newton_polish(struct fit *F, lbfgsfloatval_t *x, lbfgsfloatval_t *g, 
 	int steps = 0;
 	if (!p || !r || !dir || !acc || !vf || !xn || !gn)
 		goto out;
-	double gnorm = norm2(g, nvar);
+	double gnorm = gnorm_of(F, g, nvar);
 	while (steps < max_steps && gnorm > F->o->tol) {
 		unpack(F, x);
 		/* CG on H p = -g from p = 0 */
 		memset(p, 0, nvar * sizeof *p);
 		for (size_t j = 0; j < nvar; j++)
 			r[j] = dir[j] = -g[j];
-		double rr = gnorm * gnorm, stop = fmin(0.1, sqrt(gnorm)) * gnorm;
+		/* CG works in the optimiser's coordinates (centred: see gnorm_of) */
+		double gi = norm2(g, nvar);
+		double rr = gi * gi, stop = fmin(0.1, sqrt(gi)) * gi;
 		for (int it = 0; it < 250 && sqrt(rr) > stop; it++) {
 			for (size_t j = 0; j < nvar; j++)
 				vf[j] = (float)dir[j];
@@ -374,7 +403,7 @@ static int newton_polish(struct fit *F, lbfgsfloatval_t *x, lbfgsfloatval_t *g, 
 			for (size_t j = 0; j < nvar; j++)
 				xn[j] = x[j] + t * p[j];
 			fnew = evaluate(F, xn, gn, (int)nvar, 0);
-			gnew = norm2(gn, nvar);
+			gnew = gnorm_of(F, gn, nvar);
 			ok = gnew < gnorm && isfinite(fnew);
 		}
 		if (!ok)
@@ -492,14 +521,29 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 
 	struct fit F = { .m = m, .X = X, .y = y, .w = w, .n = n, .o = o, .lambda = o->lambda };
 	/*
-	 * Standardise once when memory allows: each pass is then two large
-	 * sgemm calls over up to 65536 rows instead of a standardisation and
-	 * small sgemm calls per 512-row block.
+	 * Standardise (and centre) once when memory allows.  Passes go in
+	 * blocks of 2048 rows: the second sgemm of a block (the gradient)
+	 * finds the rows still in cache (measured: 30% less time per L-BFGS
+	 * iteration on 60,000 x 784 than one 65536-row block).
 	 */
 	F.Xs = malloc(sur__mul(n, d) * sizeof(float));
-	F.Xs_rows = n < 65536 ? n : 65536;
+	F.Xs_rows = n < 2048 ? n : 2048;
 	if (F.Xs)
 		sur_standardize(m, X, n, F.Xs);
+	if (F.Xs && hp->intercept && (F.mu = calloc(d, sizeof *F.mu))) {
+		double sw = 0;
+		for (size_t i = 0; i < n; i++) {
+			double wi = w ? w[i] : 1.0;
+			for (int j = 0; j < d; j++)
+				F.mu[j] += wi * F.Xs[i * d + j];
+			sw += wi;
+		}
+		for (int j = 0; j < d; j++)
+			F.mu[j] /= sw;
+		for (size_t i = 0; i < n; i++)
+			for (int j = 0; j < d; j++)
+				F.Xs[i * d + j] -= (float)F.mu[j];
+	}
 	F.S = normaliser(o->norm, o->norm_n, n, sumw);
 	size_t kd = (size_t)k * d, nvar = kd + (hp->intercept ? k : 0);
 	lbfgsfloatval_t *x = lbfgs_malloc((int)nvar);
@@ -511,6 +555,7 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 		free(F.gW);
 		free(F.gb);
 		free(F.Xs);
+		free(F.mu);
 		wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory for %zu parameters", nvar);
 		goto fail;
 	}
@@ -522,8 +567,13 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 		for (size_t j = 0; j < kd; j++)
 			x[j] = o->init->w1[j];
 		if (hp->intercept)
-			for (int c = 0; c < k; c++)
-				x[kd + c] = o->init->b1[c];
+			for (int c = 0; c < k; c++) {
+				/* c = b + W mu */
+				double bc = o->init->b1[c];
+				for (int j = 0; F.mu && j < d; j++)
+					bc += (double)o->init->w1[(size_t)c * d + j] * F.mu[j];
+				x[kd + c] = bc;
+			}
 	} else if (hp->intercept) {
 		double *cnt = calloc(k, sizeof *cnt);
 		if (cnt) {
@@ -563,6 +613,7 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 		free(F.gW);
 		free(F.gb);
 		free(F.Xs);
+		free(F.mu);
 		blk_free(&F.b);
 		goto fail;
 	}
@@ -570,13 +621,13 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 	double gn = NAN;
 	if (g) {
 		fx = evaluate(&F, x, g, (int)nvar, 0);
-		gn = norm2(g, nvar);
+		gn = gnorm_of(&F, g, nvar);
 		F.f = fx;
 		if (gn > o->tol && !F.stopped && ret != LBFGSERR_MAXIMUMITERATION && o->max_iter > 0) {
 			/* L-BFGS gave up on rounding errors or the iteration limit */
 			F.iters += newton_polish(&F, x, g, nvar, 20);
 			fx = F.f;
-			gn = norm2(g, nvar);
+			gn = gnorm_of(&F, g, nvar);
 		}
 		lbfgs_free(g);
 	} else {
@@ -585,10 +636,18 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 	hp->objective = fx;
 	hp->grad_norm = gn;
 	hp->iterations = F.iters;
+	if (F.mu)       /* back from (W, c) to (W, b = c - W mu) */
+		for (int c = 0; c < k; c++) {
+			double bc = m->b1[c];
+			for (int j = 0; j < d; j++)
+				bc -= (double)m->w1[(size_t)c * d + j] * F.mu[j];
+			m->b1[c] = (float)bc;
+		}
 	lbfgs_free(x);
 	free(F.gW);
 	free(F.gb);
 	free(F.Xs);
+	free(F.mu);
 	blk_free(&F.b);
 	if (!isfinite(fx)) {
 		wn_seterr(err, WN_EDATA, "softmax: the objective is not finite (%g): "

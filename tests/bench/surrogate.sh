@@ -159,7 +159,7 @@ else:
     else:
         Xt = np.hstack([Xs, np.ones((len(X), 1), np.float32)])
         if s == 'influence':
-            sc = sum(P[:, c] * (solve_triangular(Lc[c], Xt.T, lower=True) ** 2).sum(0) for c in range(k))
+            sc = sum(P[:, c] * (1 - P[:, c]) * (solve_triangular(Lc[c], Xt.T, lower=True) ** 2).sum(0) for c in range(k))
         else:
             sc = (P * (1 - P)).sum(1) * (solve_triangular(Ls, Xt.T, lower=True) ** 2).sum(0)
 print('%.3f' % (time.process_time() - t))

@@ -27,6 +27,8 @@ static const char *const cls3[] = { "a", "b", "c" };
  *   clf = LogisticRegression(C=1/(lam*n), multi_class='multinomial',
  *       solver='lbfgs', tol=1e-12, max_iter=100000).fit(X, y)
  *   f = mean cross-entropy + lam/2 * ||coef_||^2
+ *
+ * ref_b is clf.intercept_ (it sums to 0, like winnow's biases).
  */
 enum { TN = 40, TD = 3, TK = 3 };
 static const double ref_f = 0.406042268905;
@@ -34,6 +36,7 @@ static const double ref_W[TK * TD] = {
 	0.153449600, -0.390873840, -0.921714319, 0.159859867, 1.083284113, 0.202344038,
 	-0.313309467, -0.692410273, 0.719370281
 };
+static const double ref_b[TK] = { -0.53564962, -0.35983415, 0.89548376 };
 static const double ref_acc = 0.825;
 
 static void tiny(float *X, int *y)
@@ -209,11 +212,44 @@ TEST(fit_matches_sklearn)
 	for (int j = 0; j < TK * TD; j++)
 		CHECK(fabs(m->w1[j] - ref_W[j]) < 1e-4, "W[%d] %g vs sklearn %g", j, m->w1[j],
 		      ref_W[j]);
+	/* the biases too: the fit works on centred features and parameters
+	 * (W, b + W mean) and must map them back */
+	double bm = (m->b1[0] + m->b1[1] + m->b1[2]) / 3.0;
+	for (int c = 0; c < TK; c++)
+		CHECK(fabs(m->b1[c] - bm - ref_b[c]) < 1e-4, "b[%d] %g vs sklearn %g", c,
+		      m->b1[c] - bm, ref_b[c]);
+	/* the reported objective and gradient norm are those of the model */
+	{
+		double f;
+		float gW[TK * TD], gb[TK], gg = 0;
+		CHECK(sur_softmax_loss_grad(m, X, y, NULL, TN, TN, 0.01, &f, gW, gb, &err) == 0,
+		      "%s", err.msg);
+		for (int j = 0; j < TK * TD; j++)
+			gg += gW[j] * gW[j];
+		for (int c = 0; c < TK; c++)
+			gg += gb[c] * gb[c];
+		CHECK_NEAR(f, m->hp.objective, 1e-7);
+		CHECK(sqrtf(gg) < 1e-5, "gradient norm of the model %g (reported %g)", sqrtf(gg),
+		      m->hp.grad_norm);
+	}
 	double acc, loss;
 	sur_evaluate(m, X, y, NULL, TN, &loss, &acc, NULL);
 	CHECK_NEAR(acc, ref_acc, 1e-9);
 	CHECK(m->hp.n_train == TN && m->hp.iterations > 0, "n_train %lld iters %d",
 	      m->hp.n_train, m->hp.iterations);
+	/* a warm start at the optimum stays there (the start maps (W, b) to
+	 * the centred parameters) */
+	o.init = m;
+	struct sur_model *m2 = sur_softmax_fit(X, y, NULL, TN, TD, cls3, TK, &o, &err);
+	CHECK(m2 != NULL, "%s", err.msg);
+	if (m2) {
+		CHECK(m2->hp.iterations <= 1 && m2->hp.grad_norm <= 1e-6, "warm start: %d "
+		      "iterations, gradient norm %g", m2->hp.iterations, m2->hp.grad_norm);
+		for (int c = 0; c < TK; c++)
+			CHECK(fabs(m2->b1[c] - m->b1[c]) < 1e-5, "warm b[%d] %g vs %g", c, m2->b1[c],
+			      m->b1[c]);
+	}
+	sur_model_free(m2);
 	sur_model_free(m);
 }
 
