@@ -91,3 +91,26 @@ PY
 	run --separate-stderr -65 $(leakcheck) winnow-train -o m.model one.npy one.tsv
 	assert_equal "$stderr" "winnow-train: one.tsv: only one class (\"x\"): need at least two"
 }
+
+@test "winnow-score: a row's score does not depend on --block or the BLAS threads (pipelines.bats sharded CI failure)" {
+	# BLAS GEMM/TRSM results changed in the last bits with the block shape
+	# and OPENBLAS_NUM_THREADS, so shards scored differently from one run
+	"$WINNOW_TOP/data/fashion-mnist.sh" fm >/dev/null
+	head -1101 fm/train.tsv >m.tsv
+	winnow-embed -m pixels -o e.npy m.tsv >rows.tsv
+	head -201 rows.tsv >seed.tsv
+	winnow-fit --influence class -o sm e.npy seed.tsv 2>/dev/null
+	winnow-fit -m mlp --hidden 32 --epochs 3 -o mlp e.npy seed.tsv 2>/dev/null
+	for ms in sm:margin sm:influence sm:influence-shared sm:grand mlp:entropy mlp:grand; do
+		OPENBLAS_NUM_THREADS=1 winnow-score -M "${ms%%:*}" -s "${ms#*:}" e.npy rows.tsv >a.tsv
+		for b in 7 256; do
+			OPENBLAS_NUM_THREADS=1 winnow-score -M "${ms%%:*}" -s "${ms#*:}" --block $b e.npy rows.tsv >b.tsv
+			cmp a.tsv b.tsv
+		done
+		OPENBLAS_NUM_THREADS=2 winnow-score -M "${ms%%:*}" -s "${ms#*:}" --block 100 e.npy rows.tsv >b.tsv
+		cmp a.tsv b.tsv
+	done
+	OPENBLAS_NUM_THREADS=1 winnow-score -M sm --block 1 e.npy rows.tsv >a.tsv
+	OPENBLAS_NUM_THREADS=2 winnow-score -M sm --block 1000 e.npy rows.tsv >b.tsv
+	cmp a.tsv b.tsv
+}
