@@ -72,7 +72,7 @@ wn_config() {
 		next
 	}
 	# the program keys sharded needs to know (the only ones read here)
-	(sec == "embed" && $1 == "batch:") || (sec == "score" && ($1 == "block:" || $1 == "method:")) {
+	(sec == "embed" && $1 == "batch:") || (sec == "score" && $1 == "method:") {
 		k = $1
 		sub(/:$/, "", k)
 		gsub(/["\047]/, "", $2)
