@@ -936,6 +936,11 @@ sel_plan_read(FILE *fp, const char *name, struct wn_err *err)
 		char *end;
 		if (pr_next(&r, 3, "", err) < 0 || pr_double(&r, r.f[0], &k.s, err) < 0)
 			goto fail;
+		if (!isfinite(k.s)) {   /* scores are finite (sel_parse_score) */
+			wn_seterr(err, WN_EDATA, "%s:%ld: key score \"%.40s\" is not a "
+			    "finite number", name, r.lineno, r.f[0]);
+			goto fail;
+		}
 		errno = 0;
 		k.h = strtoull(r.f[1], &end, 16);
 		if (strlen(r.f[1]) != 16 || *end != '\0' || errno != 0)
