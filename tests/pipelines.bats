@@ -378,7 +378,8 @@ sweep_config() {
 # ---- config ------------------------------------------------------------------
 
 @test "config: a wrong key, section or value fails before any work, naming FILE:LINE:COL and the key (exit 78)" {
-	for p in prune-before-labeling nightly sharded sweep; do
+	# (sweep: its own test above)
+	for p in prune-before-labeling nightly sharded; do
 		config c.yaml input=x seed-manifest=y out=out state=st
 		case $p in
 		prune-before-labeling) sed -i '/state:/d' c.yaml ;;
