@@ -26,7 +26,8 @@ wn_die() {
 }
 
 # wn_config FILE PROGRAMS -- KEYS: check the whole config before any work
-# starts, then set one shell variable per pipeline key found.
+# starts, then set one shell variable per pipeline key found ($wn_sections:
+# more section names, which the caller checks and reads itself).
 #  - Each program section is checked by the program itself ("winnow-select
 #    -c FILE -h" reads its section, exits 78 naming FILE:LINE:COL and the
 #    key on a bad one); libyaml catches syntax errors there too.
@@ -51,7 +52,7 @@ wn_config() {
 		esac || exit
 	done
 	wn_kv=$(awk -v prog="$prog" -v file="$wn_cf" -v keys="$wn_keys" \
-	    -v sections=" manifest embed fit score select train pipeline " '
+	    -v sections=" manifest embed fit score select train pipeline ${wn_sections:-} " '
 	function fail(col, msg) {
 		printf "%s: %s:%d:%d: %s\n", prog, file, NR, col, msg >"/dev/stderr"
 		bad = 1
@@ -72,7 +73,7 @@ wn_config() {
 		next
 	}
 	# the program keys sharded needs to know (the only ones read here)
-	(sec == "embed" && $1 == "batch:") || (sec == "score" && ($1 == "block:" || $1 == "method:")) {
+	(sec == "embed" && $1 == "batch:") || (sec == "score" && $1 == "method:") {
 		k = $1
 		sub(/:$/, "", k)
 		gsub(/["\047]/, "", $2)

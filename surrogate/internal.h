@@ -22,7 +22,31 @@ struct sur_ws {
 	float *xs;          /* rows x d */
 	float *a;           /* rows x h (mlp) */
 	float *z;           /* rows x k */
+	float *t;           /* SUR_LANES x max(d, h): a tile of rows, transposed */
 };
+
+/* Rows computed side by side by the row-pure kernels below. */
+enum { SUR_LANES = 8 };
+
+/*
+ * Y (n x out) = X (n x in) W' + b, W out x in; t is scratch of
+ * SUR_LANES x in floats.  Row-pure: each output is b plus the products
+ * summed in input order, in float, the same operations for every row, so
+ * a row's result depends on that row alone -- not on n, the row's place
+ * among the others or the thread count.  A BLAS GEMM promises none of
+ * that (its kernels, and the last bits of a row's result, change with the
+ * shape and the BLAS threads), and scores must be byte-identical whatever
+ * the block size, sharding or machine.  Rows go SUR_LANES at a time as the
+ * lanes of constant-width loops, which the compiler vectorises without
+ * reordering any sum.
+ */
+void sur__affine_rows(const float *X, size_t n, int in, const float *W, const float *b,
+                      int out, float *Y, float *t);
+
+/* Row-pure prediction (as sur__affine_rows): P (n x k), any n, for
+ * standardised Xs; uses ws->a (mlp) and ws->t. */
+void sur__forward_rows(const struct sur_model *m, const float *Xs, size_t n, float *P,
+                       struct sur_ws *ws);
 
 /* Forward pass of rows [0, n) (n <= ws->rows) of standardised Xs: fills
  * ws->a (mlp) and P (n x k). */

@@ -765,12 +765,7 @@ struct sur_ws *sur_ws_new(const struct sur_model *m, size_t max_rows, struct wn_
 	struct sur_ws *ws = calloc(1, sizeof *ws);
 	if (!ws)
 		goto oom;
-	/*
-	 * Always SUR_BLOCK rows: the BLAS calls always see the same shapes
-	 * (the last block is padded with zero rows), so a row's result does
-	 * not depend on how many rows came with it -- the same scores
-	 * whatever the caller's block size or sharding.
-	 */
+	/* SUR_BLOCK rows whatever the caller asks: callers step by ws->rows */
 	(void)max_rows;
 	max_rows = SUR_BLOCK;
 	ws->rows = max_rows;
@@ -780,7 +775,8 @@ struct sur_ws *sur_ws_new(const struct sur_model *m, size_t max_rows, struct wn_
 	ws->xs = malloc(sur__mul(max_rows, m->d) * sizeof(float) + 1);
 	ws->a = malloc(sur__mul(max_rows, m->h) * sizeof(float) + 1);
 	ws->z = malloc(sur__mul(max_rows, m->k) * sizeof(float) + 1);
-	if (!ws->xs || !ws->a || !ws->z)
+	ws->t = malloc(sur__mul(SUR_LANES, m->d > m->h ? m->d : m->h) * sizeof(float) + 1);
+	if (!ws->xs || !ws->a || !ws->z || !ws->t)
 		goto oom;
 	return ws;
 oom:
@@ -796,6 +792,7 @@ void sur_ws_free(struct sur_ws *ws)
 	free(ws->xs);
 	free(ws->a);
 	free(ws->z);
+	free(ws->t);
 	free(ws);
 }
 
@@ -843,6 +840,43 @@ void sur__forward(const struct sur_model *m, const float *Xs, size_t n, float *P
 	sur_softmax_rows(P, n, m->k);
 }
 
+void sur__affine_rows(const float *restrict X, size_t n, int in, const float *restrict W,
+                      const float *restrict b, int out, float *restrict Y, float *restrict t)
+{
+	for (size_t i0 = 0; i0 < n; i0 += SUR_LANES) {
+		size_t nb = n - i0 < SUR_LANES ? n - i0 : SUR_LANES;
+		for (int c = 0; c < in; c++)
+			for (size_t r = 0; r < SUR_LANES; r++)
+				t[(size_t)c * SUR_LANES + r] = r < nb ? X[(i0 + r) * in + c] : 0.0f;
+		for (int j = 0; j < out; j++) {
+			const float *w = W + (size_t)j * in;
+			float acc[SUR_LANES] = { 0 };
+			for (int c = 0; c < in; c++) {
+				const float wc = w[c], *x = t + (size_t)c * SUR_LANES;
+				for (int r = 0; r < SUR_LANES; r++)
+					acc[r] += x[r] * wc;
+			}
+			for (size_t r = 0; r < nb; r++)
+				Y[(i0 + r) * out + j] = b[j] + acc[r];
+		}
+	}
+}
+
+void sur__forward_rows(const struct sur_model *m, const float *Xs, size_t n, float *P,
+                       struct sur_ws *ws)
+{
+	if (m->kind == SUR_SOFTMAX) {
+		sur__affine_rows(Xs, n, m->d, m->w1, m->b1, m->k, P, ws->t);
+	} else {
+		sur__affine_rows(Xs, n, m->d, m->w1, m->b1, m->h, ws->a, ws->t);
+		for (size_t i = 0; i < n * (size_t)m->h; i++)
+			if (ws->a[i] < 0)
+				ws->a[i] = 0;
+		sur__affine_rows(ws->a, n, m->h, m->w2, m->b2, m->k, P, ws->t);
+	}
+	sur_softmax_rows(P, n, m->k);
+}
+
 int sur_predict_proba(const struct sur_model *m, const float *X, size_t n, float *P,
                       struct sur_ws *ws, struct wn_err *err)
 {
@@ -854,9 +888,7 @@ int sur_predict_proba(const struct sur_model *m, const float *X, size_t n, float
 	for (size_t i0 = 0; i0 < n; i0 += ws->rows) {
 		size_t b = n - i0 < ws->rows ? n - i0 : ws->rows;
 		sur_standardize(m, X + i0 * m->d, b, ws->xs);
-		memset(ws->xs + b * m->d, 0, (ws->rows - b) * m->d * sizeof(float));
-		sur__forward(m, ws->xs, ws->rows, ws->z, ws);
-		memcpy(P + i0 * m->k, ws->z, b * m->k * sizeof(float));
+		sur__forward_rows(m, ws->xs, b, P + i0 * m->k, ws);
 	}
 	sur_ws_free(own);
 	return 0;

@@ -133,8 +133,10 @@ struct sur_model *sur_model_load_path(const char *path, struct wn_err *err);
 
 /*
  * Class probabilities for n rows of raw (unstandardised) features X
- * (n x m->d, row-major) into P (n x m->k).  Works in blocks with BLAS;
- * thread-safe for a shared const model.  NULL ws: allocates per call;
+ * (n x m->d, row-major) into P (n x m->k).  Row-pure: a row's
+ * probabilities are a function of that row alone, bit for bit, whatever n,
+ * its place among the rows or the thread count (so scores do not change
+ * with block size or sharding); thread-safe for a shared const model.  NULL ws: allocates per call;
  * else a workspace from sur_ws_new() reused across calls (one per thread).
  * -1 with 70 on allocation failure.
  */

@@ -69,18 +69,41 @@ static double resid_norm(const float *p, int k, int y)
 
 /*
  * q[i] = a_i' (L L')^-1 a_i = ||L^-1 a_i||^2 for the rows a_i of A
- * (nb x d1, [x~ 1]); A is overwritten with A L^-T.
+ * (nb x d1, [x~ 1]); t is scratch of SUR_LANES x d1 floats.  Row-pure,
+ * as sur__affine_rows (internal.h): each row solved by forward
+ * substitution in the same order, SUR_LANES rows side by side, where a
+ * BLAS strsm's last bits change with the number of rows and the threads.
  */
-static void quad_form(const float *L, int d1, float *A, size_t nb, double *q)
+static void quad_form(const float *restrict L, int d1, const float *restrict A, size_t nb,
+                      double *restrict q, float *restrict t)
 {
-	cblas_strsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, (int)nb, d1,
-	            1.0f, L, d1, A, d1);
-	for (size_t i = 0; i < nb; i++) {
-		double s = 0;
-		const float *z = A + i * d1;
+	for (size_t i0 = 0; i0 < nb; i0 += SUR_LANES) {
+		size_t n = nb - i0 < SUR_LANES ? nb - i0 : SUR_LANES;
 		for (int j = 0; j < d1; j++)
-			s += (double)z[j] * z[j];
-		q[i] = s;
+			for (size_t r = 0; r < SUR_LANES; r++)
+				t[(size_t)j * SUR_LANES + r] = r < n ? A[(i0 + r) * d1 + j] : 0.0f;
+		/* z_j = (a_j - sum_{l<j} L_jl z_l) / L_jj, z over a in t */
+		for (int j = 0; j < d1; j++) {
+			const float *Lj = L + (size_t)j * d1;
+			float s[SUR_LANES];
+			for (int r = 0; r < SUR_LANES; r++)
+				s[r] = t[(size_t)j * SUR_LANES + r];
+			for (int l = 0; l < j; l++) {
+				const float c = Lj[l], *z = t + (size_t)l * SUR_LANES;
+				for (int r = 0; r < SUR_LANES; r++)
+					s[r] -= c * z[r];
+			}
+			for (int r = 0; r < SUR_LANES; r++)
+				t[(size_t)j * SUR_LANES + r] = s[r] / Lj[j];
+		}
+		for (size_t r = 0; r < n; r++) {
+			double s = 0;
+			for (int j = 0; j < d1; j++) {
+				double z = t[(size_t)j * SUR_LANES + r];
+				s += z * z;
+			}
+			q[i0 + r] = s;
+		}
 	}
 }
 
@@ -152,7 +175,7 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 
 	/* The rest need the standardised rows. */
 	struct sur_ws *own = NULL;
-	float *A = NULL, *B = NULL;
+	float *A = NULL, *t = NULL;
 	double *q = NULL;
 	int rc = -1;
 	if (!ws && !(own = ws = sur_ws_new(m, SUR_BLOCK, err)))
@@ -160,9 +183,9 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 	size_t R = ws->rows;
 	if (meth == SUR_INFLUENCE || meth == SUR_INFLUENCE_SHARED) {
 		A = malloc(sur__mul(R, d1) * sizeof *A);
-		B = malloc(sur__mul(R, d1) * sizeof *B);
+		t = malloc(sur__mul(SUR_LANES, d1) * sizeof *t);
 		q = malloc(R * sizeof *q);
-		if (!A || !B || !q) {
+		if (!A || !t || !q) {
 			wn_seterr(err, WN_ESOFTWARE, "influence: out of memory");
 			goto out;
 		}
@@ -171,9 +194,7 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 		size_t nb = n - i0 < R ? n - i0 : R;
 		const float *Pb = P + i0 * k;
 		double *ob = out + i0;
-		/* pad to R rows: the BLAS calls always see the same shapes */
 		sur_standardize(m, X + i0 * d, nb, ws->xs);
-		memset(ws->xs + nb * d, 0, (R - nb) * d * sizeof(float));
 		if (meth == SUR_GRAND) {
 			if (m->kind == SUR_SOFTMAX) {
 				for (size_t i = 0; i < nb; i++) {
@@ -185,12 +206,7 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 			} else {
 				int h = m->h;
 				/* hidden activations a = relu(W1 x~ + b1) into ws->a */
-				for (size_t i = 0; i < nb; i++)
-					memcpy(ws->a + i * h, m->b1, h * sizeof(float));
-				for (size_t i = nb; i < R; i++)
-					memcpy(ws->a + i * h, m->b1, h * sizeof(float));
-				cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)R, h, d, 1.0f,
-				            ws->xs, d, m->w1, d, 1.0f, ws->a, h);
+				sur__affine_rows(ws->xs, nb, d, m->w1, m->b1, h, ws->a, ws->t);
 				for (size_t i = 0; i < nb; i++) {
 					const float *p = Pb + i * k;
 					float *a = ws->a + i * h;
@@ -218,13 +234,13 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 			continue;
 		}
 		/* influence: A = [x~ 1] */
-		for (size_t i = 0; i < R; i++) {
+		for (size_t i = 0; i < nb; i++) {
 			memcpy(A + i * d1, ws->xs + i * d, d * sizeof(float));
 			if (d1 > d)
 				A[i * d1 + d] = 1;
 		}
 		if (meth == SUR_INFLUENCE_SHARED) {
-			quad_form(m->infl_shared, d1, A, R, q);
+			quad_form(m->infl_shared, d1, A, nb, q, t);
 			for (size_t i = 0; i < nb; i++) {
 				double v = 0;
 				for (int c = 0; c < k; c++)
@@ -236,8 +252,7 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 		for (size_t i = 0; i < nb; i++)
 			ob[i] = 0;
 		for (int c = 0; c < k; c++) {
-			memcpy(B, A, R * d1 * sizeof(float));
-			quad_form(m->infl_class + (size_t)c * d1 * d1, d1, B, R, q);
+			quad_form(m->infl_class + (size_t)c * d1 * d1, d1, A, nb, q, t);
 			for (size_t i = 0; i < nb; i++) {
 				ob[i] += Pb[i * k + c] * one_minus(Pb + i * k, k, c) * q[i];
 			}
@@ -246,7 +261,7 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 	rc = 0;
 out:
 	free(A);
-	free(B);
+	free(t);
 	free(q);
 	sur_ws_free(own);
 	return rc;
