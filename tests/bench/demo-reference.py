@@ -102,9 +102,11 @@ def select(s, frac, scheme, alpha, rng, reweight, pred=None):
     raise ValueError(scheme)
 
 
-def train(x, y, w, lam, max_iter):
-    """Softmax regression, L2 penalty lam/2 ||W||^2 on the mean loss."""
-    n = len(y)
+def train(x, y, w, lam, max_iter, n_full=0):
+    """Softmax regression, L2 penalty lam/2 ||W||^2 on the mean loss, or
+    with n_full > 0 on the summed loss / n_full (winnow-train's
+    --lambda-per full:N)."""
+    n = n_full if n_full > 0 else len(y)
     m = LogisticRegression(C=1.0 / (lam * n), max_iter=max_iter, tol=1e-6)
     m.fit(x, y, sample_weight=w)
     return m
@@ -124,6 +126,8 @@ def main():
     ap.add_argument("--lambda", dest="lam", type=float, default=3e-3)
     ap.add_argument("--fit-lambda", type=float, default=1e-2, help="surrogate L2")
     ap.add_argument("--max-iter", type=int, default=200)
+    ap.add_argument("--lambda-per-full", type=int, default=0, metavar="N",
+                    help="normalise the penalty by N (--lambda-per full:N)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--no-full", action="store_true", help="skip the full-data row")
     a = ap.parse_args()
@@ -148,16 +152,16 @@ def main():
     rows = []
     if not a.no_full:
         t = time.perf_counter()
-        m = train(etr, ytr, None, a.lam, a.max_iter)
+        m = train(etr, ytr, None, a.lam, a.max_iter, a.lambda_per_full)
         rows.append(("full", n, m.score(ete, yte), time.perf_counter() - t))
     t = time.perf_counter()
     idx, w = select(s, a.fraction, "random", 0, rng, False)
-    m = train(etr[idx], ytr[idx], w, a.lam, a.max_iter)
+    m = train(etr[idx], ytr[idx], w, a.lam, a.max_iter, a.lambda_per_full)
     rows.append(("random %g%%" % (100 * a.fraction), len(idx), m.score(ete, yte),
                  time.perf_counter() - t))
     t = time.perf_counter()
     idx, w = select(s, a.fraction, a.scheme, a.alpha, rng, a.reweight)
-    m = train(etr[idx], ytr[idx], w, a.lam, a.max_iter)
+    m = train(etr[idx], ytr[idx], w, a.lam, a.max_iter, a.lambda_per_full)
     rows.append(("%s %g%%" % (a.scheme, 100 * a.fraction), len(idx), m.score(ete, yte),
                  time.perf_counter() - t))
 
