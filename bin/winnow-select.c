@@ -217,8 +217,10 @@ build_plan(struct spool *sp, const char *name)
 	if (sel_plan_keeps_all(p)) {
 		if ((rc = sel_plan_find_dup(p, &dup, &err)) < 0)
 			die_err(&err);
-		if (rc > 0)
+		if (rc > 0) {
+			sel_plan_free(p);       /* report_dup dies */
 			report_dup(sp, name, dup);
+		}
 	}
 	return p;
 }
@@ -396,8 +398,11 @@ cmd_plan(int argc, char **argv, int i)
 		p = read_plan(argv[i]);
 		for (int k = i + 1; k < argc; k++) {
 			struct sel_plan *q = read_plan(argv[k]);
-			if (sel_plan_merge(p, q, &err) != 0)
+			if (sel_plan_merge(p, q, &err) != 0) {
+				sel_plan_free(p);       /* LeakSanitizer under check-asan */
+				sel_plan_free(q);
 				die(WN_EDATA, "%s and %s: %s", argv[i], argv[k], err.msg);
+			}
 			sel_plan_free(q);
 		}
 	} else {
