@@ -327,7 +327,7 @@ sharded: s/work/shard-1.plan: shard 1 has not run" ]]
 sweep_config() {
 	sed 's/^  fractions:.*/  fractions: 0.3 0.5/; s/^  seeds:.*/  seeds: 1/
 	    s/^  rows: 0 .*/  rows: 1000/; s/^  test-rows: 0 .*/  test-rows: 300/
-	    s/dim: 1024/dim: 128/; /^  biased-half:/d; /^  ccs:/d; /^  winnow:/d' \
+	    s/dim: 1024/dim: 128/; /^  biased-half:/d; /^  ccs:/d; /^  winnow-rw:/d' \
 	    "$PL/sweep.yaml" >"$1"
 }
 
@@ -335,7 +335,7 @@ sweep_config() {
 	sweep_config s.yaml
 	run -0 "$PL/sweep" -c s.yaml
 	assert_line --regexp '^full +1 +1 +1000 +0\.[0-9]+ '
-	assert_line --regexp '^biased +0\.3 +1 +[0-9]+ +0\.[0-9]+ '
+	assert_line --regexp '^winnow +0\.3 +1 +[0-9]+ +0\.[0-9]+ '
 	r=sweep-out/results.tsv
 	[ "$(tail -n +2 $r | wc -l)" -eq 5 ]
 	[ "$(cut -f1-3 $r | sort | uniq -d)" = "" ]
@@ -366,12 +366,12 @@ sweep_config() {
 	t 'b.yaml:22:1: unknown section "trian"' 's/^train:/trian:/'
 	t 'winnow-train: b.yaml:25:3: unknown key "max-iters" in section "train"' 's/^  max-iter:/  max-iters:/'
 	t 'winnow-embed: b.yaml:' 's/^  method: random/  method: bogus/'
-	t 'b.yaml:28:3: scheme "biased": unknown option' 's/^  biased: -s biased --alpha 1/  biased: -s biased --alpah 1/'
-	t 'b.yaml:28:3: scheme "biased": ' 's/^  biased: -s biased --alpha 1/  biased: -s biased --alpha x/'
+	t 'b.yaml:29:3: scheme "winnow": unknown option' 's/^  winnow: -s biased --alpha 1/  winnow: -s biased --alpah 1/'
+	t 'b.yaml:29:3: scheme "winnow": ' 's/^  winnow: -s biased --alpha 1/  winnow: -s biased --alpha x/'
 	t 'b.yaml: fraction "5" is not in (0, 1]' 's/^  fractions: .*/  fractions: 0.3 5/'
 	t 'b.yaml: "x" is not a whole number' 's/^  seeds: .*/  seeds: 1 x/'
-	t 'b.yaml: no schemes' '/^  random:/d; /^  biased:/d'
-	t 'b.yaml:29:1: YAML syntax error' 's/^  biased: .*/  biased/'
+	t 'b.yaml: no schemes' '/^  random:/d; /^  winnow:/d'
+	t 'b.yaml:30:1: YAML syntax error' 's/^  winnow: .*/  winnow/'
 	run -66 --separate-stderr "$PL/sweep" -c nonesuch.yaml
 }
 

@@ -6,12 +6,18 @@
 bats_require_minimum_version 1.5.0
 load test_helper
 
+# plain_build: the programs are the normal build's (tests/run.sh gives
+# WINNOW_BIN as TOP/./bin), not build-asan's
+plain_build() {
+	[ "$(cd "$WINNOW_BIN" && pwd -P)" = "$(cd "$WINNOW_TOP/bin" && pwd -P)" ]
+}
+
 H=$WINNOW_TOP/tests/fixtures/harden
 
 # leakcheck: the command prefix that fails a run on a definite leak:
 # valgrind for the plain build; nothing under check-asan (LeakSanitizer).
 leakcheck() {
-	if [ "$WINNOW_BIN" = "$WINNOW_TOP/bin" ] && command -v valgrind >/dev/null; then
+	if plain_build && command -v valgrind >/dev/null; then
 		echo valgrind -q --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=9
 	fi
 }
@@ -24,7 +30,7 @@ leakcheck() {
 }
 
 @test "sur_model_load frees its tensor-shape buffers (fuzz_model leak, fixed in 4257218)" {
-	[ "$WINNOW_BIN" = "$WINNOW_TOP/bin" ] || skip "plain build only"
+	plain_build || skip "plain build only"
 	command -v valgrind >/dev/null || skip "no valgrind"
 	cat >load.c <<'C'
 #include "model.h"
