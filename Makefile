@@ -86,4 +86,9 @@ clean:
 	rm -f $(LIBOBJ) $(LIBA) $(PROGS) $(PROGS:=.o) $(UNITS) $(UNITS:=.o) $(DATATOOLS) $(DATATOOLS:=.o)
 	rm -rf build-asan
 
+# Keep the objects of programs and unit tests built through implicit rule
+# chains: make would otherwise delete them after the tests, printing an
+# "rm ..." line below the test count, and rebuild them next time.
+.SECONDARY:
+
 .PHONY: all deps check check-asan demo bench fuzz install uninstall clean
