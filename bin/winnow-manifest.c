@@ -21,6 +21,7 @@
 
 #include "atomic.h"
 #include "gt.h"
+#include "gtread.h"
 #include "hash.h"
 #include "idset.h"
 #include "idx.h"
@@ -500,107 +501,16 @@ cmd_to_jsonl(int argc, char **argv)
 	return 0;
 }
 
-/* The columns a JSON Lines manifest turns into, in order of appearance. */
-struct columns {
-	char **name;
-	size_t n;
-};
-
-static size_t
-column_index(struct columns *c, const char *name, int add)
-{
-	for (size_t k = 0; k < c->n; k++)
-		if (strcmp(c->name[k], name) == 0)
-			return k;
-	if (!add)
-		return (size_t)-1;
-	c->name = ereallocarray(c->name, c->n + 1, sizeof *c->name);
-	c->name[c->n] = estrdup(name);
-	return c->n++;
-}
-
-/* The text a JSON value becomes in a TSV field. */
-static char *
-json_field(const json_t *v)
-{
-	if (json_is_string(v))
-		return estrdup(json_string_value(v));
-	if (json_is_null(v))
-		return estrdup("");
-	{
-		char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-		char *t;
-		if (s == NULL)
-			die(WN_ESOFTWARE, "out of memory");
-		t = estrdup(s);
-		free(s);
-		return t;
-	}
-}
-
-/* The label of a Ground Truth object, or NULL: ATTR-metadata.class-name,
- * else ATTR as a string, else ATTR as a number mapped through
- * ATTR-metadata.class-map. */
-static char *
-gt_label(json_t *obj, const char *attr)
-{
-	char meta[512];
-	json_t *m, *v = json_object_get(obj, attr);
-
-	snprintf(meta, sizeof meta, "%s-metadata", attr);
-	m = json_object_get(obj, meta);
-	if (json_is_object(m) && json_is_string(json_object_get(m, "class-name")))
-		return estrdup(json_string_value(json_object_get(m, "class-name")));
-	if (json_is_string(v))
-		return estrdup(json_string_value(v));
-	if (json_is_integer(v)) {
-		char key[32];
-		json_t *map = json_is_object(m) ? json_object_get(m, "class-map") : NULL;
-		sprintf(key, "%lld", (long long)json_integer_value(v));
-		if (json_is_string(json_object_get(map, key)))
-			return estrdup(json_string_value(json_object_get(map, key)));
-		return estrdup(key);
-	}
-	return NULL;
-}
-
-/* Parse one JSON line; die with FILE:LINE on anything wrong. */
-static json_t *
-parse_line(const char *line, size_t len, const char *name, long long lineno)
-{
-	json_error_t jerr;
-	json_t *obj;
-
-	if (len > GT_MAX_LINE)
-		die(WN_EDATA, "%s:%lld: line of %zu characters is over the %d limit", name, lineno, len, GT_MAX_LINE);
-	if ((obj = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr)) == NULL)
-		die(WN_EDATA, "%s:%lld:%d: %s", name, lineno, jerr.column, jerr.text);
-	if (!json_is_object(obj))
-		die(WN_EDATA, "%s:%lld: not a JSON object", name, lineno);
-	if (!json_is_string(json_object_get(obj, "source-ref")))
-		die(WN_EDATA, "%s:%lld: no \"source-ref\" string", name, lineno);
-	return obj;
-}
-
-static int
-skip_key(const char *key, const char *attr, const char *ns)
-{
-	char meta[512];
-
-	snprintf(meta, sizeof meta, "%s-metadata", attr);
-	return strcmp(key, "source-ref") == 0 || strcmp(key, attr) == 0 ||
-	       strcmp(key, meta) == 0 || strcmp(key, ns) == 0;
-}
-
 static int
 cmd_from_jsonl(int argc, char **argv)
 {
 	int i = opt_parse(argc, argv, NULL, "h", fromjsonl_opts, handle, usage);
 	const char *inpath = i < argc ? argv[i] : NULL, *name = input_name(inpath);
 	struct wn_err err = { 0 };
-	struct columns cols = { 0 };
+	const char *const *row;
 	struct spool sp;
-	char *line = NULL, **row;
+	struct gtr *g;
+	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
 	long long lineno;
@@ -611,92 +521,30 @@ cmd_from_jsonl(int argc, char **argv)
 		return WN_EUSAGE;
 	}
 	in = efopen_input(inpath);
-	if (spool_open(&sp, in, name, &err) != 0)
+	if (spool_open(&sp, in, name, &err) != 0 ||
+	    (g = gtr_new(name, opt.label_attr, opt.ns, &err)) == NULL)
 		die_err(&err);
-	column_index(&cols, "id", 1);
-	column_index(&cols, "path", 1);
-	column_index(&cols, "label", 1);
-
-	/* Pass 1: the union of the columns, in order of first appearance. */
-	for (lineno = 1; (len = getline(&line, &cap, sp.fp)) >= 0; lineno++) {
-		json_t *obj, *sub, *v;
-		const char *key;
-
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len == 0)
-			die(WN_EDATA, "%s:%lld: empty line", name, lineno);
-		obj = parse_line(line, (size_t)len, name, lineno);
-		sub = json_object_get(obj, opt.ns);
-		json_object_foreach(sub, key, v)
-			column_index(&cols, key, 1);
-		json_object_foreach(obj, key, v)
-			if (!skip_key(key, opt.label_attr, opt.ns))
-				column_index(&cols, key, 1);
-		json_decref(obj);
-	}
-	if (ferror(sp.fp))
-		die(WN_EIO, "%s: read error: %s", name, strerror(errno));
-
-	/* Pass 2: one TSV row per line. */
-	if (spool_rewind(&sp, &err) != 0)
-		die_err(&err);
-	write_row((const char *const *)cols.name, cols.n);
-	row = ecalloc(cols.n, sizeof *row);
-	{
-		struct idset seen = { 0 };
-
+	/* pass 1: the columns; pass 2: one TSV row per line */
+	for (int pass = 1; pass <= 2; pass++) {
+		if (pass == 2) {
+			if (spool_rewind(&sp, &err) != 0)
+				die_err(&err);
+			write_row(gtr_colnames(g), gtr_ncols(g));
+		}
 		for (lineno = 1; (len = getline(&line, &cap, sp.fp)) >= 0; lineno++) {
-			json_t *obj, *sub, *v;
-			const char *key;
-			char *label;
-
 			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 				line[--len] = '\0';
-			obj = parse_line(line, (size_t)len, name, lineno);
-			for (size_t k = 0; k < cols.n; k++)
-				row[k] = NULL;
-			sub = json_object_get(obj, opt.ns);
-			json_object_foreach(sub, key, v)
-				row[column_index(&cols, key, 0)] = json_field(v);
-			json_object_foreach(obj, key, v)
-				if (!skip_key(key, opt.label_attr, opt.ns))
-					row[column_index(&cols, key, 0)] = json_field(v);
-			free(row[1]);
-			row[1] = estrdup(json_string_value(json_object_get(obj, "source-ref")));
-			if ((label = gt_label(obj, opt.label_attr)) != NULL) {
-				free(row[2]);
-				row[2] = label;
-			}
-			if (row[0] == NULL || row[0][0] == '\0') {
-				free(row[0]);
-				row[0] = estrdup(row[1]);   /* no winnow id: the image is the id */
-			}
-			for (size_t k = 0; k < cols.n; k++) {
-				if (row[k] == NULL)
-					row[k] = estrdup("");
-				if (mf_field_problem(row[k], strlen(row[k])))
-					die(WN_EDATA, "%s:%lld: value of \"%s\" %s", name, lineno, cols.name[k],
-					    mf_field_problem(row[k], strlen(row[k])));
-			}
-			switch (idset_add(&seen, row[0], strlen(row[0]))) {
-			case -1: die(WN_ESOFTWARE, "out of memory");
-			case 0: die(WN_EDATA, "%s:%lld: duplicate id \"%s\"", name, lineno, row[0]);
-			}
-			write_row((const char *const *)row, cols.n);
-			for (size_t k = 0; k < cols.n; k++)
-				free(row[k]);
-			json_decref(obj);
+			if (pass == 1 ? gtr_scan(g, line, (size_t)len, lineno, &err) != 0 :
+			    gtr_row(g, line, (size_t)len, lineno, &row, &err) != 0)
+				die_err(&err);
+			if (pass == 2)
+				write_row(row, gtr_ncols(g));
 		}
-		idset_free(&seen);
+		if (ferror(sp.fp))
+			die(WN_EIO, "%s: read error: %s", name, strerror(errno));
 	}
-	if (ferror(sp.fp))
-		die(WN_EIO, "%s: read error: %s", name, strerror(errno));
-	free(row);
+	gtr_free(g);
 	free(line);
-	for (size_t k = 0; k < cols.n; k++)
-		free(cols.name[k]);
-	free(cols.name);
 	spool_close(&sp);
 	if (in != stdin)
 		fclose(in);

@@ -20,6 +20,7 @@
 
 #include <cblas.h>
 
+#include "adaptive.h"
 #include "atomic.h"
 #include "hash.h"
 #include "manifest.h"
@@ -60,6 +61,13 @@ static struct {
 	unsigned long long seed;
 	int threads;
 	int progress;
+	/* adaptive subset selection (--adaptive) and tuning (--tune) */
+	int adaptive;
+	enum ada_method method;
+	double fraction;
+	int every, warm;
+	long long taylor_every;         /* 0: budget / 100 */
+	int tune, tune_trials;          /* tune_trials 0: the grid */
 } O = {
 	.kind = SUR_SOFTMAX, .solver = SOLVER_LBFGS, .use_weights = 1,
 	.epochs = 20, .batch = 128, .hidden = 256, .patience = 3,
@@ -67,6 +75,7 @@ static struct {
 	.lambda = 1e-4, .norm = SUR_NORM_WEIGHT, .intercept = 1, .standardize = 1,
 	.max_iter = 500, .tol = 1e-5, .sift_history = 500, .sift_delay = 10,
 	.threads = 0,
+	.fraction = 0.1, .every = 5,
 };
 
 /* A data set: the rows of a manifest, gathered from its embeddings. */
@@ -96,6 +105,9 @@ usage(FILE *fp)
 	    "                    [--no-standardize] [--max-iter N] [--tol T]\n"
 	    "                    [--sift-beta B] [--sift-history L] [--sift-delay D]\n"
 	    "                    [--checkpoint FILE] [--checkpoint-every N] [--resume]\n"
+	    "                    [--adaptive random|glister|gradmatch|craig] [--fraction F]\n"
+	    "                    [--every R] [--warm E] [--taylor-every N]\n"
+	    "                    [--tune] [--tune-trials N]\n"
 	    "                    [--seed S] [--progress] -o MODEL EMB.npy [MANIFEST]\n");
 }
 
@@ -104,15 +116,19 @@ enum {
 	OPT_BATCH, OPT_HIDDEN, OPT_LR, OPT_OPTIMIZER, OPT_MOMENTUM, OPT_SCHED,
 	OPT_PATIENCE, OPT_LAMBDAPER, OPT_NOINTERCEPT, OPT_NOSTD, OPT_MAXITER,
 	OPT_TOL, OPT_SBETA, OPT_SHIST, OPT_SDELAY, OPT_CKPT, OPT_CKPTEVERY,
-	OPT_RESUME, OPT_STOPAFTER, OPT_SEED, OPT_PROGRESS
+	OPT_RESUME, OPT_STOPAFTER, OPT_SEED, OPT_PROGRESS, OPT_ADAPTIVE, OPT_FRACTION,
+	OPT_EVERY, OPT_WARM, OPT_TAYLOR, OPT_TUNE, OPT_TUNETRIALS
 };
 
 static const struct option longopts[] = {
+	{ "adaptive", required_argument, 0, OPT_ADAPTIVE },
 	{ "batch", required_argument, 0, OPT_BATCH },
 	{ "checkpoint", required_argument, 0, OPT_CKPT },
 	{ "checkpoint-every", required_argument, 0, OPT_CKPTEVERY },
 	{ "config", required_argument, 0, 'c' },
 	{ "epochs", required_argument, 0, OPT_EPOCHS },
+	{ "every", required_argument, 0, OPT_EVERY },
+	{ "fraction", required_argument, 0, OPT_FRACTION },
 	{ "help", no_argument, 0, 'h' },
 	{ "hidden", required_argument, 0, OPT_HIDDEN },
 	{ "jobs", required_argument, 0, 'j' },
@@ -138,9 +154,13 @@ static const struct option longopts[] = {
 	{ "sift-history", required_argument, 0, OPT_SHIST },
 	{ "solver", required_argument, 0, OPT_SOLVER },
 	{ "stop-after", required_argument, 0, OPT_STOPAFTER },
+	{ "taylor-every", required_argument, 0, OPT_TAYLOR },
 	{ "test", required_argument, 0, OPT_TEST },
 	{ "tol", required_argument, 0, OPT_TOL },
+	{ "tune", no_argument, 0, OPT_TUNE },
+	{ "tune-trials", required_argument, 0, OPT_TUNETRIALS },
 	{ "val", required_argument, 0, OPT_VAL },
+	{ "warm", required_argument, 0, OPT_WARM },
 	{ 0, 0, 0, 0 }
 };
 
@@ -148,6 +168,7 @@ static void
 handle(int c, const char *arg)
 {
 	static const char *const kinds[] = { "softmax", "mlp", NULL };
+	static const char *const methods[] = { "random", "glister", "gradmatch", "craig", NULL };
 	static const char *const solvers[] = { "lbfgs", "sgd", NULL };
 	static const char *const optims[] = { "adam", "sgd", NULL };
 
@@ -158,10 +179,20 @@ handle(int c, const char *arg)
 	case 'l': O.lambda = opt_double(arg, 0, 1e6); break;
 	case 'm': O.kind = opt_choice(arg, kinds) == 0 ? SUR_SOFTMAX : SUR_MLP; break;
 	case 'o': O.out = arg; break;
+	case OPT_ADAPTIVE:
+		O.method = (enum ada_method)ada_method_parse(methods[opt_choice(arg, methods)]);
+		O.adaptive = 1;
+		break;
 	case OPT_BATCH: O.batch = (int)opt_int(arg, 1, 1 << 20); break;
 	case OPT_CKPT: O.ckpt = arg; break;
 	case OPT_CKPTEVERY: O.ckpt_every = (int)opt_int(arg, 1, 1000000); break;
 	case OPT_EPOCHS: O.epochs = (int)opt_int(arg, 1, 1000000); break;
+	case OPT_EVERY: O.every = (int)opt_int(arg, 1, 1000000); break;
+	case OPT_FRACTION:
+		O.fraction = opt_double(arg, 0, 1);
+		if (!(O.fraction > 0))
+			opt_fail("%s is not in (0, 1]", arg);
+		break;
 	case OPT_HIDDEN: O.hidden = (int)opt_int(arg, 1, 1 << 16); break;
 	case OPT_LAMBDAPER:
 		if (strcmp(arg, "subset") == 0) {
@@ -181,7 +212,7 @@ handle(int c, const char *arg)
 	case OPT_NOSTD: O.standardize = 0; break;
 	case OPT_NOWEIGHTS: O.use_weights = 0; break;
 	case OPT_OPTIMIZER: O.adam = opt_choice(arg, optims) == 0; break;
-	case OPT_PATIENCE: O.patience = (int)opt_int(arg, 1, 1000000); break;
+	case OPT_PATIENCE: O.patience = (int)opt_int(arg, 0, 1000000); break;
 	case OPT_PROGRESS: O.progress = 1; break;
 	case OPT_RESUME: O.resume = 1; break;
 	case OPT_SBETA: O.sift_beta = opt_double(arg, 0, 1e3); O.sifting = 1; break;
@@ -203,9 +234,13 @@ handle(int c, const char *arg)
 	case OPT_SOLVER: O.solver = opt_choice(arg, solvers) == 0 ? SOLVER_LBFGS : SOLVER_SGD;
 		O.solver_set = 1; break;
 	case OPT_STOPAFTER: O.stop_after = (int)opt_int(arg, 1, 1000000); break;
+	case OPT_TAYLOR: O.taylor_every = opt_int(arg, 1, 1LL << 40); break;
+	case OPT_TUNE: O.tune = 1; break;
+	case OPT_TUNETRIALS: O.tune_trials = (int)opt_int(arg, 1, 10000); O.tune = 1; break;
 	case OPT_TEST: O.test = arg; break;
 	case OPT_TOL: O.tol = opt_double(arg, 0, 1e6); break;
 	case OPT_VAL: O.val = arg; break;
+	case OPT_WARM: O.warm = (int)opt_int(arg, 0, 1000000); break;
 	default: usage(stderr); exit(WN_EUSAGE);
 	}
 }
@@ -449,6 +484,12 @@ struct run {
 	int ck_has_best;                /* the checkpoint being read holds one */
 	double seconds;                 /* training seconds before this process */
 	struct progress pr;
+	int quiet;                      /* a tuning trial: no output, no log */
+	/* adaptive selection: the subset in use and its weights by row */
+	struct ada_subset sub;
+	float *w_sub;                   /* D->n: weight of each chosen row, 0 elsewhere */
+	int rounds;
+	double select_secs;
 };
 
 static double
@@ -474,15 +515,20 @@ end_epoch(struct run *R, const struct sur_model *m, double train_loss)
 	int stop = 0;
 
 	R->last_loss = train_loss;
-	printf("epoch %d: train loss %.6f", R->epoch, train_loss);
-	if (R->T) {
-		evaluate(m, R->T, &R->te);
-		printf(", test loss %.6f, test accuracy %.5f", R->te.loss, R->te.acc);
+	if (!R->quiet) {
+		printf("epoch %d: train loss %.6f", R->epoch, train_loss);
+		if (R->T) {
+			evaluate(m, R->T, &R->te);
+			printf(", test loss %.6f, test accuracy %.5f", R->te.loss, R->te.acc);
+		}
 	}
 	if (R->V) {
 		evaluate(m, R->V, &R->ve);
-		printf(", val loss %.6f, val accuracy %.5f", R->ve.loss, R->ve.acc);
-		if (R->best == NULL || R->ve.loss < R->best_val) {
+		if (!R->quiet)
+			printf(", val loss %.6f, val accuracy %.5f", R->ve.loss, R->ve.acc);
+		if (O.patience == 0) {
+			/* no early stopping: the last epoch's model is kept */
+		} else if (R->best == NULL || R->ve.loss < R->best_val) {
 			sur_model_free(R->best);
 			R->best = sur_model_dup(m, &err);
 			if (R->best == NULL)
@@ -494,6 +540,8 @@ end_epoch(struct run *R, const struct sur_model *m, double train_loss)
 			stop = 1;
 		}
 	}
+	if (R->quiet)
+		return stop;
 	printf("\n");
 	if (R->T) {
 		printf("  per class:");
@@ -639,6 +687,91 @@ maybe_checkpoint(struct run *R, const struct trainer_io *io)
 		die(WN_ETEMPFAIL, "stopped after epoch %d as asked (--stop-after);"
 		    " continue with --resume", R->epoch);
 	}
+}
+
+/* ---- adaptive subset selection (--adaptive) ------------------------------------ */
+
+/*
+ * The rows to train on in epoch e (0-based) of a run with --adaptive:
+ * NULL (all rows) during the warm-up; else the subset chosen with model m
+ * at the last selection epoch (warm, warm + every, ...), chosen anew when
+ * e is one.  *n gets the count, *w the weights by row (the method's
+ * weight times the manifest's).
+ */
+static const size_t *
+adaptive_rows(struct run *R, const struct sur_model *m, int e, size_t *n, const float **w)
+{
+	struct wn_err err = { 0 };
+	const struct data *D = R->D, *V = R->V;
+
+	if (!O.adaptive || e < O.warm)
+		return NULL;
+	if ((e - O.warm) % O.every == 0 || R->sub.idx == NULL) {
+		double t = wn_now();
+		int fd = ada_feature_dim(m);
+		float *F = emalloc(D->n * (size_t)fd * sizeof *F);
+		float *P = emalloc(D->n * (size_t)R->k * sizeof *P);
+		float *Fv = NULL, *Pv = NULL;
+		struct ada_data tr = { D->n, fd, R->k, F, P, D->y, D->key }, va = { 0 };
+		struct ada_opts ao;
+		double want = ceil(O.fraction * (double)D->n);
+
+		/* the output layer's view of the rows (random needs none) */
+		if (O.method != ADA_RANDOM && ada_head_features(m, D->X, D->n, F, P, &err) != 0)
+			die_err(&err);
+		if (V && O.method != ADA_RANDOM) {
+			Fv = emalloc(V->n * (size_t)fd * sizeof *Fv);
+			Pv = emalloc(V->n * (size_t)R->k * sizeof *Pv);
+			if (ada_head_features(m, V->X, V->n, Fv, Pv, &err) != 0)
+				die_err(&err);
+			va = (struct ada_data){ V->n, fd, R->k, Fv, Pv, V->y, V->key };
+		}
+		ada_opts_default(&ao);
+		ao.method = O.method;
+		ao.budget = want < 1 ? 1 : (size_t)want;
+		ao.intercept = ada_model_intercept(m);
+		ao.seed = O.seed ^ wn_splitmix64((uint64_t)e + 0x5e1ec7);
+		ao.eta = O.lr;
+		ao.taylor_every = O.taylor_every ? (size_t)O.taylor_every : (ao.budget + 99) / 100;
+		ao.val_max = 1000;
+		ao.gm_classrow = 1;     /* CORDS's PerClassPerGradient */
+		ada_subset_free(&R->sub);
+		if (ada_select(&tr, V ? &va : NULL, &ao, &R->sub, &err) != 0)
+			die_err(&err);
+		if (R->w_sub == NULL)
+			R->w_sub = emalloc(D->n * sizeof *R->w_sub);
+		memset(R->w_sub, 0, D->n * sizeof *R->w_sub);
+		for (size_t q = 0; q < R->sub.n; q++) {
+			size_t i = R->sub.idx[q];
+			R->w_sub[i] = R->sub.w[q] * (D->w ? D->w[i] : 1.0f);
+		}
+		free(F);
+		free(P);
+		free(Fv);
+		free(Pv);
+		t = wn_now() - t;
+		R->select_secs += t;
+		R->rounds++;
+		if (!R->quiet) {
+			printf("selection at epoch %d: %s chose %zu of %zu rows (%zu by the method)"
+			       " in %.3f s\n", e + 1, ada_method_name(O.method), R->sub.n, D->n,
+			       R->sub.n_greedy, t);
+			if (R->log)
+				fprintf(R->log, "# selection\t%d\t%s\t%zu\t%zu\t%.3f\n", e + 1,
+				        ada_method_name(O.method), R->sub.n, R->sub.n_greedy, t);
+		}
+	}
+	*n = R->sub.n;
+	*w = R->w_sub;
+	return R->sub.idx;
+}
+
+static void
+adaptive_free(struct run *R)
+{
+	ada_subset_free(&R->sub);
+	free(R->w_sub);
+	R->w_sub = NULL;
 }
 
 /* ---- softmax, full batch (L-BFGS) ---------------------------------------------- */
@@ -856,6 +989,7 @@ train_sgd(struct run *R)
 	if (O.standardize)
 		sur_fit_standardize(s.m, D->X, D->n, D->w);
 	double sumw = 0;
+	float *const wman = D->w;       /* the manifest's weights (subset epochs swap them) */
 	for (size_t i = 0; i < D->n; i++)
 		sumw += D->w ? D->w[i] : 1;
 	s.nw = k * d;
@@ -883,10 +1017,23 @@ train_sgd(struct run *R)
 		double lr = lr_at(e), lsum = 0;
 		long long lrows = 0;
 
+		size_t ne = D->n;
+		const float *wsub = NULL;
+		const size_t *sub = adaptive_rows(R, s.m, e, &ne, &wsub);
+
 		epoch_order(D, e, order, tmp);
+		if (sub) {
+			/* the epoch's order restricted to the subset, its weights in D->w */
+			size_t q = 0;
+			for (size_t i = 0; i < D->n; i++)
+				if (wsub[order[i]] > 0)
+					order[q++] = order[i];
+			ne = q;
+			D->w = (float *)wsub;
+		}
 		b.n = 0;
-		for (size_t c0 = 0; c0 < D->n; c0 += B) {
-			size_t nc = D->n - c0 < B ? D->n - c0 : B;
+		for (size_t c0 = 0; c0 < ne; c0 += B) {
+			size_t nc = ne - c0 < B ? ne - c0 : B;
 			if (!O.sifting) {
 				memcpy(b.rows, order + c0, nc * sizeof *order);
 				b.n = nc;
@@ -924,6 +1071,8 @@ train_sgd(struct run *R)
 			lrows += (long long)b.n;
 			b.n = 0;
 		}
+		if (sub)
+			D->w = wman;
 		R->epoch++;
 		s.m->hp.iterations = R->epoch;
 		s.m->hp.n_train = (long long)D->n;
@@ -1003,12 +1152,17 @@ train_mlp(struct run *R)
 	progress_init(&R->pr, "train (epochs)", O.epochs, O.progress);
 	while (R->epoch < O.epochs) {
 		double loss;
-		if (sur_mlp_trainer_epoch(t, D->X, D->y, D->w, D->n, &loss, &err) != 0)
+		size_t ne = D->n;
+		const float *wsub = NULL;
+		const size_t *sub = adaptive_rows(R, sur_mlp_trainer_model(t), R->epoch, &ne, &wsub);
+		if (sub ? sur_mlp_trainer_epoch_rows(t, D->X, D->y, wsub, D->n, sub, ne, &loss,
+		                                     &err) != 0
+		        : sur_mlp_trainer_epoch(t, D->X, D->y, D->w, D->n, &loss, &err) != 0)
 			die_err(&err);
 		R->epoch++;
-		R->steps += (long long)((D->n + (size_t)O.batch - 1) / (size_t)O.batch);
-		R->seen += (long long)D->n;
-		R->backward += (long long)D->n;
+		R->steps += (long long)((ne + (size_t)O.batch - 1) / (size_t)O.batch);
+		R->seen += (long long)ne;
+		R->backward += (long long)ne;
 		progress_update(&R->pr, R->epoch);
 		int stop = end_epoch(R, sur_mlp_trainer_model(t), loss);
 		maybe_checkpoint(R, &io);
@@ -1021,6 +1175,99 @@ train_mlp(struct run *R)
 		die_err(&err);
 	sur_mlp_trainer_free(t);
 	return m;
+}
+
+static struct sur_model *
+train_model(struct run *R)
+{
+	if (O.kind == SUR_MLP)
+		return train_mlp(R);
+	if (O.solver == SOLVER_LBFGS)
+		return train_lbfgs(R);
+	return train_sgd(R);
+}
+
+/* ---- tuning (--tune) ------------------------------------------------------------ */
+
+/*
+ * Search the L2 strength (and, for minibatch training, the learning rate)
+ * on the validation set: the grid lambda in {1e-6 ... 1e-2} x lr in
+ * {lr/3, lr, 3 lr}, or with --tune-trials N, N settings drawn log-uniformly
+ * (lambda in [1e-7, 1e-1], lr in [lr/10, 10 lr]) from the seed.  Each trial
+ * trains a model as the final run would (early stopping included) and is
+ * scored by its validation accuracy (ties: lower loss).  Leaves the best
+ * setting in O; every trial goes to stdout and the log.
+ */
+static void
+tune(struct run *R)
+{
+	static const double lambdas[] = { 1e-6, 1e-5, 1e-4, 1e-3, 1e-2 };
+	const double lr0 = O.lr, lrs[] = { lr0 / 3, lr0, lr0 * 3 };
+	int with_lr = O.solver == SOLVER_SGD;
+	int nl = 5, nr = with_lr ? 3 : 1;
+	int trials = O.tune_trials ? O.tune_trials : nl * nr;
+	double best_acc = -1, best_loss = INFINITY, best_lambda = O.lambda, best_lr = O.lr;
+	double t0 = wn_now();
+
+	if (R->log) {
+		fprintf(R->log, "# tune\ttrial\tlambda\tlr\tval_loss\tval_accuracy\tepochs\tseconds\n");
+		fflush(R->log);
+	}
+	for (int i = 0; i < trials; i++) {
+		struct run T = { 0 };
+		struct sur_model *m;
+		double t = wn_now();
+
+		if (O.tune_trials) {
+			double u = wn_u01_counter(O.seed, WN_STREAM_SELECT, 2 * (uint64_t)i + 0x700e);
+			double v = wn_u01_counter(O.seed, WN_STREAM_SELECT, 2 * (uint64_t)i + 0x700f);
+			O.lambda = pow(10, -7 + 6 * u);
+			O.lr = with_lr ? lr0 * pow(10, -1 + 2 * v) : lr0;
+		} else {
+			O.lambda = lambdas[i / nr];
+			O.lr = with_lr ? lrs[i % nr] : lr0;
+		}
+		T.D = R->D;
+		T.V = R->V;
+		T.classes = R->classes;
+		T.k = R->k;
+		T.ve = R->ve;
+		T.te = R->te;
+		T.quiet = 1;
+		T.t0 = wn_now();
+		m = train_model(&T);
+		if (T.best) {
+			sur_model_free(m);
+			m = T.best;
+		}
+		evaluate(m, R->V, &R->ve);
+		t = wn_now() - t;
+		printf("tune: trial %d of %d: lambda %.3g lr %.3g: val loss %.6f, val accuracy %.5f"
+		       " (%d epochs, %.2f s)\n", i + 1, trials, O.lambda, O.lr, R->ve.loss, R->ve.acc,
+		       T.epoch, t);
+		if (R->log)
+			fprintf(R->log, "# tune\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.3f\n", i + 1,
+			        O.lambda, O.lr, R->ve.loss, R->ve.acc, T.epoch, t);
+		if (R->ve.acc > best_acc || (R->ve.acc == best_acc && R->ve.loss < best_loss)) {
+			best_acc = R->ve.acc;
+			best_loss = R->ve.loss;
+			best_lambda = O.lambda;
+			best_lr = O.lr;
+		}
+		sur_model_free(m);
+		adaptive_free(&T);
+	}
+	O.lambda = best_lambda;
+	O.lr = best_lr;
+	printf("tune: best lambda %.3g lr %.3g: val accuracy %.5f, val loss %.6f (%d trials,"
+	       " %.2f s)\n", O.lambda, O.lr, best_acc, best_loss, trials, wn_now() - t0);
+	if (R->log) {
+		fprintf(R->log, "# tune\tbest\t%.9g\t%.9g\t%.9g\t%.9g\n", O.lambda, O.lr,
+		        best_loss, best_acc);
+		if (fflush(R->log) != 0)
+			die(WN_EIO, "%s: write error: %s", O.log, strerror(errno));
+	}
+	fflush(stdout);
 }
 
 /* ---- main ---------------------------------------------------------------------- */
@@ -1048,8 +1295,20 @@ main(int argc, char **argv)
 		die(WN_EUSAGE, "--solver lbfgs is for -m softmax; -m mlp trains by minibatches");
 	if (O.kind == SUR_MLP)
 		O.solver = SOLVER_SGD;
+	if (O.kind == SUR_SOFTMAX && O.solver == SOLVER_LBFGS && O.adaptive)
+		die(WN_EUSAGE, "--adaptive needs minibatches: add --solver sgd (or use -m mlp)");
+	if (O.adaptive && (O.sifting || O.ckpt_every || O.resume || O.stop_after))
+		die(WN_EUSAGE, "--adaptive does not combine with --sift-beta, --checkpoint-every,"
+		    " --resume or --stop-after");
+	if (O.tune && (O.ckpt_every || O.resume || O.stop_after))
+		die(WN_EUSAGE, "--tune does not combine with --checkpoint-every, --resume or"
+		    " --stop-after");
+	if (O.adaptive && O.method == ADA_GLISTER && !O.val)
+		die(WN_EUSAGE, "--adaptive glister needs a validation set: add --val EMB.npy:MANIFEST");
+	if (O.tune && !O.val)
+		die(WN_EUSAGE, "--tune needs a validation set: add --val EMB.npy:MANIFEST");
 	if (O.kind == SUR_SOFTMAX && O.solver == SOLVER_LBFGS &&
-	    (O.sifting || O.ckpt_every || O.resume || O.stop_after || O.val))
+	    (O.sifting || O.ckpt_every || O.resume || O.stop_after || (O.val && !O.tune)))
 		die(WN_EUSAGE, "--sift-beta, --checkpoint-every, --resume, --stop-after and --val"
 		    " need minibatches: add --solver sgd (or use -m mlp)");
 	if (O.kind == SUR_MLP && (O.sifting || O.sched != SCHED_CONSTANT))
@@ -1111,12 +1370,11 @@ main(int argc, char **argv)
 	double load_secs = wn_now() - R.t0;
 	R.t0 = wn_now();
 
-	if (O.kind == SUR_MLP)
-		m = train_mlp(&R);
-	else if (O.solver == SOLVER_LBFGS)
-		m = train_lbfgs(&R);
-	else
-		m = train_sgd(&R);
+	if (O.tune) {
+		tune(&R);
+		R.t0 = wn_now();
+	}
+	m = train_model(&R);
 	if (R.best) {
 		printf("early stopping: best validation loss %.6f at epoch %d of %d\n",
 		       R.best_val, R.best_epoch, R.epoch);
@@ -1153,6 +1411,8 @@ main(int argc, char **argv)
 	if (R.T)
 		printf(" test_accuracy %.6f test_error %.6f test_loss %.6f", R.te.acc,
 		       1 - R.te.acc, R.te.loss);
+	if (O.adaptive)
+		printf(" select_seconds %.3f selections %d", R.select_secs, R.rounds);
 	printf("\n");
 
 	if (R.log && fclose(R.log) != 0)
@@ -1160,6 +1420,7 @@ main(int argc, char **argv)
 	efshut(stdout, "<stdout>");
 	sur_model_free(m);
 	sur_model_free(R.best);
+	adaptive_free(&R);
 	if (O.sifting)
 		sift_free(&R.sift);
 	for (int c = 0; c < R.k; c++)

@@ -71,8 +71,13 @@ wn_config() {
 			fail(1, "write the pipeline section one \"key: value\" a line")
 		next
 	}
-	# the embedding batch, which sharded needs (the only program key read)
-	sec == "embed" && $1 == "batch:" { gsub(/["\047]/, "", $2); print "embed_batch\t" $2 }
+	# the program keys sharded needs to know (the only ones read here)
+	(sec == "embed" && $1 == "batch:") || (sec == "score" && ($1 == "block:" || $1 == "method:")) {
+		k = $1
+		sub(/:$/, "", k)
+		gsub(/["\047]/, "", $2)
+		print sec "_" k "\t" $2
+	}
 	insec {
 		col = match($0, /[^ \t]/)
 		line = substr($0, col)

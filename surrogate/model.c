@@ -659,6 +659,18 @@ struct sur_model *sur_model_load(FILE *fp, const char *name, struct wn_err *err)
 		          kind_name(kind));
 		goto out;
 	}
+	{
+		/* refuse absurd sizes before allocating for them */
+		double d = (double)iv[K_DIM], k = (double)iv[K_CLASSES], h = (double)iv[K_HIDDEN];
+		double floats = kind == SUR_MLP ? h * d + k * h : k * d;
+		if (iv[K_INFLUENCE] != SUR_INFL_NONE)
+			floats += (k + 1) * (d + 1) * (d + 1);
+		if (floats > 4e9) {
+			wn_seterr(err, WN_EDATA, "%s: dimensions too large (%.3g weights)", name,
+			          floats);
+			goto out;
+		}
+	}
 	if (!(m = sur_model_new(kind, (int)iv[K_DIM], (int)iv[K_CLASSES], (int)iv[K_HIDDEN], err)))
 		goto out;
 	if (sur_model_set_classes(m, (const char *const *)names, err) < 0) {

@@ -44,7 +44,10 @@ E=$WINNOW_TOP/tests/fixtures/embed
 	run -0 winnow-embed -s 4x4 -o e.npy e1.tsv
 	run -0 winnow-embed learn -k 1 --patch 2 -s 4x4 -o d.dict e1.tsv
 	npy_from_python one.npy "np.ones((1, 3), '<f4')"
-	run --separate-stderr -65 winnow-train -o m.model one.npy one.tsv
+	# (detect_leaks=0: winnow-train leaks its class list on this error
+	# under check-asan; reported, tests/regress.bats)
+	run --separate-stderr -65 env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		winnow-train -o m.model one.npy one.tsv
 	assert_equal "$stderr" "winnow-train: one.tsv: only one class (\"x\"): need at least two"
 }
 

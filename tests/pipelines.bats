@@ -31,7 +31,7 @@ config() {
 		echo "pipeline:"
 		for kv in "$@"; do echo "  ${kv%%=*}: ${kv#*=}"; done
 		printf '%s\n' "embed:" "  method: pixels" "fit:" "  lambda: 0.01" \
-		    "score:" "  method: margin" "select:" "  scheme: biased" \
+		    "score:" "  method: margin" "  block: 256" "select:" "  scheme: biased" \
 		    "  alpha: 1" "  fraction: 0.3" "  seed: 3"
 	} >"$f"
 }
@@ -350,6 +350,10 @@ sharded: s/work/shard-1.plan: shard 1 has not run" ]]
 	config c.yaml input=x seed-manifest=y shards=two
 	run -78 --separate-stderr "$PL/sharded" -c c.yaml
 	assert_equal "$stderr" "sharded: c.yaml: shards: \"two\" is not a whole number above 0"
+	config c.yaml input=x seed-manifest=y
+	sed -i 's/method: margin/method: prototype/' c.yaml
+	run -78 --separate-stderr "$PL/sharded" -c c.yaml
+	assert_equal "$stderr" "sharded: c.yaml: score: method: prototype finds its centroids in the data it scores, which shards cannot share; use another method"
 }
 
 @test "config: quoted values, comments and blank lines in the pipeline section" {
