@@ -17,14 +17,17 @@ awk -v n="$rows" 'BEGIN {
 }' >"$m"
 echo "select: $rows rows, $(du -m "$m" | cut -f1) MB, keep $k"
 
-# measure NAME CMD...: wall seconds and peak RSS (MB) of CMD, printed as
-# "NAME secs rss"; sets $secs.
+# measure NAME CMD...: wall seconds, CPU seconds (user + system: the
+# figure to trust on a shared machine), rows per CPU second and peak RSS of
+# CMD; sets $secs to the CPU seconds.
 measure() {
 	name=$1; shift
-	/usr/bin/time -f '%e %M' -o "$dir/time" "$@" >/dev/null
-	read -r secs kb <"$dir/time"
-	printf '%-34s %7.2f s %9.0f rows/s %7.0f MB\n' "$name" "$secs" \
-		"$(echo "$rows / ($secs + 0.001)" | bc -l)" "$(echo "$kb / 1024" | bc -l)"
+	/usr/bin/time -f '%e %U %S %M' -o "$dir/time" "$@" >/dev/null
+	read -r wall user sys kb <"$dir/time"
+	secs=$(echo "$user + $sys" | bc -l)
+	printf '%-44s wall %7.2f s  cpu %7.2f s %9.0f rows/cpu-s %6.0f MB\n' "$name" \
+		"$wall" "$secs" "$(echo "$rows / ($secs + 0.001)" | bc -l)" \
+		"$(echo "$kb / 1024" | bc -l)"
 }
 
 measure "sort -g | head (reference)" sh -c \
@@ -33,7 +36,7 @@ ref=$secs
 for args in "-s top -f 0.1" "-s top -n $k" "-s random -f 0.1" "-s stratified -f 0.1" \
     "-s ccs -f 0.1 --cutoff 0.1" "-s biased -f 0.1 --alpha 1" "-s threshold --min 0.9"; do
 	measure "winnow-select $args" winnow-select $args "$m"
-	echo "  ratio to sort -g | head: $(echo "$secs / $ref" | bc -l | cut -c1-5)"
+	echo "  cpu ratio to sort -g | head: $(echo "$secs / $ref" | bc -l | cut -c1-5)"
 done
 measure "winnow-select -s top -n $k (pipe)" sh -c "cat '$m' | winnow-select -s top -n $k"
-echo "  ratio to sort -g | head: $(echo "$secs / $ref" | bc -l | cut -c1-5)"
+echo "  cpu ratio to sort -g | head: $(echo "$secs / $ref" | bc -l | cut -c1-5)"
