@@ -36,7 +36,10 @@ void npy_close(struct npy *m);
  * dtype.  65 if the range is past the end. */
 int npy_read_rows(const struct npy *m, size_t row0, size_t n, float *out, struct wn_err *err);
 
-/* Direct pointer to row r when the dtype is <f4 (no copy), else NULL. */
+/* Direct pointer to row r when the dtype is <f4 (no copy), else NULL;
+ * also NULL when the data does not start on a 4-byte boundary of the file
+ * (NumPy pads headers to 64 bytes; other writers may not): then use
+ * npy_read_rows(). */
 const float *npy_f4_row(const struct npy *m, size_t r);
 
 struct npy_writer;

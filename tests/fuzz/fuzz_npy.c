@@ -29,8 +29,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (npy_read_rows(&m, r, n, buf, &err) != 0)
 				abort();
 			if (m.dtype == NPY_F4) {
+				/* NULL is the documented answer when the data does
+				 * not start on a float boundary (crash-fe36c4af:
+				 * a 91-byte header); otherwise the row must match */
 				const float *p = npy_f4_row(&m, r);
-				if (p == NULL || memcmp(p, buf, m.cols * sizeof *buf) != 0)
+				if (p == NULL ? (m.data_off & 3) == 0
+				              : memcmp(p, buf, m.cols * sizeof *buf) != 0)
 					abort();
 			}
 		}
