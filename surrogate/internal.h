@@ -56,6 +56,12 @@ void sur__forward(const struct sur_model *m, const float *Xs, size_t n, float *P
 /* Checked size arithmetic: 0 on overflow. */
 size_t sur__mul(size_t a, size_t b);
 
+/* One row of logits z[0..k) with true class y: replaces each z_c by
+ * exp(z_c - max z) and returns their sum; *nll gets the cross-entropy
+ * -log softmax(z)_y = log(sum) - (z_y - max z).  The loss of every
+ * trainer (softmax, mlp, sifting) goes through here. */
+double sur__exp_logits(float *z, int k, int y, double *nll);
+
 /*
  * Tensor sections (model files and trainer checkpoints): a YAML block
  * ended by "...", then float32 tensors, then an XXH64 of their bytes.

@@ -284,17 +284,9 @@ static void step(struct sur_mlp_trainer *t, const float *X, const int *y, const 
 	for (size_t i = 0; i < nb; i++) {
 		float *z = t->z + i * k;
 		int yi = y[idx[i]];
-		double wi = w ? w[idx[i]] : 1.0;
-		float mx = z[0];
-		for (int c = 1; c < k; c++)
-			if (z[c] > mx)
-				mx = z[c];
-		double se = 0, zy = (double)z[yi] - mx;
-		for (int c = 0; c < k; c++) {
-			z[c] = expf(z[c] - mx);
-			se += z[c];
-		}
-		sum += wi * (log(se) - zy);
+		double wi = w ? w[idx[i]] : 1.0, nll;
+		double se = sur__exp_logits(z, k, yi, &nll);
+		sum += wi * nll;
 		float sc = S > 0 ? (float)(wi / S) : 0.0f, inv = (float)(1.0 / se);
 		for (int c = 0; c < k; c++)
 			z[c] = sc * (z[c] * inv - (c == yi));
@@ -348,19 +340,6 @@ static void step(struct sur_mlp_trainer *t, const float *X, const int *y, const 
 		o->on_step(o->keep_ctx, nb);
 }
 
-/* Cross-entropy -log softmax(z)_y of one row of logits. */
-static double xent(const float *z, int k, int y)
-{
-	float mx = z[0];
-	for (int c = 1; c < k; c++)
-		if (z[c] > mx)
-			mx = z[c];
-	double se = 0;
-	for (int c = 0; c < k; c++)
-		se += exp((double)z[c] - mx);
-	return log(se) - ((double)z[y] - mx);
-}
-
 /* Steps over the candidates order[0..nc) with sifting: forward pass on
  * each chunk of `batch` candidates, o->keep decides per row, and the kept
  * rows fill the minibatches (the last one of the epoch may be short). */
@@ -376,8 +355,11 @@ static void sifted_steps(struct sur_mlp_trainer *t, const float *X, const int *y
 		const size_t *cand = t->order + c0;
 		/* all losses of the chunk first: a step below reuses t->z */
 		forward(t, X, cand, nb);
-		for (size_t i = 0; i < nb; i++)
-			t->closs[i] = (float)xent(t->z + i * k, k, y[cand[i]]);
+		for (size_t i = 0; i < nb; i++) {
+			double nll;
+			sur__exp_logits(t->z + i * k, k, y[cand[i]], &nll);
+			t->closs[i] = (float)nll;
+		}
 		for (size_t i = 0; i < nb; i++) {
 			if (!o->keep(o->keep_ctx, cand[i], t->closs[i]))
 				continue;

@@ -17,6 +17,21 @@
 #error "the model file stores little-endian float32: port sur__write_tensors"
 #endif
 
+double sur__exp_logits(float *z, int k, int y, double *nll)
+{
+	float mx = z[0];
+	for (int c = 1; c < k; c++)
+		if (z[c] > mx)
+			mx = z[c];
+	double se = 0, zy = (double)z[y] - mx;
+	for (int c = 0; c < k; c++) {
+		z[c] = expf(z[c] - mx);
+		se += z[c];
+	}
+	*nll = log(se) - zy;
+	return se;
+}
+
 size_t sur__mul(size_t a, size_t b)
 {
 	if (a && b > SIZE_MAX / a)

@@ -102,17 +102,9 @@ static void data_term(const struct sur_model *m, const float *X, int raw, const 
 		for (size_t i = 0; i < nb; i++) {
 			float *z = b->z + i * k;
 			int yi = y[i0 + i];
-			double wi = w ? w[i0 + i] : 1.0;
-			float mx = z[0];
-			for (int c = 1; c < k; c++)
-				if (z[c] > mx)
-					mx = z[c];
-			double se = 0, zy = (double)z[yi] - mx;
-			for (int c = 0; c < k; c++) {
-				z[c] = expf(z[c] - mx);
-				se += z[c];
-			}
-			bs += wi * (log(se) - zy);    /* log sum exp(z) - z_y */
+			double wi = w ? w[i0 + i] : 1.0, nll;
+			double se = sur__exp_logits(z, k, yi, &nll);
+			bs += wi * nll;
 			float inv = (float)(1.0 / se), sc = (float)(wi / S);
 			float *r = b->r + i * k;
 			for (int c = 0; c < k; c++)
