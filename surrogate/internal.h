@@ -22,29 +22,41 @@ struct sur_ws {
 	float *xs;          /* rows x d */
 	float *a;           /* rows x h (mlp) */
 	float *z;           /* rows x k */
-	float *t;           /* SUR_LANES x max(d, h): a tile of rows, transposed */
 };
 
-/* Rows computed side by side by the row-pure kernels below. */
+/* Partial sums per dot product in the row-pure kernels below. */
 enum { SUR_LANES = 8 };
 
 /*
- * Y (n x out) = X (n x in) W' + b, W out x in; t is scratch of
- * SUR_LANES x in floats.  Row-pure: each output is b plus the products
- * summed in input order, in float, the same operations for every row, so
- * a row's result depends on that row alone -- not on n, the row's place
- * among the others or the thread count.  A BLAS GEMM promises none of
+ * The hot float loops (sur__affine_rows, the softmax pass) are compiled
+ * twice on x86-64, for AVX2 and for the baseline, and the loader picks
+ * one for the CPU (GCC/Clang function multi-versioning).  ISO C mode
+ * keeps floating-point contraction off, so both versions do the same
+ * operations in the same order on each lane: the same bits, twice the
+ * speed on a CPU from the last decade.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__SANITIZE_ADDRESS__)
+#define SUR_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SUR_VECTOR_CLONES
+#endif
+
+/*
+ * Y (n x out) = X (n x in) W' + b, W out x in.  Row-pure: each output is
+ * b plus a dot product taken the same way for every row (SUR_LANES
+ * partial sums over the inputs, added in a fixed order, then the
+ * remainder), in float, so a row's result depends on that row alone --
+ * not on n, the row's place among the others, the thread count, or the
+ * vector width of the CPU.  A BLAS GEMM promises none of
  * that (its kernels, and the last bits of a row's result, change with the
  * shape and the BLAS threads), and scores must be byte-identical whatever
- * the block size, sharding or machine.  Rows go SUR_LANES at a time as the
- * lanes of constant-width loops, which the compiler vectorises without
- * reordering any sum.
+ * the block size, sharding or machine.
  */
 void sur__affine_rows(const float *X, size_t n, int in, const float *W, const float *b,
-                      int out, float *Y, float *t);
+                      int out, float *Y);
 
 /* Row-pure prediction (as sur__affine_rows): P (n x k), any n, for
- * standardised Xs; uses ws->a (mlp) and ws->t. */
+ * standardised Xs; uses ws->a (mlp). */
 void sur__forward_rows(const struct sur_model *m, const float *Xs, size_t n, float *P,
                        struct sur_ws *ws);
 

@@ -790,8 +790,7 @@ struct sur_ws *sur_ws_new(const struct sur_model *m, size_t max_rows, struct wn_
 	ws->xs = malloc(sur__mul(max_rows, m->d) * sizeof(float) + 1);
 	ws->a = malloc(sur__mul(max_rows, m->h) * sizeof(float) + 1);
 	ws->z = malloc(sur__mul(max_rows, m->k) * sizeof(float) + 1);
-	ws->t = malloc(sur__mul(SUR_LANES, m->d > m->h ? m->d : m->h) * sizeof(float) + 1);
-	if (!ws->xs || !ws->a || !ws->z || !ws->t)
+	if (!ws->xs || !ws->a || !ws->z)
 		goto oom;
 	return ws;
 oom:
@@ -807,7 +806,6 @@ void sur_ws_free(struct sur_ws *ws)
 	free(ws->xs);
 	free(ws->a);
 	free(ws->z);
-	free(ws->t);
 	free(ws);
 }
 
@@ -855,24 +853,61 @@ void sur__forward(const struct sur_model *m, const float *Xs, size_t n, float *P
 	sur_softmax_rows(P, n, m->k);
 }
 
-void sur__affine_rows(const float *restrict X, size_t n, int in, const float *restrict W,
-                      const float *restrict b, int out, float *restrict Y, float *restrict t)
+/* The sum of eight partial sums, in a fixed order. */
+static inline float sum8(const float a[SUR_LANES])
 {
-	for (size_t i0 = 0; i0 < n; i0 += SUR_LANES) {
-		size_t nb = n - i0 < SUR_LANES ? n - i0 : SUR_LANES;
-		for (int c = 0; c < in; c++)
-			for (size_t r = 0; r < SUR_LANES; r++)
-				t[(size_t)c * SUR_LANES + r] = r < nb ? X[(i0 + r) * in + c] : 0.0f;
-		for (int j = 0; j < out; j++) {
-			const float *w = W + (size_t)j * in;
-			float acc[SUR_LANES] = { 0 };
-			for (int c = 0; c < in; c++) {
-				const float wc = w[c], *x = t + (size_t)c * SUR_LANES;
-				for (int r = 0; r < SUR_LANES; r++)
-					acc[r] += x[r] * wc;
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+SUR_VECTOR_CLONES
+void sur__affine_rows(const float *restrict X, size_t n, int in, const float *restrict W,
+                      const float *restrict b, int out, float *restrict Y)
+{
+	int iv = in - in % SUR_LANES;
+	for (size_t i = 0; i < n; i++) {
+		const float *x = X + i * in;
+		float *y = Y + i * out;
+		/* five outputs at a time: five independent sums in flight hide
+		 * the adder's latency, and each load of x serves five */
+		int j = 0;
+		for (; j + 5 <= out; j += 5) {
+			const float *w0 = W + (size_t)j * in, *w1 = w0 + in, *w2 = w1 + in;
+			const float *w3 = w2 + in, *w4 = w3 + in;
+			float a0[SUR_LANES] = { 0 }, a1[SUR_LANES] = { 0 }, a2[SUR_LANES] = { 0 };
+			float a3[SUR_LANES] = { 0 }, a4[SUR_LANES] = { 0 };
+			for (int c = 0; c < iv; c += SUR_LANES)
+				for (int l = 0; l < SUR_LANES; l++) {
+					const float v = x[c + l];
+					a0[l] += v * w0[c + l];
+					a1[l] += v * w1[c + l];
+					a2[l] += v * w2[c + l];
+					a3[l] += v * w3[c + l];
+					a4[l] += v * w4[c + l];
+				}
+			float s0 = sum8(a0), s1 = sum8(a1), s2 = sum8(a2), s3 = sum8(a3), s4 = sum8(a4);
+			for (int c = iv; c < in; c++) {
+				s0 += x[c] * w0[c];
+				s1 += x[c] * w1[c];
+				s2 += x[c] * w2[c];
+				s3 += x[c] * w3[c];
+				s4 += x[c] * w4[c];
 			}
-			for (size_t r = 0; r < nb; r++)
-				Y[(i0 + r) * out + j] = b[j] + acc[r];
+			y[j] = b[j] + s0;
+			y[j + 1] = b[j + 1] + s1;
+			y[j + 2] = b[j + 2] + s2;
+			y[j + 3] = b[j + 3] + s3;
+			y[j + 4] = b[j + 4] + s4;
+		}
+		for (; j < out; j++) {
+			const float *w0 = W + (size_t)j * in;
+			float a0[SUR_LANES] = { 0 };
+			for (int c = 0; c < iv; c += SUR_LANES)
+				for (int l = 0; l < SUR_LANES; l++)
+					a0[l] += x[c + l] * w0[c + l];
+			float s0 = sum8(a0);
+			for (int c = iv; c < in; c++)
+				s0 += x[c] * w0[c];
+			y[j] = b[j] + s0;
 		}
 	}
 }
@@ -881,13 +916,13 @@ void sur__forward_rows(const struct sur_model *m, const float *Xs, size_t n, flo
                        struct sur_ws *ws)
 {
 	if (m->kind == SUR_SOFTMAX) {
-		sur__affine_rows(Xs, n, m->d, m->w1, m->b1, m->k, P, ws->t);
+		sur__affine_rows(Xs, n, m->d, m->w1, m->b1, m->k, P);
 	} else {
-		sur__affine_rows(Xs, n, m->d, m->w1, m->b1, m->h, ws->a, ws->t);
+		sur__affine_rows(Xs, n, m->d, m->w1, m->b1, m->h, ws->a);
 		for (size_t i = 0; i < n * (size_t)m->h; i++)
 			if (ws->a[i] < 0)
 				ws->a[i] = 0;
-		sur__affine_rows(ws->a, n, m->h, m->w2, m->b2, m->k, P, ws->t);
+		sur__affine_rows(ws->a, n, m->h, m->w2, m->b2, m->k, P);
 	}
 	sur_softmax_rows(P, n, m->k);
 }

@@ -206,7 +206,7 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
 			} else {
 				int h = m->h;
 				/* hidden activations a = relu(W1 x~ + b1) into ws->a */
-				sur__affine_rows(ws->xs, nb, d, m->w1, m->b1, h, ws->a, ws->t);
+				sur__affine_rows(ws->xs, nb, d, m->w1, m->b1, h, ws->a);
 				for (size_t i = 0; i < nb; i++) {
 					const float *p = Pb + i * k;
 					float *a = ws->a + i * h;

@@ -7,6 +7,8 @@
 #include <lapacke.h>
 #include <lbfgs.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,44 +87,215 @@ static void logits(const struct sur_model *m, const float *xs, size_t nb, float 
  * The data term: *ls = sum_i s_i l_i (not divided by S); gW (k x d) and
  * gb (k), in double, get (1/S) sum_i s_i (p_i - e_yi) x~_i' and the
  * column sums (when not NULL).
+ *
+ * One fused pass, threaded, hand-written rather than two BLAS GEMMs per
+ * block.  With k = 10 columns both GEMMs are skinny: OpenBLAS spent a
+ * third of its time packing operands and, with two threads, more in
+ * sched_yield than in arithmetic on the 2,400-row seed; and its sums
+ * change with the thread count.  Here the rows go in chunks of
+ * PASS_CHUNK: a chunk's logits come from the row-pure sur__affine_rows,
+ * its gradient R' X is summed in float in a fixed order while the chunk
+ * is still in cache, and the chunks' sums add into the double totals in
+ * chunk order.  So the objective and gradient -- and the model trained
+ * on them -- are the same bytes whatever the number of threads; threads
+ * only decide who computes which chunk.
  */
+enum { PASS_CHUNK = 256, PASS_ROUND = 64 };
+
+struct pass_thread {
+	float *xs;          /* PASS_CHUNK x d: standardised chunk (raw X) */
+	float *z;           /* PASS_CHUNK x k: logits, then residuals */
+};
+
+struct pass {
+	int threads;
+	struct pass_thread *th;
+	float *part;        /* PASS_ROUND x (k d): the chunks' gradients */
+	double *part_b;     /* PASS_ROUND x k: their column sums */
+	double *part_l;     /* PASS_ROUND: their losses */
+	/* the current pass */
+	const struct sur_model *m;
+	const float *X;
+	int raw;
+	const int *y;
+	const float *w;
+	size_t n, c0, nc;   /* rows; this round's first chunk and chunk count */
+	double S;
+	int grad;
+	atomic_size_t next; /* next chunk of the round to take */
+};
+
+static void pass_free(struct pass *P)
+{
+	for (int t = 0; P->th && t < P->threads; t++) {
+		free(P->th[t].xs);
+		free(P->th[t].z);
+	}
+	free(P->th);
+	free(P->part);
+	free(P->part_b);
+	free(P->part_l);
+	memset(P, 0, sizeof *P);
+}
+
+/* threads < 1: as many as OpenBLAS is set to use (the programs' -j). */
+static int pass_init(struct pass *P, int d, int k, int threads, struct wn_err *err)
+{
+	memset(P, 0, sizeof *P);
+	if (threads < 1)
+		threads = openblas_get_num_threads();
+	P->threads = threads < 1 ? 1 : threads > 64 ? 64 : threads;
+	P->th = calloc(P->threads, sizeof *P->th);
+	P->part = malloc(sur__mul(PASS_ROUND, sur__mul(k, d)) * sizeof *P->part);
+	P->part_b = malloc((size_t)PASS_ROUND * k * sizeof *P->part_b);
+	P->part_l = malloc(PASS_ROUND * sizeof *P->part_l);
+	int ok = P->th && P->part && P->part_b && P->part_l;
+	for (int t = 0; ok && t < P->threads; t++) {
+		struct pass_thread *T = &P->th[t];
+		T->xs = malloc(sur__mul(PASS_CHUNK, d) * sizeof *T->xs);
+		T->z = malloc((size_t)PASS_CHUNK * k * sizeof *T->z);
+		ok = T->xs && T->z;
+	}
+	if (!ok) {
+		pass_free(P);
+		return wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory for the pass scratch");
+	}
+	return 0;
+}
+
+/* G (k x d) = R' X for a chunk: nb rows of X, residuals R (nb x k).  Four
+ * rows a step, each step's four products summed left to right and then
+ * added, columns SUR_LANES at a time: a fixed order, the same in every
+ * vector width, in loops of constant width that the compiler vectorises
+ * at -O2. */
+SUR_VECTOR_CLONES
+static void chunk_grad(const float *restrict X, const float *restrict R, size_t nb, int d,
+                       int k, float *restrict G)
+{
+	memset(G, 0, (size_t)k * d * sizeof *G);
+	int dv = d - d % SUR_LANES;
+	size_t i = 0;
+	for (; i + 4 <= nb; i += 4) {
+		const float *x0 = X + i * d, *x1 = x0 + d, *x2 = x1 + d, *x3 = x2 + d;
+		for (int c = 0; c < k; c++) {
+			const float a0 = R[i * k + c], a1 = R[(i + 1) * k + c];
+			const float a2 = R[(i + 2) * k + c], a3 = R[(i + 3) * k + c];
+			float *restrict g = G + (size_t)c * d;
+			for (int j = 0; j < dv; j += SUR_LANES)
+				for (int l = j; l < j + SUR_LANES; l++)
+					g[l] += a0 * x0[l] + a1 * x1[l] + a2 * x2[l] + a3 * x3[l];
+			for (int l = dv; l < d; l++)
+				g[l] += a0 * x0[l] + a1 * x1[l] + a2 * x2[l] + a3 * x3[l];
+		}
+	}
+	for (; i < nb; i++) {
+		const float *x0 = X + i * d;
+		for (int c = 0; c < k; c++) {
+			const float a0 = R[i * k + c];
+			float *restrict g = G + (size_t)c * d;
+			for (int l = 0; l < d; l++)
+				g[l] += a0 * x0[l];
+		}
+	}
+}
+
+/* Chunk c (global index) into slot c - P->c0 of the round's partials. */
+static void pass_chunk(struct pass *P, struct pass_thread *T, size_t c)
+{
+	const struct sur_model *m = P->m;
+	int k = m->k, d = m->d;
+	size_t i0 = c * PASS_CHUNK, nb = P->n - i0 < PASS_CHUNK ? P->n - i0 : PASS_CHUNK;
+	size_t slot = c - P->c0;
+	const float *xs = P->X + i0 * d;
+	if (P->raw) {
+		sur_standardize(m, xs, nb, T->xs);
+		xs = T->xs;
+	}
+	sur__affine_rows(xs, nb, d, m->w1, m->b1, k, T->z);
+	double loss = 0, *gb = P->part_b + slot * k;
+	for (int cl = 0; cl < k; cl++)
+		gb[cl] = 0;
+	for (size_t i = 0; i < nb; i++) {
+		float *z = T->z + i * k;
+		int yi = P->y[i0 + i];
+		double wi = P->w ? P->w[i0 + i] : 1.0, nll;
+		double se = sur__exp_logits(z, k, yi, &nll);
+		loss += wi * nll;
+		float inv = (float)(1.0 / se), sc = (float)(wi / P->S);
+		for (int cl = 0; cl < k; cl++) {
+			z[cl] = sc * (z[cl] * inv - (cl == yi));
+			gb[cl] += z[cl];
+		}
+	}
+	P->part_l[slot] = loss;
+	if (P->grad)
+		chunk_grad(xs, T->z, nb, d, k, P->part + slot * (size_t)k * d);
+}
+
+struct pass_arg {
+	struct pass *P;
+	int t;
+};
+
+static void *pass_worker(void *arg)
+{
+	struct pass_arg *A = arg;
+	struct pass *P = A->P;
+	for (;;) {
+		size_t c = atomic_fetch_add(&P->next, 1);
+		if (c >= P->nc)
+			break;
+		pass_chunk(P, &P->th[A->t], P->c0 + c);
+	}
+	return NULL;
+}
+
 static void data_term(const struct sur_model *m, const float *X, int raw, const int *y,
                       const float *w, size_t n, double S, double *ls, double *gW,
-                      double *gb, struct blk *b)
+                      double *gb, struct pass *P)
 {
 	int k = m->k, d = m->d;
+	size_t kd = (size_t)k * d, chunks = (n + PASS_CHUNK - 1) / PASS_CHUNK;
 	double sum = 0;
 	if (gW)
-		memset(gW, 0, (size_t)k * d * sizeof *gW);
+		memset(gW, 0, kd * sizeof *gW);
 	if (gb)
 		memset(gb, 0, k * sizeof *gb);
-	for (size_t i0 = 0; i0 < n; i0 += b->rows) {
-		size_t nb = n - i0 < b->rows ? n - i0 : b->rows;
-		const float *xs = block_rows(m, X, raw, i0, nb, b);
-		logits(m, xs, nb, b->z);
-		double bs = 0;
-		for (size_t i = 0; i < nb; i++) {
-			float *z = b->z + i * k;
-			int yi = y[i0 + i];
-			double wi = w ? w[i0 + i] : 1.0, nll;
-			double se = sur__exp_logits(z, k, yi, &nll);
-			bs += wi * nll;
-			float inv = (float)(1.0 / se), sc = (float)(wi / S);
-			float *r = b->r + i * k;
-			for (int c = 0; c < k; c++)
-				r[c] = sc * (z[c] * inv - (c == yi));
+	P->m = m;
+	P->X = X;
+	P->raw = raw;
+	P->y = y;
+	P->w = w;
+	P->n = n;
+	P->S = S;
+	P->grad = gW != NULL;
+	for (P->c0 = 0; P->c0 < chunks; P->c0 += PASS_ROUND) {
+		P->nc = chunks - P->c0 < PASS_ROUND ? chunks - P->c0 : PASS_ROUND;
+		atomic_store(&P->next, 0);
+		int nt = P->threads < (int)P->nc ? P->threads : (int)P->nc, started = 1;
+		pthread_t tid[64];
+		struct pass_arg arg[64];
+		for (int t = 0; t < nt; t++)
+			arg[t] = (struct pass_arg){ P, t };
+		/* this thread is worker 0; a thread that cannot start leaves
+		 * its share to the others */
+		for (int t = 1; t < nt; t++, started++)
+			if (pthread_create(&tid[t], NULL, pass_worker, &arg[t]) != 0)
+				break;
+		pass_worker(&arg[0]);
+		for (int t = 1; t < started; t++)
+			pthread_join(tid[t], NULL);
+		for (size_t c = 0; c < P->nc; c++) {
+			sum += P->part_l[c];
+			if (gW) {
+				const float *g = P->part + c * kd;
+				for (size_t j = 0; j < kd; j++)
+					gW[j] += g[j];
+			}
+			if (gb)
+				for (int cl = 0; cl < k; cl++)
+					gb[cl] += P->part_b[c * k + cl];
 		}
-		sum += bs;
-		if (gW) {
-			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, d, (int)nb, 1.0f,
-			            b->r, k, xs, d, 0.0f, b->g, d);
-			for (size_t j = 0; j < (size_t)k * d; j++)
-				gW[j] += b->g[j];
-		}
-		if (gb)
-			for (size_t i = 0; i < nb; i++)
-				for (int c = 0; c < k; c++)
-					gb[c] += b->r[i * k + c];
 	}
 	*ls = sum;
 }
@@ -132,17 +305,17 @@ int sur_softmax_loss_grad(const struct sur_model *m, const float *Xs, const int 
                           double *f, float *gW, float *gb, struct wn_err *err)
 {
 	int k = m->k, d = m->d;
-	struct blk b;
+	struct pass P;
 	double *g = NULL, *gbd = NULL;
-	if (blk_init(&b, SUR_BLOCK, d, k, 1, err) < 0)
+	if (pass_init(&P, d, k, 0, err) < 0)
 		return -1;
 	if (gW && (!(g = malloc((size_t)k * d * sizeof *g)) || !(gbd = malloc(k * sizeof *gbd)))) {
 		free(g);
-		blk_free(&b);
+		pass_free(&P);
 		return wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory");
 	}
 	double ls;
-	data_term(m, Xs, 0, y, w, n, S, &ls, g, gbd, &b);
+	data_term(m, Xs, 0, y, w, n, S, &ls, g, gbd, &P);
 	double reg = 0;
 	for (size_t j = 0; j < (size_t)k * d; j++)
 		reg += (double)m->w1[j] * m->w1[j];
@@ -156,7 +329,7 @@ int sur_softmax_loss_grad(const struct sur_model *m, const float *Xs, const int 
 	}
 	free(g);
 	free(gbd);
-	blk_free(&b);
+	pass_free(&P);
 	return 0;
 }
 
@@ -246,7 +419,8 @@ struct fit {
 	size_t n;
 	double S, lambda;
 	const struct sur_softmax_opts *o;
-	struct blk b;
+	struct blk b;       /* Hessian-vector products */
+	struct pass pass;   /* objective and gradient */
 	double *gW, *gb;
 	double sumw;
 	int iters;
@@ -284,52 +458,104 @@ static double norm2(const double *v, size_t n)
  * so the optimum is the same model; only the path to it is shorter.
  * eps = lambda S / (0.1 sum w) balances the penalty against a typical
  * p(1 - p) of 0.1, so the penalty's own curvature is whitened too.
- * The gradient maps back as g_V = g_W L^-T (two triangular solves of
- * k x d per evaluation: about 1% of a pass over the data).
+ * The gradient maps back as g_V = g_W L^-T.
  */
 enum { PRECOND_ROWS = 8192, PRECOND_MAX_D = 4096 };
 
+/*
+ * The four maps below are triangular solves and products with L on the
+ * k rows of W, written out rather than left to cblas_dtrsm/dtrmm: those
+ * split their work by the thread count, and the model must be the same
+ * bytes whatever -j.  Each walks L by rows (contiguous), k x d^2 / 2
+ * multiply-adds: about 1% of a pass over 60,000 rows.
+ */
+
+/* W = V L^-1, row by row: w L = v, so from the last column back,
+ * w_j = r_j / L_jj and then r_i -= w_j L_ji for i < j. */
 static void params_to_w(const struct fit *F, const double *v, double *w)
 {
 	int k = F->m->k, d = F->m->d;
 	memcpy(w, v, (size_t)k * d * sizeof *w);
-	if (F->L)   /* W = V L^-1: solve W L = V */
-		cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, k, d,
-		            1.0, F->L, d, w, d);
+	if (!F->L)
+		return;
+	for (int c = 0; c < k; c++) {
+		double *r = w + (size_t)c * d;
+		for (int j = d - 1; j >= 0; j--) {
+			const double *Lj = F->L + (size_t)j * d;
+			double wj = r[j] / Lj[j];
+			r[j] = wj;
+			for (int i = 0; i < j; i++)
+				r[i] -= wj * Lj[i];
+		}
+	}
 }
 
+/* V = W L in place: v_j = sum_{i >= j} w_i L_ij, so row i of L scaled by
+ * w_i adds into v_0..v_i, taking i upwards (v_i is final once row i is
+ * done and w_i is no longer needed). */
 static void w_to_params(const struct fit *F, double *wv)
 {
 	int k = F->m->k, d = F->m->d;
-	if (F->L)   /* V = W L */
-		cblas_dtrmm(CblasRowMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, k, d,
-		            1.0, F->L, d, wv, d);
+	if (!F->L)
+		return;
+	double *v = F->gtmp;
+	for (int c = 0; c < k; c++) {
+		double *w = wv + (size_t)c * d;
+		memset(v, 0, d * sizeof *v);
+		for (int i = 0; i < d; i++) {
+			const double *Li = F->L + (size_t)i * d;
+			for (int j = 0; j <= i; j++)
+				v[j] += w[i] * Li[j];
+		}
+		memcpy(w, v, d * sizeof *v);
+	}
 }
 
-/* A gradient in W to one in V, in place: g_V = g_W L^-T. */
+/* A gradient in W to one in V, in place: g_V = g_W L^-T, i.e. L x = g
+ * for each row, forward substitution. */
 static void grad_to_params(const struct fit *F, double *g)
 {
 	int k = F->m->k, d = F->m->d;
-	if (F->L)
-		cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, k, d,
-		            1.0, F->L, d, g, d);
+	if (!F->L)
+		return;
+	for (int c = 0; c < k; c++) {
+		double *x = g + (size_t)c * d;
+		for (int j = 0; j < d; j++) {
+			const double *Lj = F->L + (size_t)j * d;
+			double s = x[j];
+			for (int i = 0; i < j; i++)
+				s -= Lj[i] * x[i];
+			x[j] = s / Lj[j];
+		}
+	}
 }
 
-/* And back: g_W = g_V L'. */
+/* And back: g_W = g_V L', (g L')_j = sum_{i <= j} L_ji g_i. */
 static void grad_to_w(const struct fit *F, const double *gv, double *gw)
 {
 	int k = F->m->k, d = F->m->d;
-	memcpy(gw, gv, (size_t)k * d * sizeof *gw);
-	if (F->L)
-		cblas_dtrmm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, k, d,
-		            1.0, F->L, d, gw, d);
+	if (!F->L) {
+		memcpy(gw, gv, (size_t)k * d * sizeof *gw);
+		return;
+	}
+	for (int c = 0; c < k; c++) {
+		const double *g = gv + (size_t)c * d;
+		double *o = gw + (size_t)c * d;
+		for (int j = 0; j < d; j++) {
+			const double *Lj = F->L + (size_t)j * d;
+			double s = 0;
+			for (int i = 0; i <= j; i++)
+				s += Lj[i] * g[i];
+			o[j] = s;
+		}
+	}
 }
 
 /*
- * F->L from F->Xs (standardised and centred).  The sample's covariance
- * comes from one single-threaded ssyrk so that it, and so the model, is
- * the same whatever the thread count.  0, or -1 if memory or the
- * factorisation fails (then training goes on without preconditioning).
+ * F->L from F->Xs (standardised and centred), single-threaded so that
+ * it, and so the model, is the same whatever the thread count.  0, or -1
+ * if memory or the factorisation fails (then training goes on without
+ * preconditioning).
  */
 static int precondition(struct fit *F, double a)
 {
@@ -344,12 +570,13 @@ static int precondition(struct fit *F, double a)
 		F->L = NULL;
 		return -1;
 	}
+	/* one thread: OpenBLAS's threaded ssyrk and dpotrf block their sums by
+	 * the thread count */
 	int threads = openblas_get_num_threads();
 	openblas_set_num_threads(1);
 	/* rows i * stride of Xs: a matrix with leading dimension stride * d */
 	cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, d, (int)ns, 1.0f / (float)ns, F->Xs,
 	            (int)(stride * d), 0.0f, C, d);
-	openblas_set_num_threads(threads);
 	double trace = 0;
 	for (int j = 0; j < d; j++)
 		trace += C[(size_t)j * d + j];
@@ -359,7 +586,9 @@ static int precondition(struct fit *F, double a)
 		for (int j = 0; j <= i; j++)
 			F->L[(size_t)i * d + j] = C[(size_t)i * d + j] + (i == j ? eps : 0);
 	free(C);
-	if (LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, F->L, d) != 0) {
+	int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d, F->L, d);
+	openblas_set_num_threads(threads);
+	if (info != 0) {
 		free(F->L);
 		F->L = NULL;
 		return -1;
@@ -416,7 +645,8 @@ static lbfgsfloatval_t evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfloat
 	size_t kd = (size_t)m->k * m->d;
 	unpack(F, x);
 	double ls;
-	data_term(m, F->Xs ? F->Xs : F->X, !F->Xs, F->y, F->w, F->n, F->S, &ls, F->gW, F->gb, &F->b);
+	data_term(m, F->Xs ? F->Xs : F->X, !F->Xs, F->y, F->w, F->n, F->S, &ls, F->gW, F->gb,
+	          &F->pass);
 	double reg = 0;
 	for (size_t j = 0; j < kd; j++) {
 		reg += F->Wd[j] * F->Wd[j];
@@ -550,6 +780,7 @@ static void fit_free(struct fit *F)
 	free(F->Wd);
 	free(F->gtmp);
 	blk_free(&F->b);
+	pass_free(&F->pass);
 }
 
 static int check_data(const float *X, const int *y, const float *w, size_t n, int d, int k,
@@ -676,7 +907,8 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 	F.Wd = malloc(kd * sizeof *F.Wd);
 	F.gtmp = malloc(kd * sizeof *F.gtmp);
 	if (nvar > INT32_MAX || !x || !F.gW || !F.gb || !F.Wd || !F.gtmp ||
-	    blk_init(&F.b, F.Xs ? F.Xs_rows : SUR_BLOCK, d, k, !F.Xs, err) < 0) {
+	    blk_init(&F.b, F.Xs ? F.Xs_rows : SUR_BLOCK, d, k, !F.Xs, err) < 0 ||
+	    pass_init(&F.pass, d, k, 0, err) < 0) {
 		if (x) lbfgs_free(x);
 		fit_free(&F);
 		wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory for %zu parameters", nvar);

@@ -109,6 +109,19 @@ data() {
 	! cmp -s a1.model c.model
 }
 
+@test "L-BFGS softmax: the same model bytes whatever -j (the fused pass and the preconditioner are thread-independent)" {
+	# 20,000 rows: two rounds of 64 chunks of 256 rows, shared by the threads
+	blobs 20000 7 big
+	for j in 1 2 3; do
+		winnow-train -j $j --max-iter 15 -o m$j.model big.npy big.tsv >/dev/null
+	done
+	cmp m1.model m2.model
+	cmp m1.model m3.model
+	OPENBLAS_NUM_THREADS=1 winnow-fit -l 1e-3 -o f1.model big.npy big.tsv 2>/dev/null
+	OPENBLAS_NUM_THREADS=2 winnow-fit -l 1e-3 -o f2.model big.npy big.tsv 2>/dev/null
+	cmp f1.model f2.model
+}
+
 @test "the order of the manifest rows does not change the sgd model" {
 	data
 	{ head -1 train.tsv; tail -n +2 train.tsv | sort -r; } >shuffled.tsv
