@@ -102,14 +102,38 @@ def select(s, frac, scheme, alpha, rng, reweight, pred=None):
     raise ValueError(scheme)
 
 
+class Standardised:
+    """A model on standardised features (as winnow-train and winnow-fit
+    standardise by default: mean and standard deviation of the training
+    rows), and the objective it reached."""
+
+    def __init__(self, model, mu, sd, objective):
+        self.model, self.mu, self.sd, self.objective = model, mu, sd, objective
+
+    def predict_proba(self, x):
+        return self.model.predict_proba((x - self.mu) / self.sd)
+
+    def score(self, x, y):
+        return self.model.score((x - self.mu) / self.sd, y)
+
+
 def train(x, y, w, lam, max_iter, n_full=0):
-    """Softmax regression, L2 penalty lam/2 ||W||^2 on the mean loss, or
-    with n_full > 0 on the summed loss / n_full (winnow-train's
-    --lambda-per full:N)."""
+    """Softmax regression on standardised features, L2 penalty lam/2
+    ||W||^2 on the mean loss, or with n_full > 0 on the summed loss /
+    n_full (winnow-train's --lambda-per full:N).  The objective is
+    winnow's, so the two solvers' optima can be compared."""
     n = n_full if n_full > 0 else len(y)
+    mu = x.mean(0)
+    sd = x.std(0)
+    sd[sd == 0] = 1
+    xs = (x - mu) / sd
     m = LogisticRegression(C=1.0 / (lam * n), max_iter=max_iter, tol=1e-6)
-    m.fit(x, y, sample_weight=w)
-    return m
+    m.fit(xs, y, sample_weight=w)
+    p = m.predict_proba(xs)
+    nll = -np.log(np.clip(p[np.arange(len(y)), np.searchsorted(m.classes_, y)], 1e-300, 1))
+    sw = np.ones(len(y)) if w is None else w
+    objective = (sw * nll).sum() / n + 0.5 * lam * (m.coef_.astype(np.float64) ** 2).sum()
+    return Standardised(m, mu, sd, objective)
 
 
 def main():
@@ -153,21 +177,22 @@ def main():
     if not a.no_full:
         t = time.perf_counter()
         m = train(etr, ytr, None, a.lam, a.max_iter, a.lambda_per_full)
-        rows.append(("full", n, m.score(ete, yte), time.perf_counter() - t))
+        rows.append(("full", n, m.score(ete, yte), time.perf_counter() - t, m.objective))
     t = time.perf_counter()
     idx, w = select(s, a.fraction, "random", 0, rng, False)
     m = train(etr[idx], ytr[idx], w, a.lam, a.max_iter, a.lambda_per_full)
     rows.append(("random %g%%" % (100 * a.fraction), len(idx), m.score(ete, yte),
-                 time.perf_counter() - t))
+                 time.perf_counter() - t, m.objective))
     t = time.perf_counter()
     idx, w = select(s, a.fraction, a.scheme, a.alpha, rng, a.reweight)
     m = train(etr[idx], ytr[idx], w, a.lam, a.max_iter, a.lambda_per_full)
     rows.append(("%s %g%%" % (a.scheme, 100 * a.fraction), len(idx), m.score(ete, yte),
-                 time.perf_counter() - t))
+                 time.perf_counter() - t, m.objective))
 
-    print("%-16s %8s %9s %8s" % ("training set", "samples", "accuracy", "seconds"))
-    for name, k, acc, sec in rows:
-        print("%-16s %8d %9.4f %8.2f" % (name, k, acc, sec))
+    print("%-16s %8s %9s %8s %12s" % ("training set", "samples", "accuracy", "seconds",
+                                       "objective"))
+    for name, k, acc, sec, obj in rows:
+        print("%-16s %8d %9.4f %8.2f %12.9f" % (name, k, acc, sec, obj))
     print("embed %.2fs, seed fit + score %.2fs, total %.2fs"
           % (t_embed, t_score, time.perf_counter() - t0))
 
