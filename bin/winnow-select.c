@@ -36,7 +36,17 @@ static struct {
 	int jsonl;
 	int merge;              /* plan --merge */
 	const char *plan;       /* apply --plan */
+	const char *kept;       /* --kept: rows kept before */
 } opt;
+
+/* The rows of --kept: their sorted hashes under (seed, WN_STREAM_SELECT),
+ * 8 bytes a row (the ids themselves are never held), and whether the
+ * input has shown each one yet. */
+static struct {
+	uint64_t *h;
+	unsigned char *seen;
+	size_t n;
+} prior;
 
 static void
 usage(FILE *fp)
@@ -45,8 +55,8 @@ usage(FILE *fp)
 	    "usage: winnow-select [-f FRACTION | -n COUNT] [-s SCHEME] [--score COLUMN]\n"
 	    "                     [--seed S] [--by COLUMN] [--balanced] [--within SCHEME]\n"
 	    "                     [--cutoff BETA] [--strata K] [--alpha A] [--reweight]\n"
-	    "                     [--min T] [--max T] [--jsonl] [-o FILE] [-c CONFIG]\n"
-	    "                     [MANIFEST]\n"
+	    "                     [--min T] [--max T] [--kept KEPT] [--jsonl] [-o FILE]\n"
+	    "                     [-c CONFIG] [MANIFEST]\n"
 	    "       winnow-select plan [OPTIONS] [-o PLAN] [MANIFEST]\n"
 	    "       winnow-select plan --merge [-o PLAN] PLAN...\n"
 	    "       winnow-select apply --plan PLAN [--jsonl] [-o FILE] [MANIFEST]\n"
@@ -54,7 +64,7 @@ usage(FILE *fp)
 }
 
 enum {
-	O_ALPHA = 256, O_BALANCED, O_BY, O_CUTOFF, O_JSONL, O_MAX, O_MERGE, O_MIN,
+	O_ALPHA = 256, O_BALANCED, O_BY, O_CUTOFF, O_JSONL, O_KEPT, O_MAX, O_MERGE, O_MIN,
 	O_PLAN, O_REWEIGHT, O_SCORE, O_SEED, O_STRATA, O_WITHIN
 };
 
@@ -91,6 +101,7 @@ handle(int c, const char *arg)
 		opt.given |= G_CUTOFF;
 		break;
 	case O_JSONL: opt.jsonl = 1; break;
+	case O_KEPT: opt.kept = arg; break;
 	case O_MAX: opt.s.tmax = opt_double(arg, -HUGE_VAL, HUGE_VAL); opt.given |= G_MAX; break;
 	case O_MERGE: opt.merge = 1; break;
 	case O_MIN: opt.s.tmin = opt_double(arg, -HUGE_VAL, HUGE_VAL); opt.given |= G_MIN; break;
@@ -113,6 +124,7 @@ static const struct option longopts[] = {
 	{ "fraction", required_argument, 0, 'f' },
 	{ "help", no_argument, 0, 'h' },
 	{ "jsonl", no_argument, 0, O_JSONL },
+	{ "kept", required_argument, 0, O_KEPT },
 	{ "max", required_argument, 0, O_MAX },
 	{ "merge", no_argument, 0, O_MERGE },
 	{ "min", required_argument, 0, O_MIN },
@@ -158,6 +170,59 @@ row_key(struct sel_plan *p, const struct mf_reader *r, struct cols c, int add_cl
 	    c.cls >= 0 ? mf_field(r, (size_t)c.cls) : NULL,
 	    add_class, mf_name(r), mf_lineno(r), key, cls, &err) != 0)
 		die_err(&err);
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* Read the ids of the --kept manifest. */
+static void
+load_prior(const char *path)
+{
+	struct wn_err err = { 0 };
+	FILE *fp = efopen_input(path);
+	struct mf_reader *r;
+	size_t cap = 0;
+	int rc;
+
+	if ((r = mf_open(fp, input_name(path), MF_CHECK_DUPS, &err)) == NULL)
+		die_err(&err);
+	while ((rc = mf_next(r, &err)) > 0) {
+		if (prior.n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			prior.h = ereallocarray(prior.h, cap, sizeof *prior.h);
+		}
+		const char *id = mf_id(r);
+		prior.h[prior.n++] = wn_hash64(opt.s.seed, WN_STREAM_SELECT, id, strlen(id));
+	}
+	if (rc < 0)
+		die_err(&err);
+	mf_close(r);
+	if (fp != stdin)
+		fclose(fp);
+	qsort(prior.h, prior.n, sizeof *prior.h, cmp_u64);
+	for (size_t i = 1; i < prior.n; i++)
+		if (prior.h[i] == prior.h[i - 1])
+			die(WN_EDATA, "%s: two ids with the same 64-bit hash %016llx under "
+			    "seed %llu: try another --seed", input_name(path),
+			    (unsigned long long)prior.h[i], (unsigned long long)opt.s.seed);
+	prior.seen = ecalloc(prior.n + 1, 1);
+}
+
+/* Index + 1 in prior of the current row's id, 0 if it was not kept before. */
+static size_t
+prior_find(const struct mf_reader *r)
+{
+	if (prior.n == 0)
+		return 0;
+	const char *id = mf_id(r);
+	uint64_t h = wn_hash64(opt.s.seed, WN_STREAM_SELECT, id, strlen(id));
+	const uint64_t *at = bsearch(&h, prior.h, prior.n, sizeof h, cmp_u64);
+	return at ? (size_t)(at - prior.h) + 1 : 0;
 }
 
 /* Die naming the lines of the two rows whose id hashes to h. */
@@ -207,6 +272,16 @@ build_plan(struct spool *sp, const char *name)
 		die_err(&err);
 	c = find_cols(r, &opt.s);
 	while ((rc = mf_next(r, &err)) > 0) {
+		size_t k = prior_find(r);
+		if (k > 0) {
+			/* kept before: counted in the budget, never drawn */
+			if (prior.seen[k - 1])
+				die(WN_EDATA, "%s:%lld: duplicate id \"%s\"", name,
+				    mf_lineno(r), mf_id(r));
+			prior.seen[k - 1] = 1;
+			sel_plan_add_prior(p);
+			continue;
+		}
 		row_key(p, r, c, 1, &key, &cls);
 		if (sel_plan_add(p, &key, cls, &err) != 0)
 			die_err(&err);
@@ -253,22 +328,29 @@ write_kept(FILE *fp, const char *name, struct sel_plan *p, const struct sel_deci
 	    (!opt.jsonl && mf_out_header(&plan, out.fp, outname, &err) != 0))
 		die_err(&err);
 	values[nset - 1] = wbuf;
-	if (nset == 2)
-		values[0] = sbuf;
 	while ((rc = mf_next(r, &err)) > 0) {
 		double w;
 		long st;
 
-		row_key(p, r, c, 0, &key, &cls);
-		if (!sel_decide_row(d, &key, cls, &w, &st))
-			continue;
+		if (prior_find(r) > 0) {
+			w = 1;          /* kept before: as it was, weight 1 */
+			st = -1;
+		} else {
+			row_key(p, r, c, 0, &key, &cls);
+			if (!sel_decide_row(d, &key, cls, &w, &st))
+				continue;
+		}
 		kept++;
 		snprintf(wbuf, sizeof wbuf, "%.9g", w);
 		if (nset == 2) {
-			if (s->scheme == SEL_STRATIFIED)
+			if (st < 0)
+				values[0] = "kept";
+			else if (s->scheme == SEL_STRATIFIED)
 				values[0] = sel_class_name(p, (uint32_t)st);
-			else
+			else {
 				snprintf(sbuf, sizeof sbuf, "%ld", st);
+				values[0] = sbuf;
+			}
 		}
 		if (opt.jsonl)
 			rc = gt_write_row(out.fp, outname, &plan, r, values, "winnow", &err);
@@ -328,6 +410,11 @@ cmd_select(int argc, char **argv, int i)
 		return WN_EUSAGE;
 	}
 	check_opts();
+	if (opt.kept) {
+		if (opt.s.scheme == SEL_THRESHOLD)
+			die(WN_EUSAGE, "--kept needs a budget: -s threshold has none");
+		load_prior(opt.kept);
+	}
 	in = efopen_input(inpath);
 	if (opt.s.scheme == SEL_THRESHOLD) {
 		/* needs no plan: one pass */
@@ -348,6 +435,8 @@ cmd_select(int argc, char **argv, int i)
 	}
 	sel_decide_free(d);
 	sel_plan_free(p);
+	free(prior.h);
+	free(prior.seen);
 	if (in != stdin)
 		fclose(in);
 	return 0;
@@ -390,6 +479,9 @@ cmd_plan(int argc, char **argv, int i)
 		usage(stderr);
 		return WN_EUSAGE;
 	}
+	if (opt.kept)
+		die(WN_EUSAGE, "plan: --kept works only without plans (a plan does "
+		    "not record the rows kept before)");
 	if (opt.merge) {
 		if (i >= argc)
 			die(WN_EUSAGE, "plan --merge: give the plans to merge");
@@ -481,6 +573,9 @@ cmd_apply(int argc, char **argv, int i)
 	}
 	if (opt.plan == NULL)
 		die(WN_EUSAGE, "apply: --plan PLAN is required");
+	if (opt.kept)
+		die(WN_EUSAGE, "apply: --kept works only without plans (a plan does "
+		    "not record the rows kept before)");
 	p = read_plan(opt.plan);
 	check_against_plan(sel_plan_opts(p), opt.plan);
 	d = resolve(p);

@@ -22,7 +22,8 @@ const char *const sel_scheme_names[] = {
 struct sel_plan {
 	struct sel_opts o;      /* o.score and o.by point into the copies below */
 	char *score, *by;
-	long long nrows;
+	long long nrows;        /* every row, the prior ones included */
+	long long nprior;       /* rows kept before (--kept): no key, in budget */
 	long long bound;        /* >0: keep the bound best keys; 0: all; -1: none */
 	struct sel_key *keys;   /* a heap with the worst at the root when bound > 0 */
 	uint32_t *kcls;         /* stratified: class of keys[i] */
@@ -573,6 +574,19 @@ sel_plan_add(struct sel_plan *p, const struct sel_key *key, uint32_t cls,
 	return keep_key(p, key, cls, err);
 }
 
+void
+sel_plan_add_prior(struct sel_plan *p)
+{
+	p->nrows++;
+	p->nprior++;
+}
+
+long long
+sel_plan_prior(const struct sel_plan *p)
+{
+	return p->nprior;
+}
+
 int
 sel_plan_keeps_all(const struct sel_plan *p)
 {
@@ -688,6 +702,7 @@ sel_plan_merge(struct sel_plan *dst, const struct sel_plan *src, struct wn_err *
 		dst->ccount[j] += src->ccount[i];
 	}
 	dst->nrows += src->nrows;
+	dst->nprior += src->nprior;
 	for (size_t i = 0; i < src->nkeys; i++) {
 		uint32_t c = src->kcls != NULL ? map[src->kcls[i]] : 0;
 		if (keep_key(dst, &src->keys[i], c, err) < 0) {
@@ -707,6 +722,9 @@ int
 sel_plan_write(const struct sel_plan *p, FILE *fp, const char *name, struct wn_err *err)
 {
 	const struct sel_opts *o = &p->o;
+	if (p->nprior > 0)
+		return wn_seterr(err, WN_EUSAGE, "%s: a plan cannot record rows kept "
+		    "before (--kept)", name);
 	fprintf(fp, "winnow-select-plan\t%d\n", PLAN_VERSION);
 	fprintf(fp, "scheme\t%s\n", sel_scheme_names[o->scheme]);
 	fprintf(fp, "within\t%s\n", sel_scheme_names[o->within]);
@@ -1168,14 +1186,22 @@ ccs_stratum(double s, double lo, double hi, int K)
 
 /* ---- resolving ---- */
 
+/* The rows left to choose: the budget over every row (the prior ones
+ * included) less the prior rows, which it must cover. */
 static int
-budget_rows(const struct sel_opts *o, long long n, long long *k, struct wn_err *err)
+budget_rows(const struct sel_plan *p, long long *k, struct wn_err *err)
 {
+	const struct sel_opts *o = &p->o;
+	long long n = p->nrows;
 	*k = o->by_count ? o->count : sel_budget_count(o->fraction, n);
 	if (*k > n)
 		return wn_seterr(err, WN_EDATA,
 		    "budget of %lld rows is larger than the %lld rows%s", *k, n,
 		    o->scheme == SEL_CCS ? " left after --cutoff" : "");
+	if (*k < p->nprior)
+		return wn_seterr(err, WN_EDATA, "budget of %lld rows is smaller than "
+		    "the %lld rows already kept (--kept)", *k, p->nprior);
+	*k -= p->nprior;
 	return 0;
 }
 
@@ -1205,7 +1231,8 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 {
 	const struct sel_opts *o = &p->o;
 	struct sel_decide *d = calloc(1, sizeof *d);
-	long long k, N = p->nrows;
+	/* N: the rows to choose from (the prior ones are kept already) */
+	long long k, N = p->nrows - p->nprior;
 
 	if (d == NULL)
 		goto nomem;
@@ -1216,7 +1243,7 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 	case SEL_RANDOM:
 	case SEL_TOP:
 	case SEL_BOTTOM:
-		if (budget_rows(o, N, &k, err) < 0)
+		if (budget_rows(p, &k, err) < 0)
 			goto fail;
 		d->budget = (double)k;
 		if (k == 0) {
@@ -1231,7 +1258,7 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 			d->wconst = (double)N / (double)k;
 		break;
 	case SEL_STRATIFIED: {
-		if (budget_rows(o, N, &k, err) < 0)
+		if (budget_rows(p, &k, err) < 0)
 			goto fail;
 		d->budget = (double)k;
 		d->ng = p->ncls;
@@ -1270,7 +1297,7 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 			d->dcut = p->keys[d->drop - 1];
 		}
 		long long rest = N - d->drop;
-		if (budget_rows(o, N, &k, err) < 0)
+		if (budget_rows(p, &k, err) < 0)
 			goto fail;
 		if (k > rest) {
 			wn_seterr(err, WN_EDATA, "budget of %lld rows is larger than the "
@@ -1304,7 +1331,13 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 		break;
 	}
 	case SEL_BIASED: {
-		d->budget = o->by_count ? (double)o->count : o->fraction * (double)N;
+		double total = o->by_count ? (double)o->count : o->fraction * (double)p->nrows;
+		if (total < (double)p->nprior) {
+			wn_seterr(err, WN_EDATA, "budget of %.9g rows is smaller than "
+			    "the %lld rows already kept (--kept)", total, p->nprior);
+			goto fail;
+		}
+		d->budget = total - (double)p->nprior;
 		/* in logs: s^alpha of scores like 1e200 or 1e-200 would
 		 * overflow or underflow, and pi is a ratio of weights */
 		double *w = malloc((p->nkeys + 1) * sizeof *w);
@@ -1318,8 +1351,13 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 		qsort(w, p->nkeys, sizeof *w, qs_desc);
 		if (d->budget > (double)npos) {
 			free(w);
-			wn_seterr(err, WN_EDATA, "budget of %.9g rows is larger than the "
-			    "%zu rows with a score above zero", d->budget, npos);
+			if (p->nprior)
+				wn_seterr(err, WN_EDATA, "budget of %.9g rows is larger than "
+				    "the %lld rows already kept (--kept) and the %zu others "
+				    "with a score above zero", total, p->nprior, npos);
+			else
+				wn_seterr(err, WN_EDATA, "budget of %.9g rows is larger than the "
+				    "%zu rows with a score above zero", d->budget, npos);
 			goto fail;
 		}
 		d->logc = sel_biased_logc(w, p->nkeys, d->budget);

@@ -103,6 +103,13 @@ int sel_row_key(struct sel_plan *p, const char *id, size_t idlen,
                 const char *score, const char *cls, int add_class,
                 const char *file, long long line, struct sel_key *key,
                 uint32_t *kcls, struct wn_err *err);
+/* Count a row kept before (winnow-select --kept): it counts towards the
+ * budget (-f is a share of every row, these included) but has no key and
+ * is never drawn; the scheme chooses the budget less these rows from the
+ * others.  Only for a plan resolved where it was built (plan files do not
+ * record prior rows). */
+void sel_plan_add_prior(struct sel_plan *p);
+long long sel_plan_prior(const struct sel_plan *p);
 /* Count the row and keep its key (and class) if the scheme may need it. */
 int sel_plan_add(struct sel_plan *p, const struct sel_key *key, uint32_t cls,
                  struct wn_err *err);
@@ -135,7 +142,8 @@ int sel_decide_row(const struct sel_decide *d, const struct sel_key *key,
                    uint32_t cls, double *weight, long *stratum);
 /* Name of class i of the plan (for the stratum column of stratified). */
 const char *sel_class_name(const struct sel_plan *p, uint32_t i);
-/* The budget the decision works to (rows, or sum pi for biased). */
+/* The budget the decision works to (rows, or sum pi for biased), less the
+ * prior rows. */
 double sel_decide_budget(const struct sel_decide *d);
 /* Biased: c. */
 double sel_decide_c(const struct sel_decide *d);

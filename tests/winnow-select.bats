@@ -448,6 +448,87 @@ for l in sys.stdin:
 	run -64 --separate-stderr winnow-select apply m.tsv
 }
 
+@test "--kept: earlier rows pass through with weight 1, count in the budget, the rest chosen from the others" {
+	gen 300
+	winnow-select -n 20 --seed 1 m.tsv >k1.tsv
+	ids k1.tsv | sort >k1.ids
+	# the same manifest without the kept rows
+	awk -F'\t' 'NR == FNR { k[$1] = 1; next } !($1 in k)' k1.ids m.tsv >rest.tsv
+	for args in "-s top -n 50" "-s bottom -f 0.2" "-s random -n 50" "-s ccs --cutoff 0.1 -n 50" \
+	    "-s stratified -n 50" "-s biased --alpha 1 -n 50"; do
+		winnow-select $args --seed 2 --kept k1.tsv m.tsv >out.tsv
+		# every kept row is there, weight 1
+		ids out.tsv | sort | comm -13 - k1.ids >missing
+		[ ! -s missing ]
+		run -0 awk -F'\t' 'NR == FNR { k[$1] = 1; next } FNR > 1 && ($1 in k) && $NF != 1' k1.ids out.tsv
+		assert_output ""
+		# the others: the scheme on the other rows with the budget less 20
+		b=$(echo "$args" | sed 's/-n 50/-n 30/; s/-f 0.2/-n 40/')
+		winnow-select $b --seed 2 rest.tsv | ids /dev/stdin >want
+		ids out.tsv | grep -vxF -f k1.ids >got
+		diff want got
+	done
+	# exact budgets count the kept rows: 50 in all, 60 for -f 0.2
+	[ "$(winnow-select -s top -n 50 --kept k1.tsv m.tsv | ids /dev/stdin | wc -l)" -eq 50 ]
+	[ "$(winnow-select -f 0.2 --kept k1.tsv m.tsv | ids /dev/stdin | wc -l)" -eq 60 ]
+	# stratum of a kept row: "kept"
+	run -0 sh -c "winnow-select -s ccs -n 50 --kept k1.tsv m.tsv | awk -F'\t' 'NR > 1 { print \$(NF - 1) }' | sort | uniq -c | grep -w kept"
+	assert_output --regexp '^ *20 kept$'
+	# ids of --kept missing from the input are ignored; a budget equal to
+	# the kept rows adds none
+	{ cat k1.tsv; printf 'zzz\tx\ta\t1\t1\n'; } >k2.tsv
+	winnow-select -s top -n 20 --kept k2.tsv m.tsv | ids /dev/stdin | sort >got
+	diff k1.ids got
+	winnow-select -s biased -n 20 --kept k1.tsv m.tsv | ids /dev/stdin | sort >got
+	diff k1.ids got
+}
+
+@test "--kept: multi-round selection, as pipelines/demo runs it" {
+	gen 1000
+	winnow-select -s biased -f 0.1 --seed 11 m.tsv >r1.tsv
+	winnow-select -s biased -f 0.2 --seed 12 --kept r1.tsv m.tsv >r2.tsv
+	winnow-select -s biased -f 0.3 --seed 13 --kept r2.tsv m.tsv >r3.tsv
+	ids r1.tsv | sort >a; ids r2.tsv | sort >b; ids r3.tsv | sort >c
+	[ -z "$(comm -23 a b)" ] && [ -z "$(comm -23 b c)" ]
+	n=$(wc -l <c)
+	[ "$n" -ge 250 ] && [ "$n" -le 350 ]     # Poisson around 300
+	# the same rounds give the same rows
+	winnow-select -s biased -f 0.3 --seed 13 --kept r2.tsv m.tsv | cmp - r3.tsv
+}
+
+@test "--kept: bad uses and bad inputs" {
+	gen 100
+	winnow-select -n 30 m.tsv >k.tsv
+	for s in random top ccs stratified; do
+		run -65 --separate-stderr winnow-select -s $s -n 20 --kept k.tsv -o out.tsv m.tsv
+		assert_equal "$stderr" "winnow-select: budget of 20 rows is smaller than the 30 rows already kept (--kept)"
+		[ ! -e out.tsv ]
+	done
+	run -65 --separate-stderr winnow-select -s biased -f 0.2 --kept k.tsv m.tsv
+	assert_equal "$stderr" "winnow-select: budget of 20 rows is smaller than the 30 rows already kept (--kept)"
+	run -65 --separate-stderr winnow-select -s top -n 101 --kept k.tsv m.tsv
+	[[ $stderr == *"budget of 101 rows is larger than the 100 rows"* ]]
+	run -64 --separate-stderr winnow-select -s threshold --min 1 --kept k.tsv m.tsv
+	assert_equal "$stderr" "winnow-select: --kept needs a budget: -s threshold has none"
+	run -64 --separate-stderr winnow-select plan -n 40 --kept k.tsv m.tsv
+	[[ $stderr == *"plan: --kept works only without plans"* ]]
+	winnow-select plan -n 40 m.tsv >a.plan
+	run -64 --separate-stderr winnow-select apply --plan a.plan --kept k.tsv m.tsv
+	[[ $stderr == *"apply: --kept works only without plans"* ]]
+	run -66 --separate-stderr winnow-select -n 40 --kept missing.tsv m.tsv
+	[[ $stderr == *"missing.tsv"* ]]
+	{ cat k.tsv; tail -1 k.tsv; } >dup.tsv
+	run -65 --separate-stderr winnow-select -n 40 --kept dup.tsv m.tsv
+	[[ $stderr == *"dup.tsv:32: duplicate id"* ]]
+	printf 'name\nx\n' >noid.tsv
+	run -65 --separate-stderr winnow-select -n 40 --kept noid.tsv m.tsv
+	[[ $stderr == *"noid.tsv"* ]]
+	# a kept row twice in the input
+	{ cat m.tsv; grep "^$(ids k.tsv | head -1)	" m.tsv; } >m2.tsv
+	run -65 --separate-stderr winnow-select -n 40 --kept k.tsv m2.tsv
+	[[ $stderr == *"m2.tsv:102: duplicate id \"$(ids k.tsv | head -1)\""* ]]
+}
+
 @test "the EXAMPLES of winnow-select(1) run" {
 	FILE=scores.tsv gen 400
 	tail -n +2 scores.tsv >body

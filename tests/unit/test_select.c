@@ -623,6 +623,141 @@ TEST(biased_extreme_scores)
 	CHECK(sel_biased_logc(lw, 4, 3) == INFINITY, "budget = #positive");
 }
 
+/* Rows kept before (--kept): a plan of every row where every 4th row is
+ * prior, with -f 0.5 over all of them, decides the other rows exactly as
+ * a plain plan of the other rows alone with -n (budget - prior rows). */
+static struct sel_plan *
+plan_prior(const struct sel_opts *o, int every)
+{
+	struct wn_err e;
+	struct sel_plan *p = sel_plan_new(o, &e);
+	for (int i = 0; i < NROWS; i++) {
+		struct sel_key k;
+		uint32_t c;
+		if (every > 0 && i % every == 0) {
+			sel_plan_add_prior(p);
+			continue;
+		}
+		if (sel_row_key(p, ids[i], strlen(ids[i]), scores[i], classes[i], 1,
+		    "t", 1, &k, &c, &e) < 0 || sel_plan_add(p, &k, c, &e) < 0) {
+			printf("# %s\n", e.msg);
+			sel_plan_free(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
+/* Decide the rows that are not prior; -1 on failure, else how many kept. */
+static long long
+decide_others(struct sel_plan *p, int every, int *kept, double *w, long *st)
+{
+	struct wn_err e;
+	struct sel_decide *d = sel_resolve(p, &e);
+	long long n = 0;
+	if (d == NULL) {
+		printf("# resolve: %s\n", e.msg);
+		return -1;
+	}
+	for (int i = 0; i < NROWS; i++) {
+		struct sel_key k;
+		uint32_t c;
+		kept[i] = 0;
+		if (i % every == 0)
+			continue;
+		if (sel_row_key(p, ids[i], strlen(ids[i]), scores[i], classes[i], 0,
+		    "t", 1, &k, &c, &e) < 0) {
+			sel_decide_free(d);
+			return -1;
+		}
+		kept[i] = sel_decide_row(d, &k, c, &w[i], &st[i]);
+		n += kept[i];
+	}
+	sel_decide_free(d);
+	return n;
+}
+
+TEST(prior_rows)
+{
+	const int sch[] = { SEL_RANDOM, SEL_TOP, SEL_BOTTOM, SEL_STRATIFIED, SEL_CCS, SEL_BIASED };
+	const int every = 4, nprior = (NROWS + every - 1) / every;
+	struct wn_err e;
+	for (size_t s = 0; s < sizeof sch / sizeof *sch; s++) {
+		struct sel_opts o, q;
+		sel_opts_default(&o);
+		o.scheme = sch[s];
+		o.seed = 11 + s;
+		o.by_count = 0;
+		o.fraction = 0.5;
+		o.cutoff = 0.1;
+		o.strata = 9;
+		o.by = "class";
+		o.reweight = s % 2;
+		q = o;
+		q.by_count = 1;
+		q.count = sel_budget_count(0.5, NROWS) - nprior;
+		struct sel_plan *a = plan_prior(&o, every);
+		/* b: a plan of the other rows only */
+		struct sel_plan *b = sel_plan_new(&q, &e);
+		for (int i = 0; b && i < NROWS; i++) {
+			struct sel_key k;
+			uint32_t c;
+			if (i % every == 0)
+				continue;
+			if (sel_row_key(b, ids[i], strlen(ids[i]), scores[i], classes[i], 1,
+			    "t", 1, &k, &c, &e) < 0 || sel_plan_add(b, &k, c, &e) < 0) {
+				sel_plan_free(b);
+				b = NULL;
+			}
+		}
+		CHECK(a && b && sel_plan_prior(a) == nprior && sel_plan_rows(a) == NROWS,
+		    "%s: plans", sel_scheme_names[sch[s]]);
+		if (!a || !b) {
+			sel_plan_free(a);
+			sel_plan_free(b);
+			continue;
+		}
+		long long n1 = decide_others(a, every, kept1, w1, st1);
+		long long n2 = decide_others(b, every, kept2, w2, st2);
+		int same = n1 >= 0 && n1 == n2;
+		for (int i = 0; same && i < NROWS; i++)
+			same = kept1[i] == kept2[i] && (!kept1[i] || (w1[i] == w2[i] && st1[i] == st2[i]));
+		CHECK(same, "%s: with prior rows %lld kept, plain plan %lld",
+		    sel_scheme_names[sch[s]], n1, n2);
+		if (sch[s] != SEL_BIASED)
+			CHECK(n1 == sel_budget_count(0.5, NROWS) - nprior, "%s: kept %lld",
+			    sel_scheme_names[sch[s]], n1);
+		sel_plan_free(a);
+		sel_plan_free(b);
+	}
+	/* a budget below the prior rows: 65 naming both */
+	struct sel_opts o;
+	sel_opts_default(&o);
+	o.scheme = SEL_RANDOM;
+	o.by_count = 0;
+	o.fraction = 0.2;
+	struct sel_plan *p = plan_prior(&o, 4);
+	CHECK(p && sel_resolve(p, &e) == NULL && e.code == 65 &&
+	    strstr(e.msg, "budget of 600 rows is smaller than the 750 rows already kept"),
+	    "%s", e.msg);
+	sel_plan_free(p);
+	o.scheme = SEL_BIASED;
+	p = plan_prior(&o, 4);
+	CHECK(p && sel_resolve(p, &e) == NULL && e.code == 65 &&
+	    strstr(e.msg, "smaller than the 750 rows already kept"), "%s", e.msg);
+	/* budget = prior rows: nothing more is drawn */
+	sel_plan_free(p);
+	o.fraction = 0.25;
+	p = plan_prior(&o, 4);
+	CHECK(p && decide_others(p, 4, kept1, w1, st1) == 0, "biased, budget = prior");
+	/* a plan file cannot carry prior rows */
+	FILE *f = tmpfile();
+	CHECK(p && sel_plan_write(p, f, "tmp", &e) < 0 && e.code == 64 &&
+	    strstr(e.msg, "rows kept before"), "%s", e.msg);
+	fclose(f);
+	sel_plan_free(p);
+}
+
 int
 main(void)
 {
@@ -641,5 +776,6 @@ main(void)
 	RUN(biased_frequency);
 	RUN(biased_extreme_scores);
 	RUN(mismatched_plans);
+	RUN(prior_rows);
 	return unit_done();
 }
