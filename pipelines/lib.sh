@@ -277,3 +277,34 @@ wn_grow() {
 	mv -f "$wn_g.out" "$1"
 	rm -f "$wn_g.back" "$wn_g.new" "$wn_g.seed" "$wn_g.grown"
 }
+
+# wn_rounds FRACTION ROUNDS SEED LABELED SCORED OUT SELECT-OPTIONS...:
+# multi-round selection, as a labeling team works.  Round r keeps
+# FRACTION * r / ROUNDS of SCORED's rows in all, the rows of the earlier
+# rounds among them (winnow-select --kept); between rounds the caller's
+# wn_refit LABELED.TSV fits the surrogate on the labeled seed LABELED and
+# every row kept so far and rewrites SCORED.  OUT gets the last round's
+# manifest.  Round r draws with seed SEED + 1000 (r - 1).
+wn_rounds() {
+	wn_rf=$1 wn_rn=$2 wn_rs=$3 wn_rl=$4 wn_rsc=$5 wn_ro=$6
+	shift 6
+	wn_r=1
+	wn_rk=
+	while :; do
+		wn_f=$(awk -v f="$wn_rf" -v r="$wn_r" -v n="$wn_rn" 'BEGIN { printf "%.9g", f * r / n }')
+		# shellcheck disable=SC2086 # --kept FILE, two words
+		winnow-select -f "$wn_f" "$@" --seed "$((wn_rs + 1000 * (wn_r - 1)))" $wn_rk \
+			"$wn_rsc" >"$wn_ro.next"
+		mv -f "$wn_ro.next" "$wn_ro"
+		[ "$wn_r" -ge "$wn_rn" ] && break
+		wn_rk="--kept $wn_ro.kept"
+		cp "$wn_ro" "$wn_ro.kept"
+		awk -F'\t' -v OFS='\t' 'FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i
+				if (NR == 1) print "id", "label", "row"; next }
+			!seen[$c["id"]]++ { print $c["id"], $c["label"], $c["row"] }' \
+			"$wn_rl" "$wn_ro" >"$wn_ro.labeled"
+		wn_refit "$wn_ro.labeled"
+		wn_r=$((wn_r + 1))
+	done
+	rm -f "$wn_ro.kept" "$wn_ro.labeled"
+}

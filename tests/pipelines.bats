@@ -363,15 +363,17 @@ sweep_config() {
 		[ ! -e sweep-out ]
 	}
 	t 'b.yaml:11:3: unknown key "seedz" in section "pipeline"' 's/^  seeds:/  seedz:/'
-	t 'b.yaml:22:1: unknown section "trian"' 's/^train:/trian:/'
-	t 'winnow-train: b.yaml:25:3: unknown key "max-iters" in section "train"' 's/^  max-iter:/  max-iters:/'
+	t 'b.yaml:26:1: unknown section "trian"' 's/^train:/trian:/'
+	t 'winnow-train: b.yaml:29:3: unknown key "max-iters" in section "train"' 's/^  max-iter:/  max-iters:/'
 	t 'winnow-embed: b.yaml:' 's/^  method: random/  method: bogus/'
-	t 'b.yaml:29:3: scheme "winnow": unknown option' 's/^  winnow: -s biased --alpha 1/  winnow: -s biased --alpah 1/'
-	t 'b.yaml:29:3: scheme "winnow": ' 's/^  winnow: -s biased --alpha 1/  winnow: -s biased --alpha x/'
+	t 'b.yaml:33:3: scheme "winnow": unknown option' 's/^  winnow: -s biased --alpha 1/  winnow: -s biased --alpah 1/'
+	t 'b.yaml:33:3: scheme "winnow": ' 's/^  winnow: -s biased --alpha 1/  winnow: -s biased --alpha x/'
 	t 'b.yaml: fraction "5" is not in (0, 1]' 's/^  fractions: .*/  fractions: 0.3 5/'
 	t 'b.yaml: "x" is not a whole number' 's/^  seeds: .*/  seeds: 1 x/'
+	t 'b.yaml: "2.5" is not a whole number' 's/^  rounds: .*/  rounds: 2.5/'
+	t 'b.yaml: rounds must be at least 1' 's/^  rounds: .*/  rounds: 0/'
 	t 'b.yaml: no schemes' '/^  random:/d; /^  winnow:/d'
-	t 'b.yaml:30:1: YAML syntax error' 's/^  winnow: .*/  winnow/'
+	t 'b.yaml:34:1: YAML syntax error' 's/^  winnow: .*/  winnow/'
 	run -66 --separate-stderr "$PL/sweep" -c nonesuch.yaml
 }
 
