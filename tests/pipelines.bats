@@ -327,7 +327,7 @@ sharded: s/work/shard-1.plan: shard 1 has not run" ]]
 sweep_config() {
 	sed 's/^  fractions:.*/  fractions: 0.3 0.5/; s/^  seeds:.*/  seeds: 1/
 	    s/^  rows: 0 .*/  rows: 1000/; s/^  test-rows: 0 .*/  test-rows: 300/
-	    s/dim: 1024/dim: 128/; /^  biased-half:/d; /^  ccs:/d; /^  winnow-rw:/d' \
+	    s/dim: 1024/dim: 128/; /^  winnow-a1:/d' \
 	    "$PL/sweep.yaml" >"$1"
 }
 
@@ -366,8 +366,8 @@ sweep_config() {
 	t 'b.yaml:26:1: unknown section "trian"' 's/^train:/trian:/'
 	t 'winnow-train: b.yaml:29:3: unknown key "max-iters" in section "train"' 's/^  max-iter:/  max-iters:/'
 	t 'winnow-embed: b.yaml:' 's/^  method: random/  method: bogus/'
-	t 'b.yaml:33:3: scheme "winnow": unknown option' 's/^  winnow: -s biased --alpha 1/  winnow: -s biased --alpah 1/'
-	t 'b.yaml:33:3: scheme "winnow": ' 's/^  winnow: -s biased --alpha 1/  winnow: -s biased --alpha x/'
+	t 'b.yaml:33:3: scheme "winnow": unknown option' 's/^  winnow: -s biased --alpha 2/  winnow: -s biased --alpah 2/'
+	t 'b.yaml:33:3: scheme "winnow": ' 's/^  winnow: -s biased --alpha 2/  winnow: -s biased --alpha x/'
 	t 'b.yaml: fraction "5" is not in (0, 1]' 's/^  fractions: .*/  fractions: 0.3 5/'
 	t 'b.yaml: "x" is not a whole number' 's/^  seeds: .*/  seeds: 1 x/'
 	t 'b.yaml: "2.5" is not a whole number' 's/^  rounds: .*/  rounds: 2.5/'

@@ -25,7 +25,7 @@ done
 
 t=$(now)
 OPENBLAS_NUM_THREADS=$jobs OMP_NUM_THREADS=$jobs /usr/bin/python3 tests/bench/demo-reference.py \
-	--method random --dim 1024 --fraction 0.3 --scheme biased --alpha 1 --rounds 4 --max-iter 200 \
+	--method random --dim 1024 --fraction 0.3 --scheme biased --alpha 2 --rounds 4 --max-iter 200 \
 	--lambda-per-full 60000
 tp=$(awk -v a="$t" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
 
