@@ -57,6 +57,18 @@ def scores(p, how):
     raise ValueError(how)
 
 
+def inclusion(t, k):
+    """pi = min(1, c t), c by bisection on log c so that sum pi = k."""
+    lo, hi = -60.0, 60.0
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        if np.minimum(1, np.exp(mid) * t).sum() < k:
+            lo = mid
+        else:
+            hi = mid
+    return np.minimum(1, np.exp(hi) * t)
+
+
 def select_rounds(x, y, is_seed, s, frac, rounds, alpha, rng, fit_lambda, how):
     """Multi-round biased selection (pipelines/demo with DEMO_ROUNDS, and
     winnow-select --kept): round r keeps frac * r / rounds in all, the rows
@@ -66,15 +78,7 @@ def select_rounds(x, y, is_seed, s, frac, rounds, alpha, rng, fit_lambda, how):
     kept = np.zeros(n, bool)
     for r in range(1, rounds + 1):
         k = int(round(frac * r / rounds * n)) - kept.sum()
-        t = np.where(kept, 0.0, np.power(np.maximum(s, 1e-12), alpha))
-        lo, hi = -60.0, 60.0
-        for _ in range(200):
-            mid = (lo + hi) / 2
-            if np.minimum(1, np.exp(mid) * t).sum() < k:
-                lo = mid
-            else:
-                hi = mid
-        pi = np.minimum(1, np.exp(hi) * t)
+        pi = inclusion(np.where(kept, 0.0, np.power(np.maximum(s, 1e-12), alpha)), k)
         kept |= rng.random(n) < pi
         if r < rounds:
             lab = kept | is_seed
@@ -95,16 +99,7 @@ def select(s, frac, scheme, alpha, rng, reweight, pred=None):
         idx = np.sort(np.argsort(-s, kind="stable")[:k])
         return idx, np.ones(k)
     if scheme == "biased":
-        # pi = min(1, c s^alpha), c by bisection on log c so sum pi = k
-        t = np.power(np.maximum(s, 1e-12), alpha)
-        lo, hi = -60.0, 60.0
-        for _ in range(200):
-            mid = (lo + hi) / 2
-            if np.minimum(1, np.exp(mid) * t).sum() < k:
-                lo = mid
-            else:
-                hi = mid
-        pi = np.minimum(1, np.exp(hi) * t)
+        pi = inclusion(np.power(np.maximum(s, 1e-12), alpha), k)
         keep = rng.random(n) < pi
         idx = np.nonzero(keep)[0]
         w = 1 / pi[idx] if reweight else np.ones(len(idx))
