@@ -25,11 +25,8 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/embed-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 # the reference tool, against the library as built
-flags=$(printf 'include config.mk\nall:\n\t@echo "$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)"\n\t@echo "$(LIBS)"\n' |
-	make -s --no-print-directory -f -)
-cc=$(echo "$flags" | sed -n 1p)
-libs=$(echo "$flags" | sed -n 2p)
-$cc -o "$tmp/embed-ref" tests/bench/embed-ref.c lib/libwinnow.a $libs
+. tests/bench/lib.sh
+bench_cc "$tmp/embed-ref" tests/bench/embed-ref.c
 
 winnow-manifest idx $F/train-images-idx3-ubyte.gz $F/train-labels-idx1-ubyte.gz |
 	head -n $((N + 1)) >"$tmp/train.tsv"

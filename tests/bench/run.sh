@@ -12,7 +12,7 @@ export PATH
 status=0
 for b in tests/bench/*.sh; do
 	name=$(basename "$b" .sh)
-	[ "$name" = run ] && continue
+	case $name in run | lib) continue ;; esac
 	if [ -n "${BENCH:-}" ]; then
 		case " $BENCH " in *" $name "*) ;; *) continue ;; esac
 	fi

@@ -6,11 +6,8 @@
 set -eu
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/softmax-pass.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-flags=$(printf 'include config.mk\nall:\n\t@echo "$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)"\n\t@echo "$(LIBS)"\n' |
-	make -s --no-print-directory -f -)
-cc=$(echo "$flags" | sed -n 1p)
-libs=$(echo "$flags" | sed -n 2p)
-$cc -o "$tmp/softmax-pass" tests/bench/softmax-pass.c lib/libwinnow.a $libs
+. tests/bench/lib.sh
+bench_cc "$tmp/softmax-pass" tests/bench/softmax-pass.c
 for j in 1 $(nproc); do
 	"$tmp/softmax-pass" 60000 1024 10 "$j"
 done
