@@ -265,21 +265,32 @@ make_rows(void)
 	}
 }
 
+/* Row i of the synthetic data into plan p; 0, or -1 with the message
+ * printed. */
+static int
+add_row(struct sel_plan *p, int i)
+{
+	struct wn_err e;
+	struct sel_key k;
+	uint32_t c;
+	if (sel_row_key(p, ids[i], strlen(ids[i]), scores[i], classes[i], 1,
+	    "t", 1, &k, &c, &e) < 0 || sel_plan_add(p, &k, c, &e) < 0) {
+		printf("# %s\n", e.msg);
+		return -1;
+	}
+	return 0;
+}
+
 static struct sel_plan *
 plan_of(const struct sel_opts *o, int from, int to)
 {
 	struct wn_err e;
 	struct sel_plan *p = sel_plan_new(o, &e);
-	for (int i = from; i < to; i++) {
-		struct sel_key k;
-		uint32_t c;
-		if (sel_row_key(p, ids[i], strlen(ids[i]), scores[i], classes[i], 1,
-		    "t", 1, &k, &c, &e) < 0 || sel_plan_add(p, &k, c, &e) < 0) {
-			printf("# %s\n", e.msg);
+	for (int i = from; i < to; i++)
+		if (add_row(p, i) < 0) {
 			sel_plan_free(p);
 			return NULL;
 		}
-	}
 	return p;
 }
 
@@ -632,15 +643,11 @@ plan_prior(const struct sel_opts *o, int every)
 	struct wn_err e;
 	struct sel_plan *p = sel_plan_new(o, &e);
 	for (int i = 0; i < NROWS; i++) {
-		struct sel_key k;
-		uint32_t c;
 		if (every > 0 && i % every == 0) {
 			sel_plan_add_prior(p);
 			continue;
 		}
-		if (sel_row_key(p, ids[i], strlen(ids[i]), scores[i], classes[i], 1,
-		    "t", 1, &k, &c, &e) < 0 || sel_plan_add(p, &k, c, &e) < 0) {
-			printf("# %s\n", e.msg);
+		if (add_row(p, i) < 0) {
 			sel_plan_free(p);
 			return NULL;
 		}
