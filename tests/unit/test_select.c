@@ -311,9 +311,11 @@ roundtrip(struct sel_plan *p)
 	return q;
 }
 
-/* Decide every row with plan p; kept[i], weights w[i], strata st[i]. */
+/* Decide every row with plan p but every every-th (none when 0: those
+ * are the plan's prior rows); kept[i], weights w[i], strata st[i]
+ * (stratified: -2 once the stratum is checked to be the row's class). */
 static int
-decide_all(struct sel_plan *p, int *kept, double *w, long *st, long long *nkept)
+decide_rows(struct sel_plan *p, int every, int *kept, double *w, long *st, long long *nkept)
 {
 	struct wn_err e;
 	struct sel_decide *d = sel_resolve(p, &e);
@@ -325,6 +327,9 @@ decide_all(struct sel_plan *p, int *kept, double *w, long *st, long long *nkept)
 	for (int i = 0; i < NROWS; i++) {
 		struct sel_key k;
 		uint32_t c;
+		kept[i] = 0;
+		if (every > 0 && i % every == 0)
+			continue;
 		if (sel_row_key(p, ids[i], strlen(ids[i]), scores[i], classes[i], 0,
 		    "t", 1, &k, &c, &e) < 0) {
 			printf("# key: %s\n", e.msg);
@@ -346,6 +351,12 @@ decide_all(struct sel_plan *p, int *kept, double *w, long *st, long long *nkept)
 	}
 	sel_decide_free(d);
 	return 0;
+}
+
+static int
+decide_all(struct sel_plan *p, int *kept, double *w, long *st, long long *nkept)
+{
+	return decide_rows(p, 0, kept, w, st, nkept);
 }
 
 static int kept1[NROWS], kept2[NROWS];
@@ -659,29 +670,8 @@ plan_prior(const struct sel_opts *o, int every)
 static long long
 decide_others(struct sel_plan *p, int every, int *kept, double *w, long *st)
 {
-	struct wn_err e;
-	struct sel_decide *d = sel_resolve(p, &e);
-	long long n = 0;
-	if (d == NULL) {
-		printf("# resolve: %s\n", e.msg);
-		return -1;
-	}
-	for (int i = 0; i < NROWS; i++) {
-		struct sel_key k;
-		uint32_t c;
-		kept[i] = 0;
-		if (i % every == 0)
-			continue;
-		if (sel_row_key(p, ids[i], strlen(ids[i]), scores[i], classes[i], 0,
-		    "t", 1, &k, &c, &e) < 0) {
-			sel_decide_free(d);
-			return -1;
-		}
-		kept[i] = sel_decide_row(d, &k, c, &w[i], &st[i]);
-		n += kept[i];
-	}
-	sel_decide_free(d);
-	return n;
+	long long n;
+	return decide_rows(p, every, kept, w, st, &n) < 0 ? -1 : n;
 }
 
 TEST(prior_rows)
