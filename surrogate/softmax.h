@@ -32,7 +32,8 @@ struct sur_softmax_opts {
 	double tol;             /* stop when ||grad||_2 <= tol; default 1e-5 */
 	int memory;             /* L-BFGS memory (pairs); default 10 */
 	int precondition;       /* whiten the features' covariance (the same
-	                         * optimum, far fewer iterations); default 1 */
+	                         * optimum, far fewer iterations) when there
+	                         * are at least 4 d rows; default 1 */
 	enum sur_infl infl;     /* influence factors to compute; default SUR_INFL_CLASS */
 	/* Called after each iteration with the objective and gradient
 	 * norm; a nonzero return stops training (the model is then the
