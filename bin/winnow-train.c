@@ -807,6 +807,8 @@ train_lbfgs(struct run *R)
 	so.infl = SUR_INFL_NONE;
 	so.on_iter = on_iter;
 	so.ctx = R;
+	/* the final run is the features' last use (tuning trials reuse them) */
+	so.consume_x = !R->quiet;
 	progress_init(&R->pr, "train (L-BFGS iterations)", O.max_iter, O.progress);
 	m = sur_softmax_fit(R->D->X, R->D->y, R->D->w, R->D->n, R->D->d,
 	                    (const char *const *)R->classes, R->k, &so, &err);

@@ -361,11 +361,16 @@ struct fit {
 	struct sur_model *m;
 	const float *X;
 	float *Xs;          /* X standardised once, or NULL (then per block) */
+	int own_x;          /* Xs is the caller's X (consume_x): not freed */
 	double *mu;         /* d column means subtracted from Xs, or NULL */
 	double *L;          /* d x d preconditioner (see precondition()), or NULL */
 	double *U;          /* L', for column access */
 	double *Wd;         /* k x d: the model's W at the last unpack(), in double */
 	double *gtmp;       /* k x d scratch for mapping gradients */
+	double *dots;       /* k scratch for the maps' class_dots() */
+	double *gw_last;    /* k x d: the last evaluate()'s gradient in W ... */
+	double *gv_last;    /* nvar: ... and as it went to the optimiser */
+	int have_last;
 	const int *y;
 	const float *w;
 	size_t n;
@@ -417,90 +422,167 @@ enum { PRECOND_ROWS = 8192, PRECOND_MAX_D = 4096 };
  * The four maps below are triangular solves and products with L on the
  * k rows of W, written out rather than left to cblas_dtrsm/dtrmm: those
  * split their work by the thread count, and the model must be the same
- * bytes whatever -j.  Each reads L (or U = L') once, a row at a time for
- * all k rows of W, in multiply-adds along rows that the compiler
- * vectorises: k d^2 / 2 of them, a few milliseconds.
+ * bytes whatever -j.  Each is a sweep over the rows of L (or U = L'), and
+ * each row element serves all k classes at once through class_dots(): dot
+ * products rather than row updates, so nothing but the k results is
+ * stored per row (the update form loaded and stored every class row once
+ * per row of L, and took a fifth of a 15,000-row fit).  k d^2 / 2
+ * multiply-adds a map, about a millisecond at d = 1024.
  */
 
-/* W = V L^-1, row by row: w L = v, so from the last column back,
- * w_j = r_j / L_jj and then r_i -= w_j L_ji for i < j. */
+enum { DOT_LANES = 4, DOT_GROUP = 5 };
+
+/* s[c] = sum_{i in [lo, hi)} a[i] V[c d + i] for the k rows of V (k x d),
+ * DOT_LANES partial sums a dot product, added in a fixed order. */
 SUR_VECTOR_CLONES
-static void params_to_w(const struct fit *F, const double *v, double *w)
+static void class_dots(const double *restrict a, const double *restrict V, int d, int k,
+                       int lo, int hi, double *restrict s)
 {
-	int k = F->m->k, d = F->m->d;
-	memcpy(w, v, (size_t)k * d * sizeof *w);
-	if (!F->L)
-		return;
-	for (int j = d - 1; j >= 0; j--) {
-		const double *Lj = F->L + (size_t)j * d;
-		for (int c = 0; c < k; c++) {
-			double *r = w + (size_t)c * d, wj = r[j] / Lj[j];
-			r[j] = wj;
-			for (int i = 0; i < j; i++)
-				r[i] -= wj * Lj[i];
+	int hv = lo + (hi - lo) / DOT_LANES * DOT_LANES, c = 0;
+	for (; c + DOT_GROUP <= k; c += DOT_GROUP) {
+		const double *v[DOT_GROUP];
+		double acc[DOT_GROUP][DOT_LANES] = { { 0 } };
+		for (int g = 0; g < DOT_GROUP; g++)
+			v[g] = V + (size_t)(c + g) * d;
+		for (int i = lo; i < hv; i += DOT_LANES)
+			for (int g = 0; g < DOT_GROUP; g++)
+				for (int l = 0; l < DOT_LANES; l++)
+					acc[g][l] += a[i + l] * v[g][i + l];
+		for (int g = 0; g < DOT_GROUP; g++) {
+			double t = (acc[g][0] + acc[g][1]) + (acc[g][2] + acc[g][3]);
+			for (int i = hv; i < hi; i++)
+				t += a[i] * v[g][i];
+			s[c + g] = t;
+		}
+	}
+	for (; c < k; c++) {
+		const double *v = V + (size_t)c * d;
+		double acc[DOT_LANES] = { 0 };
+		for (int i = lo; i < hv; i += DOT_LANES)
+			for (int l = 0; l < DOT_LANES; l++)
+				acc[l] += a[i + l] * v[i + l];
+		double t = (acc[0] + acc[1]) + (acc[2] + acc[3]);
+		for (int i = hv; i < hi; i++)
+			t += a[i] * v[i];
+		s[c] = t;
+	}
+}
+
+/*
+ * The maps, on the classes [c0, c1) of the k x d matrices in and out (in
+ * == out for the in-place ones).  Rows of L are rows of the first factor
+ * below; each class is computed the same way whatever the range, so
+ * splitting the classes over threads changes no bit.
+ *  MAP_V_TO_W   W = V L^-1: w L = v, from the last column back,
+ *               w_j = (v_j - sum_{i > j} w_i L_ij) / L_jj, along row j of U.
+ *  MAP_W_TO_V   V = W L in place: v_j = sum_{i >= j} w_i L_ij along row j
+ *               of U; v_j needs only w_j..w_d-1, so ascending j overwrites
+ *               what is done with.
+ *  MAP_GW_TO_GV g_V = g_W L^-T in place: L x = g for each row,
+ *               x_j = (g_j - sum_{i < j} L_ji x_i) / L_jj, ascending.
+ *  MAP_GV_TO_GW g_W = g_V L': (g L')_j = sum_{i <= j} L_ji g_i.
+ */
+enum map_kind { MAP_V_TO_W, MAP_W_TO_V, MAP_GW_TO_GV, MAP_GV_TO_GW };
+
+static void map_classes(const struct fit *F, enum map_kind kind, const double *in,
+                        double *out, int c0, int c1)
+{
+	int d = F->m->d, nc = c1 - c0;
+	double *s = F->dots + c0;
+	const double *vin = in + (size_t)c0 * d;
+	double *vout = out + (size_t)c0 * d;
+	for (int t = 0; t < d; t++) {
+		int j = kind == MAP_V_TO_W ? d - 1 - t : t;
+		const double *row = (kind == MAP_V_TO_W || kind == MAP_W_TO_V ? F->U : F->L) +
+		                    (size_t)j * d;
+		switch (kind) {
+		case MAP_V_TO_W:
+			class_dots(row, vout, d, nc, j + 1, d, s);
+			for (int c = 0; c < nc; c++)
+				vout[(size_t)c * d + j] = (vin[(size_t)c * d + j] - s[c]) / row[j];
+			break;
+		case MAP_W_TO_V:
+			class_dots(row, vout, d, nc, j, d, s);
+			for (int c = 0; c < nc; c++)
+				vout[(size_t)c * d + j] = s[c];
+			break;
+		case MAP_GW_TO_GV:
+			class_dots(row, vout, d, nc, 0, j, s);
+			for (int c = 0; c < nc; c++)
+				vout[(size_t)c * d + j] = (vout[(size_t)c * d + j] - s[c]) / row[j];
+			break;
+		case MAP_GV_TO_GW:
+			class_dots(row, vin, d, nc, 0, j + 1, s);
+			for (int c = 0; c < nc; c++)
+				vout[(size_t)c * d + j] = s[c];
+			break;
 		}
 	}
 }
 
-/* V = W L in place: v_j = sum_{i >= j} w_i L_ij, row i of L scaled by w_i
- * adding into v_0..v_i. */
-SUR_VECTOR_CLONES
-static void w_to_params(const struct fit *F, double *wv)
+struct map_arg {
+	const struct fit *F;
+	enum map_kind kind;
+	const double *in;
+	double *out;
+	int c0, c1;
+};
+
+static void *map_worker(void *arg)
 {
-	int k = F->m->k, d = F->m->d;
-	if (!F->L)
-		return;
-	double *v = F->gtmp;
-	memset(v, 0, (size_t)k * d * sizeof *v);
-	for (int i = 0; i < d; i++) {
-		const double *Li = F->L + (size_t)i * d;
-		for (int c = 0; c < k; c++) {
-			double a = wv[(size_t)c * d + i], *vc = v + (size_t)c * d;
-			for (int j = 0; j <= i; j++)
-				vc[j] += a * Li[j];
-		}
-	}
-	memcpy(wv, v, (size_t)k * d * sizeof *v);
+	struct map_arg *A = arg;
+	map_classes(A->F, A->kind, A->in, A->out, A->c0, A->c1);
+	return NULL;
 }
 
-/* A gradient in W to one in V, in place: g_V = g_W L^-T, i.e. L x = g
- * for each row: x_j = r_j / L_jj, then r_i -= L_ij x_j for i > j (column
- * j of L is row j of U). */
-SUR_VECTOR_CLONES
-static void grad_to_params(const struct fit *F, double *g)
-{
-	int k = F->m->k, d = F->m->d;
-	if (!F->L)
-		return;
-	for (int j = 0; j < d; j++) {
-		const double *Uj = F->U + (size_t)j * d;
-		for (int c = 0; c < k; c++) {
-			double *x = g + (size_t)c * d, xj = x[j] / Uj[j];
-			x[j] = xj;
-			for (int i = j + 1; i < d; i++)
-				x[i] -= xj * Uj[i];
-		}
-	}
-}
-
-/* And back: g_W = g_V L', (g L')_j = sum_{i <= j} U_ij g_i. */
-SUR_VECTOR_CLONES
-static void grad_to_w(const struct fit *F, const double *gv, double *gw)
+/* One map over all k classes, the classes split over the pass's threads
+ * (a thread that cannot start leaves its classes to this one).  Without
+ * a preconditioner every map is the identity. */
+static void run_map(const struct fit *F, enum map_kind kind, const double *in, double *out)
 {
 	int k = F->m->k, d = F->m->d;
 	if (!F->L) {
-		memcpy(gw, gv, (size_t)k * d * sizeof *gw);
+		if (out != in)
+			memcpy(out, in, (size_t)k * d * sizeof *out);
 		return;
 	}
-	memset(gw, 0, (size_t)k * d * sizeof *gw);
-	for (int i = 0; i < d; i++) {
-		const double *Ui = F->U + (size_t)i * d;
-		for (int c = 0; c < k; c++) {
-			double a = gv[(size_t)c * d + i], *o = gw + (size_t)c * d;
-			for (int j = i; j < d; j++)
-				o[j] += a * Ui[j];
-		}
+	int nt = F->pass.threads < k ? F->pass.threads : k;
+	if (nt > 64)
+		nt = 64;
+	pthread_t tid[64];
+	struct map_arg arg[64];
+	int started[64] = { 0 };
+	for (int t = 0; t < nt; t++)
+		arg[t] = (struct map_arg){ F, kind, in, out, k * t / nt, k * (t + 1) / nt };
+	for (int t = 1; t < nt; t++)
+		started[t] = pthread_create(&tid[t], NULL, map_worker, &arg[t]) == 0;
+	map_classes(F, kind, in, out, arg[0].c0, arg[0].c1);
+	for (int t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		else
+			map_classes(F, kind, in, out, arg[t].c0, arg[t].c1);
 	}
+}
+
+static void params_to_w(const struct fit *F, const double *v, double *w)
+{
+	run_map(F, MAP_V_TO_W, v, w);
+}
+
+static void w_to_params(const struct fit *F, double *wv)
+{
+	run_map(F, MAP_W_TO_V, wv, wv);
+}
+
+static void grad_to_params(const struct fit *F, double *g)
+{
+	run_map(F, MAP_GW_TO_GV, g, g);
+}
+
+static void grad_to_w(const struct fit *F, const double *gv, double *gw)
+{
+	run_map(F, MAP_GV_TO_GW, gv, gw);
 }
 
 /*
@@ -567,7 +649,9 @@ static double gnorm_of(const struct fit *F, const double *g, size_t nvar)
 	int k = F->m->k, d = F->m->d;
 	size_t kd = (size_t)k * d;
 	const double *gw = g;
-	if (F->L) {
+	if (F->L && F->have_last && memcmp(g, F->gv_last, nvar * sizeof *g) == 0) {
+		gw = F->gw_last;    /* the gradient of the last evaluation: no map back */
+	} else if (F->L) {
 		grad_to_w(F, g, F->gtmp);
 		gw = F->gtmp;
 	}
@@ -599,7 +683,6 @@ static lbfgsfloatval_t evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfloat
                                 const int nvar, const lbfgsfloatval_t step)
 {
 	(void)step;
-	(void)nvar;
 	struct fit *F = inst;
 	struct sur_model *m = F->m;
 	size_t kd = (size_t)m->k * m->d;
@@ -612,10 +695,16 @@ static lbfgsfloatval_t evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfloat
 		reg += F->Wd[j] * F->Wd[j];
 		g[j] = F->gW[j] + F->lambda * F->Wd[j];
 	}
+	if (F->L)
+		memcpy(F->gw_last, g, kd * sizeof *g);
 	grad_to_params(F, g);
 	if (m->hp.intercept)
 		for (int c = 0; c < m->k; c++)
 			g[kd + c] = F->gb[c];
+	if (F->L) {
+		memcpy(F->gv_last, g, (size_t)nvar * sizeof *g);
+		F->have_last = 1;
+	}
 	return ls / F->S + 0.5 * F->lambda * reg;
 }
 
@@ -626,7 +715,9 @@ static int progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_t 
 {
 	(void)x; (void)xnorm; (void)step; (void)ls;
 	struct fit *F = inst;
-	double gn = F->mu ? gnorm_of(F, g, (size_t)nvar) : gnorm;
+	/* libLBFGS's gnorm is in its own coordinates (V, c): the norm
+	 * reported and tested is the model's (W, b) */
+	double gn = F->mu || F->L ? gnorm_of(F, g, (size_t)nvar) : gnorm;
 	F->iters = k;
 	F->f = fx;
 	F->gnorm = gn;
@@ -735,12 +826,16 @@ static void fit_free(struct fit *F)
 {
 	free(F->gW);
 	free(F->gb);
-	free(F->Xs);
+	if (!F->own_x)
+		free(F->Xs);
 	free(F->mu);
 	free(F->L);
 	free(F->U);
 	free(F->Wd);
 	free(F->gtmp);
+	free(F->dots);
+	free(F->gw_last);
+	free(F->gv_last);
 	pass_free(&F->pass);
 }
 
@@ -835,9 +930,11 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 	}
 
 	struct fit F = { .m = m, .X = X, .y = y, .w = w, .n = n, .o = o, .lambda = o->lambda };
-	/* Standardise (and centre) once when memory allows; else each pass
-	 * standardises chunk by chunk. */
-	F.Xs = malloc(sur__mul(n, d) * sizeof(float));
+	/* Standardise (and centre) once, in place when the caller allows it,
+	 * else in a copy when memory allows, else each pass standardises chunk
+	 * by chunk. */
+	F.own_x = o->consume_x && o->infl == SUR_INFL_NONE;
+	F.Xs = F.own_x ? (float *)X : malloc(sur__mul(n, d) * sizeof(float));
 	if (F.Xs)
 		sur_standardize(m, X, n, F.Xs);
 	if (F.Xs && hp->intercept && (F.mu = calloc(d, sizeof *F.mu))) {
@@ -862,7 +959,11 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 	F.gb = malloc(k * sizeof *F.gb);
 	F.Wd = malloc(kd * sizeof *F.Wd);
 	F.gtmp = malloc(kd * sizeof *F.gtmp);
-	if (nvar > INT32_MAX || !x || !F.gW || !F.gb || !F.Wd || !F.gtmp ||
+	F.dots = malloc((size_t)m->k * sizeof *F.dots);
+	F.gw_last = malloc(kd * sizeof *F.gw_last);
+	F.gv_last = malloc(nvar * sizeof *F.gv_last);
+	if (nvar > INT32_MAX || !x || !F.gW || !F.gb || !F.Wd || !F.gtmp || !F.dots ||
+	    !F.gw_last || !F.gv_last ||
 	    pass_init(&F.pass, d, k, 0, err) < 0) {
 		if (x) lbfgs_free(x);
 		fit_free(&F);
