@@ -116,6 +116,12 @@ usage_error() {
 	[ "$(grep -c '^tune: trial' <<<"$output")" = 4 ]
 	run -0 winnow-train --tune --val val.npy:val.tsv -o m train.npy train.tsv
 	[ "$(grep -c '^tune: trial' <<<"$output")" = 5 ]
+	# the final run standardises the features in place (consume_x), the
+	# trials must not: the tuned model is the plain one at the chosen lambda
+	best=$(sed -n 's/^tune: best lambda \([^ ]*\) .*/\1/p' <<<"$output")
+	[ -n "$best" ]
+	run -0 winnow-train -l "$best" -o m2 train.npy train.tsv
+	cmp m m2
 }
 
 @test "--patience 0: the validation set is evaluated, no early stopping, the last model kept" {

@@ -507,14 +507,15 @@ TEST(influence_factors)
  * the whitened fit reaches the same objective and weights as the plain
  * one, in far fewer iterations.  With a warm start too (V = W L).
  */
-TEST(preconditioning_same_optimum_fewer_iterations)
+enum { CN = 400, CD = 24 };
+
+/* Latents with scales 0.7^j, mixed by a dense matrix: every column
+ * correlated with every other, the covariance's eigenvalues spread over
+ * decades (as random features are); 3 classes. */
+static void correlated(float *X, int *y)
 {
-	enum { N = 400, D = 24, K = 3 };
-	/* latents with scales 0.7^j, mixed by a dense matrix: every column
-	 * correlated with every other, the covariance's eigenvalues spread
-	 * over decades (as random features are) */
-	static float X[N * D], A[D * D];
-	int y[N];
+	enum { N = CN, D = CD };
+	static float A[D * D];
 	unsigned s = 12345;
 #define NEXT_U (s = s * 1103515245u + 12345u, (float)((s >> 8) % 20000) / 10000.0f - 1.0f)
 	for (int j = 0; j < D * D; j++)
@@ -533,6 +534,14 @@ TEST(preconditioning_same_optimum_fewer_iterations)
 		y[i] = t > 0.2f ? 2 : t > -0.2f ? 1 : 0;
 	}
 #undef NEXT_U
+}
+
+TEST(preconditioning_same_optimum_fewer_iterations)
+{
+	enum { N = CN, D = CD, K = 3 };
+	static float X[N * D];
+	int y[N];
+	correlated(X, y);
 	struct sur_softmax_opts o;
 	sur_softmax_opts_default(&o);
 	o.lambda = 1e-3;
@@ -565,6 +574,104 @@ out:
 	sur_model_free(pre);
 }
 
+struct gnorms {
+	int n;
+	double g[64];
+};
+
+static int record_gnorm(void *ctx, int iter, double f, double gnorm)
+{
+	struct gnorms *G = ctx;
+	(void)iter;
+	(void)f;
+	if (G->n < 64)
+		G->g[G->n++] = gnorm;
+	return 0;
+}
+
+/*
+ * The gradient norm that each iteration reports (and that --tol is tested
+ * against) is the model's, in (W, b), with or without an intercept.
+ * Regression: preconditioned without an intercept, the iterations saw
+ * libLBFGS's norm in the whitened coordinates V = W L, a different number,
+ * so the fit stopped by the wrong measure.  The last iteration's norm is
+ * checked against the gradient taken the slow way at the returned model.
+ */
+TEST(reported_gradient_norm_is_the_models)
+{
+	enum { N = CN, D = CD, K = 3 };
+	static float X[N * D];
+	int y[N];
+	correlated(X, y);
+	for (int intercept = 0; intercept <= 1; intercept++) {
+		struct sur_softmax_opts o;
+		sur_softmax_opts_default(&o);
+		o.lambda = 1e-3;
+		o.tol = 0;
+		o.max_iter = 4;
+		o.intercept = intercept;
+		o.standardize = 0;      /* then X is the standardised data */
+		o.infl = SUR_INFL_NONE;
+		struct gnorms G = { 0 };
+		o.on_iter = record_gnorm;
+		o.ctx = &G;
+		struct wn_err err = { 0 };
+		struct sur_model *m = sur_softmax_fit(X, y, NULL, N, D, cls3, K, &o, &err);
+		CHECK(m && G.n >= 4, "%s: %d iterations", err.msg, G.n);
+		if (!m || G.n == 0) {
+			sur_model_free(m);
+			continue;
+		}
+		float gW[K * D], gb[K];
+		double f, s = 0;
+		CHECK(sur_softmax_loss_grad(m, X, y, NULL, N, N, o.lambda, &f, gW, gb, &err) == 0,
+		      "%s", err.msg);
+		for (int j = 0; j < K * D; j++)
+			s += (double)gW[j] * gW[j];
+		for (int c = 0; c < K; c++)
+			s += (double)gb[c] * gb[c];
+		CHECK(fabs(G.g[G.n - 1] - sqrt(s)) <= 1e-3 * sqrt(s),
+		      "intercept %d: last iteration reported %g, the gradient's norm is %g",
+		      intercept, G.g[G.n - 1], sqrt(s));
+		CHECK(fabs(m->hp.grad_norm - sqrt(s)) <= 1e-3 * sqrt(s),
+		      "intercept %d: the model's grad_norm %g, the gradient's norm %g",
+		      intercept, m->hp.grad_norm, sqrt(s));
+		sur_model_free(m);
+	}
+}
+
+/* consume_x: the same model from X standardised in place as from a copy;
+ * with influence factors asked for, X is left alone (they need it). */
+TEST(consume_x_same_model)
+{
+	enum { N = CN, D = CD, K = 3 };
+	static float X[N * D], X2[N * D];
+	int y[N];
+	correlated(X, y);
+	struct sur_softmax_opts o;
+	sur_softmax_opts_default(&o);
+	o.lambda = 1e-3;
+	o.infl = SUR_INFL_NONE;
+	struct wn_err err = { 0 };
+	struct sur_model *a = sur_softmax_fit(X, y, NULL, N, D, cls3, K, &o, &err);
+	memcpy(X2, X, sizeof X);
+	o.consume_x = 1;
+	struct sur_model *b = sur_softmax_fit(X2, y, NULL, N, D, cls3, K, &o, &err);
+	CHECK(a && b, "%s", err.msg);
+	if (a && b) {
+		CHECK(memcmp(a->w1, b->w1, sizeof(float) * K * D) == 0 &&
+		      memcmp(a->b1, b->b1, sizeof(float) * K) == 0, "models differ");
+		CHECK(memcmp(X, X2, sizeof X) != 0, "consume_x left X as it was");
+	}
+	memcpy(X2, X, sizeof X);
+	o.infl = SUR_INFL_CLASS;
+	struct sur_model *c = sur_softmax_fit(X2, y, NULL, N, D, cls3, K, &o, &err);
+	CHECK(c && memcmp(X, X2, sizeof X) == 0, "influence factors: X changed (%s)", err.msg);
+	sur_model_free(a);
+	sur_model_free(b);
+	sur_model_free(c);
+}
+
 int main(void)
 {
 	RUN(gradient_matches_finite_differences);
@@ -576,5 +683,7 @@ int main(void)
 	RUN(bad_inputs);
 	RUN(model_file_roundtrip_and_checks);
 	RUN(influence_factors);
+	RUN(reported_gradient_norm_is_the_models);
+	RUN(consume_x_same_model);
 	return unit_done();
 }
