@@ -15,6 +15,13 @@ fi
 export PATH
 LC_ALL=C
 export LC_ALL
+# OpenBLAS's idle threads spin (sched_yield) for about 2^28 cycles after
+# the library starts and after each threaded call.  The programs start
+# often here and run their hot loops on threads of their own, which the
+# spinning took time from: 2^4 cycles is about a tenth of a second of CPU
+# less per program (1.1 s of the 13 s of CPU of make demo).
+OPENBLAS_THREAD_TIMEOUT=${OPENBLAS_THREAD_TIMEOUT:-4}
+export OPENBLAS_THREAD_TIMEOUT
 tab=$(printf '\t')
 
 # wn_die CODE MESSAGE: "PROG: MESSAGE" on stderr, exit CODE (sysexits).
