@@ -514,48 +514,63 @@ static void class_dots(const double *restrict a, const double *restrict V, int d
  */
 enum map_kind { MAP_V_TO_W, MAP_W_TO_V, MAP_GW_TO_GV, MAP_GV_TO_GW };
 
+/* The part of row j of the factor that a map reads: [*lo, *hi). */
+static void map_segment(enum map_kind kind, int j, int d, int *lo, int *hi)
+{
+	*lo = *hi = 0;
+	switch (kind) {
+	case MAP_V_TO_W:
+		*lo = j + 1, *hi = d;
+		break;
+	case MAP_W_TO_V:
+		*lo = j, *hi = d;
+		break;
+	case MAP_GW_TO_GV:
+		*lo = 0, *hi = j;
+		break;
+	case MAP_GV_TO_GW:
+		*lo = 0, *hi = j + 1;
+		break;
+	}
+}
+
 static void map_classes(const struct fit *F, enum map_kind kind, const double *in,
                         double *out, int c0, int c1)
 {
-	int d = F->m->d, nc = c1 - c0;
+	int d = F->m->d, nc = c1 - c0, lo, hi;
 	double *s = F->dots + c0;
 	const double *vin = in + (size_t)c0 * d;
 	double *vout = out + (size_t)c0 * d;
+	/* the solves read what they have written, the products their input */
+	const double *src = kind == MAP_GV_TO_GW ? vin : vout;
 	const double *factor = kind == MAP_V_TO_W || kind == MAP_W_TO_V ? F->U : F->L;
 	for (int t = 0; t < d; t++) {
 		int j = kind == MAP_V_TO_W ? d - 1 - t : t;
 		const double *row = factor + (size_t)j * d;
 		/* the factor (8 MiB at d = 1024) comes from L3: ask for the next
-		 * row now (a map took 2.4 times as long without) */
+		 * row's part now (a map took 2.4 times as long without) */
 		if (t + 1 < d) {
 			int jn = kind == MAP_V_TO_W ? j - 1 : j + 1;
-			const double *next = factor + (size_t)jn * d;
-			int lo = kind == MAP_V_TO_W ? jn + 1 : kind == MAP_W_TO_V ? jn : 0;
-			int hi = kind == MAP_V_TO_W || kind == MAP_W_TO_V ? d : kind == MAP_GW_TO_GV ? jn : jn + 1;
-			for (int i = lo; i < hi; i += 64 / sizeof *next)
-				__builtin_prefetch(next + i, 0, 3);
+			map_segment(kind, jn, d, &lo, &hi);
+			for (int i = lo; i < hi; i += 64 / sizeof *row)
+				__builtin_prefetch(factor + (size_t)jn * d + i, 0, 3);
 		}
-		switch (kind) {
-		case MAP_V_TO_W:
-			class_dots(row, vout, d, nc, j + 1, d, s);
-			for (int c = 0; c < nc; c++)
-				vout[(size_t)c * d + j] = (vin[(size_t)c * d + j] - s[c]) / row[j];
-			break;
-		case MAP_W_TO_V:
-			class_dots(row, vout, d, nc, j, d, s);
-			for (int c = 0; c < nc; c++)
-				vout[(size_t)c * d + j] = s[c];
-			break;
-		case MAP_GW_TO_GV:
-			class_dots(row, vout, d, nc, 0, j, s);
-			for (int c = 0; c < nc; c++)
-				vout[(size_t)c * d + j] = (vout[(size_t)c * d + j] - s[c]) / row[j];
-			break;
-		case MAP_GV_TO_GW:
-			class_dots(row, vin, d, nc, 0, j + 1, s);
-			for (int c = 0; c < nc; c++)
-				vout[(size_t)c * d + j] = s[c];
-			break;
+		map_segment(kind, j, d, &lo, &hi);
+		class_dots(row, src, d, nc, lo, hi, s);
+		for (int c = 0; c < nc; c++) {
+			double *o = vout + (size_t)c * d + j;
+			switch (kind) {
+			case MAP_V_TO_W:
+				*o = (vin[(size_t)c * d + j] - s[c]) / row[j];
+				break;
+			case MAP_GW_TO_GV:
+				*o = (*o - s[c]) / row[j];
+				break;
+			case MAP_W_TO_V:
+			case MAP_GV_TO_GW:
+				*o = s[c];
+				break;
+			}
 		}
 	}
 }

@@ -11,8 +11,11 @@
  * penalised.  Equivalences: liblinear/scikit-learn minimise
  * C sum_i l_i + ||W||^2/2, i.e. lambda = 1/(C n) with SUR_NORM_COUNT.
  *
- * Loss, gradient and Hessian-vector products are cblas_sgemm calls over
- * row blocks of 1024; per-block sums are accumulated in double.
+ * Loss, gradient and Hessian-vector products are one fused, threaded pass
+ * over chunks of 256 rows (softmax.c): each chunk's sums in float in a
+ * fixed order, the chunks' added in double in chunk order, so the model is
+ * the same bytes whatever the thread count.  L-BFGS works in whitened
+ * coordinates V = W L (L L' the features' covariance, from a sample).
  */
 #ifndef SUR_SOFTMAX_H
 #define SUR_SOFTMAX_H
