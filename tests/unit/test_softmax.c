@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cblas.h>
+
 #include "softmax.h"
 #include "unit.h"
 
@@ -672,6 +674,47 @@ TEST(consume_x_same_model)
 	sur_model_free(c);
 }
 
+/*
+ * The model is the same bytes whatever the thread count, with enough
+ * classes that the preconditioner's maps compute some classes five at a
+ * time on one thread and one by one on another split (12 classes: 5 + 5
+ * + 2 on one thread, 5 + 1 twice on two, 4 four times on three).
+ */
+TEST(same_model_whatever_the_threads)
+{
+	enum { N = 1200, D = 20, K = 12 };
+	static float X[N * D];
+	static int y[N];
+	synth(X, y, NULL, N, D, K, 7);
+	const char *names[K];
+	static char buf[K][4];
+	for (int c = 0; c < K; c++) {
+		snprintf(buf[c], sizeof buf[c], "c%02d", c);
+		names[c] = buf[c];
+	}
+	struct sur_softmax_opts o;
+	sur_softmax_opts_default(&o);
+	o.lambda = 1e-3;
+	o.max_iter = 30;
+	o.infl = SUR_INFL_NONE;
+	struct wn_err err = { 0 };
+	struct sur_model *m[3] = { NULL };
+	int threads = openblas_get_num_threads();
+	for (int t = 0; t < 3; t++) {
+		openblas_set_num_threads(t + 1);
+		m[t] = sur_softmax_fit(X, y, NULL, N, D, names, K, &o, &err);
+		CHECK(m[t] != NULL, "%d threads: %s", t + 1, err.msg);
+	}
+	openblas_set_num_threads(threads);
+	for (int t = 1; t < 3; t++)
+		if (m[0] && m[t])
+			CHECK(memcmp(m[0]->w1, m[t]->w1, sizeof(float) * K * D) == 0 &&
+			      memcmp(m[0]->b1, m[t]->b1, sizeof(float) * K) == 0,
+			      "1 and %d threads: the models differ", t + 1);
+	for (int t = 0; t < 3; t++)
+		sur_model_free(m[t]);
+}
+
 int main(void)
 {
 	RUN(gradient_matches_finite_differences);
@@ -685,5 +728,6 @@ int main(void)
 	RUN(influence_factors);
 	RUN(reported_gradient_norm_is_the_models);
 	RUN(consume_x_same_model);
+	RUN(same_model_whatever_the_threads);
 	return unit_done();
 }
