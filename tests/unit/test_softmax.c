@@ -676,9 +676,11 @@ TEST(consume_x_same_model)
 
 /*
  * The model is the same bytes whatever the thread count, with enough
- * classes that the preconditioner's maps compute some classes five at a
- * time on one thread and one by one on another split (12 classes: 5 + 5
- * + 2 on one thread, 5 + 1 twice on two, 4 four times on three).
+ * classes that the preconditioner's maps split them unevenly (12 classes:
+ * 5 + 5 + 2 on one thread, 5 + 1 twice on two).  It catches a wrong split
+ * or a race; a last-bit difference between the five-class and the
+ * one-class path of class_dots() would mostly vanish in the float model,
+ * so those two are written to do the same operations.
  */
 TEST(same_model_whatever_the_threads)
 {
