@@ -47,9 +47,13 @@ $(O)/data/%: $(O)/data/%.o $(LIBA)
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
 
-# Install the Debian packages winnow builds, tests and demonstrates with.
+# Install the Debian packages winnow builds, tests and demonstrates with
+# (deps-bench: and the references the benchmarks measure against).
 deps:
 	@sh data/deps.sh
+
+deps-bench:
+	@sh data/deps.sh bench
 
 check: deps all
 	@sh tests/run.sh "$(O)"
@@ -62,7 +66,7 @@ check-asan: deps
 demo: deps all
 	@sh pipelines/demo
 
-bench: deps all
+bench: deps-bench all
 	@sh tests/bench/run.sh
 
 # Fuzz every parser with libFuzzer for FUZZ_SECONDS each (tests/fuzz/).
@@ -91,4 +95,4 @@ clean:
 # "rm ..." line below the test count, and rebuild them next time.
 .SECONDARY:
 
-.PHONY: all deps check check-asan demo bench fuzz install uninstall clean
+.PHONY: all deps deps-bench check check-asan demo bench fuzz install uninstall clean

@@ -1,11 +1,15 @@
 #!/bin/sh
-# data/deps.sh - install the Debian packages winnow needs, if missing.
-# Run by `make deps` (and so by `make check` and `make demo`).
+# data/deps.sh [bench] - install the Debian packages winnow needs, if
+# missing.  Run by `make deps` (and so by `make check` and `make demo`);
+# `make bench` adds "bench": the references its benchmarks measure against.
 set -eu
 pkgs="gcc make libopenblas-dev liblapacke-dev libyaml-dev zlib1g-dev
 libpng-dev libjpeg62-turbo-dev libjansson-dev liblbfgs-dev libxxhash-dev
 bats bats-assert bats-support dataset-fashion-mnist python3-numpy
-python3-sklearn parallel gnuplot-nox"
+python3-sklearn parallel gnuplot-nox time valgrind"
+if [ "${1:-}" = bench ]; then
+	pkgs="$pkgs liblinear-tools python3-pil"
+fi
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
