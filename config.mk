@@ -7,7 +7,12 @@ MANPREFIX = $(PREFIX)/share/man
 CC       = cc
 CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DWINNOW_VERSION=\"$(VERSION)\" -Ilib -Isurrogate \
            -I/usr/include/x86_64-linux-gnu/openblas-pthread -I/usr/include/libpng16
-CFLAGS   = -std=c11 -Wall -Wextra -O2 -g -pthread
+# -fvect-cost-model=dynamic: GCC's -O2 vectorises only loops that need no
+# remainder code; -O3's model takes the rest too (3% of make demo's CPU).
+# Vectorised elementwise loops compute the same bits, and ISO C keeps
+# sums unreordered and contraction off, so results do not change.  (Drop
+# it for a compiler without the flag.)
+CFLAGS   = -std=c11 -Wall -Wextra -O2 -fvect-cost-model=dynamic -g -pthread
 LDFLAGS  = -pthread
 
 # OpenBLAS (with LAPACKE for the Cholesky in influence scores)
