@@ -2,8 +2,9 @@
 # tests/bench/demo.sh - the whole demo (pipelines/demo: manifests, embed,
 # seed, fit, score, select, three trainings) against the same pipeline in
 # NumPy + scikit-learn (tests/bench/demo-reference.py), same settings, same
-# machine, one after the other.  Prints both tables, the wall times and
-# the speed ratio (aim: winnow at least 10x faster).  Both sides minimise
+# machine, BENCH_REPS times each (default 2), interleaved.  Prints both
+# tables, the wall times and the ratio of the fastest runs (aim: winnow at
+# least 10x faster).  Both sides minimise
 # the same objective (standardised features, the same penalty); winnow's
 # preconditioned L-BFGS stops at the demo's --max-iter, scikit-learn's at
 # 200 iterations, and each side prints the objective its models reached,
