@@ -215,6 +215,28 @@ static void pass_chunk(struct pass *P, struct pass_thread *T, size_t c)
 		chunk_grad(xs, T->z, nb, d, k, P->part + slot * (size_t)k * d);
 }
 
+/*
+ * fn(args + t * size) for t in [0, nt), nt <= 64: t = 0 on this thread,
+ * the others on threads of their own; the share of a thread that cannot
+ * start runs here after the others.  The pass and the preconditioner's
+ * maps split their work this way.
+ */
+static void run_threads(int nt, void *(*fn)(void *), void *args, size_t size)
+{
+	pthread_t tid[64];
+	int started[64] = { 0 };
+	char *a = args;
+	for (int t = 1; t < nt; t++)
+		started[t] = pthread_create(&tid[t], NULL, fn, a + t * size) == 0;
+	fn(a);
+	for (int t = 1; t < nt; t++) {
+		if (started[t])
+			pthread_join(tid[t], NULL);
+		else
+			fn(a + t * size);
+	}
+}
+
 struct pass_arg {
 	struct pass *P;
 	int t;
@@ -258,19 +280,11 @@ static void run_pass(const struct sur_model *m, const float *X, int raw, const i
 	for (P->c0 = 0; P->c0 < chunks; P->c0 += PASS_ROUND) {
 		P->nc = chunks - P->c0 < PASS_ROUND ? chunks - P->c0 : PASS_ROUND;
 		atomic_store(&P->next, 0);
-		int nt = P->threads < (int)P->nc ? P->threads : (int)P->nc, started = 1;
-		pthread_t tid[64];
+		int nt = P->threads < (int)P->nc ? P->threads : (int)P->nc;
 		struct pass_arg arg[64];
 		for (int t = 0; t < nt; t++)
 			arg[t] = (struct pass_arg){ P, t };
-		/* this thread is worker 0; a thread that cannot start leaves
-		 * its share to the others */
-		for (int t = 1; t < nt; t++, started++)
-			if (pthread_create(&tid[t], NULL, pass_worker, &arg[t]) != 0)
-				break;
-		pass_worker(&arg[0]);
-		for (int t = 1; t < started; t++)
-			pthread_join(tid[t], NULL);
+		run_threads(nt, pass_worker, arg, sizeof *arg);
 		for (size_t c = 0; c < P->nc; c++) {
 			sum += P->part_l[c];
 			if (gW) {
@@ -593,9 +607,8 @@ static void *map_worker(void *arg)
 	return NULL;
 }
 
-/* One map over all k classes, the classes split over the pass's threads
- * (a thread that cannot start leaves its classes to this one).  Without
- * a preconditioner every map is the identity. */
+/* One map over all k classes, the classes split over the pass's threads.
+ * Without a preconditioner every map is the identity. */
 static void run_map(const struct fit *F, enum map_kind kind, const double *in, double *out)
 {
 	int k = F->m->k, d = F->m->d;
@@ -604,23 +617,11 @@ static void run_map(const struct fit *F, enum map_kind kind, const double *in, d
 			memcpy(out, in, (size_t)k * d * sizeof *out);
 		return;
 	}
-	int nt = F->pass.threads < k ? F->pass.threads : k;
-	if (nt > 64)
-		nt = 64;
-	pthread_t tid[64];
+	int nt = F->pass.threads < k ? F->pass.threads : k;     /* <= 64 (pass_init) */
 	struct map_arg arg[64];
-	int started[64] = { 0 };
 	for (int t = 0; t < nt; t++)
 		arg[t] = (struct map_arg){ F, kind, in, out, k * t / nt, k * (t + 1) / nt };
-	for (int t = 1; t < nt; t++)
-		started[t] = pthread_create(&tid[t], NULL, map_worker, &arg[t]) == 0;
-	map_classes(F, kind, in, out, arg[0].c0, arg[0].c1);
-	for (int t = 1; t < nt; t++) {
-		if (started[t])
-			pthread_join(tid[t], NULL);
-		else
-			map_classes(F, kind, in, out, arg[t].c0, arg[t].c1);
-	}
+	run_threads(nt, map_worker, arg, sizeof *arg);
 }
 
 static void params_to_w(const struct fit *F, const double *v, double *w)
