@@ -387,8 +387,8 @@ int sur_softmax_hv(const struct sur_model *m, const float *Xs, const float *w, s
 struct fit {
 	struct sur_model *m;
 	const float *X;
-	float *Xs;          /* X standardised once, or NULL (then per block) */
-	int own_x;          /* Xs is the caller's X (consume_x): not freed */
+	float *Xs;          /* X standardised once (X itself with consume_x), or
+	                     * NULL (then per block) */
 	double *mu;         /* d column means subtracted from Xs, or NULL */
 	double *L;          /* d x d preconditioner (see precondition()), or NULL */
 	double *U;          /* L', for column access */
@@ -895,7 +895,7 @@ static void fit_free(struct fit *F)
 {
 	free(F->gW);
 	free(F->gb);
-	if (!F->own_x)
+	if (F->Xs != F->X)     /* not the caller's X, standardised in place */
 		free(F->Xs);
 	free(F->mu);
 	free(F->L);
@@ -1002,19 +1002,17 @@ struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, 
 	/* Standardise (and centre) once, in place when the caller allows it,
 	 * else in a copy when memory allows, else each pass standardises chunk
 	 * by chunk. */
-	F.own_x = o->consume_x && o->infl == SUR_INFL_NONE;
-	F.Xs = F.own_x ? (float *)X : malloc(sur__mul(n, d) * sizeof(float));
+	F.Xs = o->consume_x && o->infl == SUR_INFL_NONE ? (float *)X
+	                                                 : malloc(sur__mul(n, d) * sizeof(float));
 	if (F.Xs && hp->intercept)
 		F.mu = calloc(d, sizeof *F.mu);
 	if (F.Xs) {
-		/* as sur_standardize(), the centre's sums taken on the way */
+		/* row by row, the centre's sums taken while the row is in cache */
 		double sw = 0;
 		for (size_t i = 0; i < n; i++) {
-			const float *x = X + i * d;
 			float *xs = F.Xs + i * d;
 			double wi = w ? w[i] : 1.0;
-			for (int j = 0; j < d; j++)
-				xs[j] = (x[j] - m->mean[j]) * m->scale[j];
+			sur_standardize(m, X + i * d, 1, xs);
 			for (int j = 0; F.mu && j < d; j++)
 				F.mu[j] += wi * xs[j];
 			sw += wi;

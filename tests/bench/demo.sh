@@ -19,6 +19,7 @@ jobs=${DEMO_JOBS:-2}
 # least disturbed run is the best estimate of each side's own time.
 reps=${BENCH_REPS:-2}
 now() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 tw= tp=
 min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
 
@@ -27,7 +28,7 @@ while [ "$r" -le "$reps" ]; do
 	rm -rf "$dir/demo"
 	t=$(now)
 	DEMO_OUT=$dir/demo DEMO_JOBS=$jobs sh pipelines/demo >"$dir/winnow.out" 2>/dev/null
-	t=$(awk -v a="$t" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+	t=$(since "$t")
 	echo "run $r: winnow $t s"
 	tw=$(min "$tw" "$t")
 
@@ -35,7 +36,7 @@ while [ "$r" -le "$reps" ]; do
 	OPENBLAS_NUM_THREADS=$jobs OMP_NUM_THREADS=$jobs /usr/bin/python3 tests/bench/demo-reference.py \
 		--method random --dim 1024 --fraction 0.3 --scheme biased --alpha 2 --rounds 4 --max-iter 200 \
 		--lambda-per-full 60000 >"$dir/reference.out"
-	t=$(awk -v a="$t" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }')
+	t=$(since "$t")
 	echo "run $r: NumPy + scikit-learn $t s"
 	tp=$(min "$tp" "$t")
 	r=$((r + 1))
