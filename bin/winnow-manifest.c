@@ -483,7 +483,8 @@ cmd_to_jsonl(int argc, char **argv)
 		return WN_EUSAGE;
 	}
 	in = efopen_input(inpath);
-	if ((r = mf_open(in, name, 0, &err)) == NULL)
+	/* a duplicate id would reach a paid labeling job twice */
+	if ((r = mf_open(in, name, MF_CHECK_DUPS, &err)) == NULL)
 		die_err(&err);
 	if (mf_col(r, "path") < 0)
 		die(WN_EDATA, "%s:1: no \"path\" column: Ground Truth needs a \"source-ref\" for each row", name);

@@ -160,7 +160,9 @@ main(int argc, char **argv)
 	struct mf_reader *r = mf_open(in, mname, 0, &err);
 	if (!r)
 		die_err(&err);
-	int rowcol = mf_col(r, "row"), labcol = mf_col(r, "label");
+	int rowcol, labcol = mf_col(r, "label");
+	if (sur_pair_open(&emb, r, &rowcol, &err) != 0)
+		die_err(&err);
 	if (sur_method_needs_label(meth) && labcol < 0)
 		die(WN_EDATA, "%s:1: no \"label\" column: %s scores need labels", mname,
 		    sur_method_name(meth));

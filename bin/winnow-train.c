@@ -22,6 +22,7 @@
 
 #include "adaptive.h"
 #include "atomic.h"
+#include "data.h"
 #include "hash.h"
 #include "manifest.h"
 #include "mlp.h"
@@ -76,19 +77,6 @@ static struct {
 	.max_iter = 500, .tol = 1e-5, .sift_history = 500, .sift_delay = 10,
 	.threads = 0,
 	.fraction = 0.1, .every = 5,
-};
-
-/* A data set: the rows of a manifest, gathered from its embeddings. */
-struct data {
-	const char *name;       /* manifest name, for messages */
-	size_t n;
-	int d;
-	float *X;               /* n x d */
-	int *y;                 /* class index */
-	float *w;               /* weights, or NULL */
-	uint64_t *key;          /* hash of the id: shuffle and sifting keys */
-	char **labels;          /* training set only, until classes are known */
-	size_t skipped;         /* rows without a label */
 };
 
 static void
@@ -247,164 +235,38 @@ handle(int c, const char *arg)
 
 /* ---- data ---------------------------------------------------------------- */
 
-static int
-cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int
-class_index(char **classes, int k, const char *label)
-{
-	char **hit = bsearch(&label, classes, (size_t)k, sizeof *classes, cmp_str);
-	return hit ? (int)(hit - classes) : -1;
-}
-
 /*
  * Read a manifest (path, or stdin for NULL) and gather its labeled rows
- * from emb.  With classes NULL (training set), labels are kept as strings
- * for make_classes(); else each label must be one of the k classes.
+ * from the embeddings at emb_path, through the one loader (data.h).  With
+ * classes NULL (training set) the classes are the labels seen; else each
+ * label must be one of the k classes.
  */
 static void
-load_data(struct data *D, const char *emb_path, const char *mf_path, char **classes, int k,
-          int want_weights)
+load_data(struct sur_data *D, const char *emb_path, const char *mf_path,
+          const char *const *classes, int k, int want_weights)
 {
 	struct wn_err err = { 0 };
 	struct npy emb;
 	FILE *fp = efopen_input(mf_path);
+	const char *name = input_name(mf_path);
 	struct mf_reader *r;
-	size_t cap = 0;
-	int crow, clabel, cweight;
 
-	memset(D, 0, sizeof *D);
-	D->name = input_name(mf_path);
 	if (npy_open(&emb, emb_path, &err) != 0)
 		die_err(&err);
-	if (emb.cols > 1000000)
-		die(WN_EDATA, "%s: %zu columns is too wide", emb_path, emb.cols);
-	D->d = (int)emb.cols;
-	r = mf_open(fp, D->name, MF_CHECK_DUPS, &err);
+	r = mf_open(fp, name, MF_CHECK_DUPS, &err);
 	if (r == NULL) {
 		if (err.code == WN_EDATA && strstr(err.msg, "empty"))
-			die(WN_EDATA, "%s: empty manifest: no header and no rows", D->name);
+			die(WN_EDATA, "%s: empty manifest: no header and no rows", name);
 		die_err(&err);
 	}
-	crow = mf_col(r, "row");
-	clabel = mf_col(r, "label");
-	cweight = want_weights ? mf_col(r, "weight") : -1;
-	if (crow < 0)
-		die(WN_EDATA, "%s:1: no \"row\" column: run winnow-embed to add it", D->name);
-	if (clabel < 0)
-		die(WN_EDATA, "%s:1: no \"label\" column", D->name);
-	for (;;) {
-		int rc = mf_next(r, &err);
-		const char *f, *label;
-		char *end;
-		unsigned long long row;
-
-		if (rc < 0)
-			die_err(&err);
-		if (rc == 0)
-			break;
-		label = mf_field(r, (size_t)clabel);
-		if (label[0] == '\0') {
-			D->skipped++;
-			continue;
-		}
-		f = mf_field(r, (size_t)crow);
-		errno = 0;
-		row = strtoull(f, &end, 10);
-		if (f[0] < '0' || f[0] > '9' || *end != '\0' || errno == ERANGE)
-			die(WN_EDATA, "%s:%lld: row \"%s\" is not a row number", D->name,
-			    mf_lineno(r), f);
-		if (row >= emb.rows)
-			die(WN_EDATA, "%s:%lld: row %llu is past the end of %s (%zu rows)",
-			    D->name, mf_lineno(r), row, emb_path, emb.rows);
-		if (D->n == cap) {
-			cap = cap ? 2 * cap : 1024;
-			D->X = ereallocarray(D->X, cap, (size_t)D->d * sizeof *D->X);
-			D->y = ereallocarray(D->y, cap, sizeof *D->y);
-			D->key = ereallocarray(D->key, cap, sizeof *D->key);
-			if (cweight >= 0)
-				D->w = ereallocarray(D->w, cap, sizeof *D->w);
-			if (classes == NULL)
-				D->labels = ereallocarray(D->labels, cap, sizeof *D->labels);
-		}
-		if (npy_read_rows(&emb, (size_t)row, 1, D->X + D->n * (size_t)D->d, &err) != 0)
-			die_err(&err);
-		for (int j = 0; j < D->d; j++)
-			if (!isfinite(D->X[D->n * (size_t)D->d + (size_t)j]))
-				die(WN_EDATA, "%s: row %llu, column %d: not a finite number",
-				    emb_path, row, j);
-		if (classes == NULL) {
-			D->labels[D->n] = estrdup(label);
-			D->y[D->n] = -1;
-		} else {
-			D->y[D->n] = class_index(classes, k, label);
-			if (D->y[D->n] < 0)
-				die(WN_EDATA, "%s:%lld: label \"%s\" is not one of the %d classes"
-				    " of the training set", D->name, mf_lineno(r), label, k);
-		}
-		D->key[D->n] = wn_hash64(0, WN_STREAM_SHUFFLE, mf_id(r), strlen(mf_id(r)));
-		if (cweight >= 0) {
-			double v;
-			f = mf_field(r, (size_t)cweight);
-			errno = 0;
-			v = strtod(f, &end);
-			if (end == f || *end != '\0' || !isfinite(v) || v < 0 || v > FLT_MAX)
-				die(WN_EDATA, "%s:%lld: weight \"%s\" is not a number >= 0",
-				    D->name, mf_lineno(r), f);
-			D->w[D->n] = (float)v;
-		}
-		D->n++;
-	}
-	if (D->n == 0)
-		die(WN_EDATA, "%s: no labeled rows to %s", D->name,
-		    classes == NULL ? "train on" : "evaluate");
+	if (want_weights && mf_col(r, "weight") < 0)
+		want_weights = 0;
+	if (sur_data_load(D, &emb, r, want_weights ? "weight" : NULL, classes, k, &err) != 0)
+		die_err(&err);
 	mf_close(r);
 	if (fp != stdin)
 		fclose(fp);
 	npy_close(&emb);
-}
-
-/* The sorted distinct labels of D become the classes; y is filled. */
-static char **
-make_classes(struct data *D, int *k)
-{
-	char **c = emalloc(D->n * sizeof *c);
-	size_t m = 0;
-
-	memcpy(c, D->labels, D->n * sizeof *c);
-	qsort(c, D->n, sizeof *c, cmp_str);
-	for (size_t i = 0; i < D->n; i++)
-		if (m == 0 || strcmp(c[m - 1], c[i]) != 0)
-			c[m++] = c[i];
-	if (m < 2) {
-		const char *only = c[0];        /* still owned by D->labels */
-		free(c);
-		die(WN_EDATA, "%s: only one class (\"%s\"): need at least two", D->name, only);
-	}
-	if (m > 100000)
-		die(WN_EDATA, "%s: %zu classes is too many", D->name, m);
-	for (size_t i = 0; i < m; i++)
-		c[i] = estrdup(c[i]);
-	for (size_t i = 0; i < D->n; i++) {
-		D->y[i] = class_index(c, (int)m, D->labels[i]);
-		free(D->labels[i]);
-	}
-	free(D->labels);
-	D->labels = NULL;
-	*k = (int)m;
-	return c;
-}
-
-static void
-free_data(struct data *D)
-{
-	free(D->X);
-	free(D->y);
-	free(D->w);
-	free(D->key);
 }
 
 /* "EMB.npy:MANIFEST": split at ".npy:" if present, else at the last ':'. */
@@ -424,53 +286,22 @@ split_pair(const char *arg, const char *opt, char **emb, char **mf)
 
 struct evalres {
 	double loss, acc;
-	long long correct, n;
 	long long *cls_n, *cls_ok;      /* k each */
 };
 
 static void
-evaluate(const struct sur_model *m, const struct data *T, struct evalres *e)
+evaluate(const struct sur_model *m, const struct sur_data *T, struct evalres *e)
 {
 	struct wn_err err = { 0 };
-	enum { B = 2048 };
-	float *P = emalloc((size_t)B * (size_t)m->k * sizeof *P);
-	struct sur_ws *ws = sur_ws_new(m, B, &err);
-	double loss = 0;
-
-	if (ws == NULL)
+	if (sur_evaluate_classes(m, T->X, T->y, NULL, T->n, &e->loss, &e->acc, e->cls_n,
+	                         e->cls_ok, &err) != 0)
 		die_err(&err);
-	memset(e->cls_n, 0, (size_t)m->k * sizeof *e->cls_n);
-	memset(e->cls_ok, 0, (size_t)m->k * sizeof *e->cls_ok);
-	e->correct = 0;
-	for (size_t i0 = 0; i0 < T->n; i0 += B) {
-		size_t nb = T->n - i0 < B ? T->n - i0 : B;
-		if (sur_predict_proba(m, T->X + i0 * (size_t)T->d, nb, P, ws, &err) != 0)
-			die_err(&err);
-		for (size_t i = 0; i < nb; i++) {
-			const float *p = P + i * (size_t)m->k;
-			int y = T->y[i0 + i], best = 0;
-			for (int c = 1; c < m->k; c++)
-				if (p[c] > p[best])
-					best = c;
-			loss -= log(fmax(p[y], FLT_MIN));
-			e->cls_n[y]++;
-			if (best == y) {
-				e->cls_ok[y]++;
-				e->correct++;
-			}
-		}
-	}
-	e->n = (long long)T->n;
-	e->loss = loss / (double)T->n;
-	e->acc = (double)e->correct / (double)T->n;
-	sur_ws_free(ws);
-	free(P);
 }
 
 /* ---- the run's state, shared by the trainers --------------------------------- */
 
 struct run {
-	struct data *D, *T, *V;         /* training, test (or NULL), validation (or NULL) */
+	struct sur_data *D, *T, *V;       /* training, test (or NULL), validation (or NULL) */
 	char **classes;
 	int k;
 	struct sift sift;
@@ -585,7 +416,7 @@ fingerprint(const struct run *R)
 	    O.sifting, O.sift_beta, O.sift_history, O.sift_delay, O.use_weights, O.seed);
 	uint64_t h = wn_hash64(0, 0, buf, (size_t)len);
 	for (size_t i = 0; i < R->D->n; i++)
-		h = wn_splitmix64(h ^ R->D->key[i]);
+		h = wn_splitmix64(h ^ R->D->keys[i]);
 	return h;
 }
 
@@ -705,7 +536,7 @@ static const size_t *
 adaptive_rows(struct run *R, const struct sur_model *m, int e, size_t *n, const float **w)
 {
 	struct wn_err err = { 0 };
-	const struct data *D = R->D, *V = R->V;
+	const struct sur_data *D = R->D, *V = R->V;
 
 	if (!O.adaptive || e < O.warm)
 		return NULL;
@@ -715,7 +546,7 @@ adaptive_rows(struct run *R, const struct sur_model *m, int e, size_t *n, const 
 		float *F = emalloc(D->n * (size_t)fd * sizeof *F);
 		float *P = emalloc(D->n * (size_t)R->k * sizeof *P);
 		float *Fv = NULL, *Pv = NULL;
-		struct ada_data tr = { D->n, fd, R->k, F, P, D->y, D->key }, va = { 0 };
+		struct ada_data tr = { D->n, fd, R->k, F, P, D->y, D->keys }, va = { 0 };
 		struct ada_opts ao;
 		double want = ceil(O.fraction * (double)D->n);
 
@@ -727,7 +558,7 @@ adaptive_rows(struct run *R, const struct sur_model *m, int e, size_t *n, const 
 			Pv = emalloc(V->n * (size_t)R->k * sizeof *Pv);
 			if (ada_head_features(m, V->X, V->n, Fv, Pv, &err) != 0)
 				die_err(&err);
-			va = (struct ada_data){ V->n, fd, R->k, Fv, Pv, V->y, V->key };
+			va = (struct ada_data){ V->n, fd, R->k, Fv, Pv, V->y, V->keys };
 		}
 		ada_opts_default(&ao);
 		ao.method = O.method;
@@ -881,7 +712,7 @@ static double
 sgd_step(struct run *R, struct sgd *s, struct batchbuf *b, double lr)
 {
 	struct wn_err err = { 0 };
-	const struct data *D = R->D;
+	const struct sur_data *D = R->D;
 	struct sur_model *m = s->m;
 	size_t d = (size_t)D->d, k = (size_t)m->k;
 	double S = 0, f, reg = 0;
@@ -951,11 +782,11 @@ cmp_order(const void *a, const void *b)
 
 /* The order of epoch e (0-based), as mlp.h defines it. */
 static void
-epoch_order(const struct data *D, int e, size_t *order, struct order_ent *tmp)
+epoch_order(const struct sur_data *D, int e, size_t *order, struct order_ent *tmp)
 {
 	uint64_t es = O.seed ^ wn_splitmix64((uint64_t)e + 1);
 	for (size_t i = 0; i < D->n; i++) {
-		tmp[i].u = wn_u01_counter(es, WN_STREAM_SHUFFLE, D->key[i]);
+		tmp[i].u = wn_u01_counter(es, WN_STREAM_SHUFFLE, D->keys[i]);
 		tmp[i].i = i;
 	}
 	qsort(tmp, D->n, sizeof *tmp, cmp_order);
@@ -967,7 +798,7 @@ static struct sur_model *
 train_sgd(struct run *R)
 {
 	struct wn_err err = { 0 };
-	struct data *D = R->D;
+	struct sur_data *D = R->D;
 	size_t d = (size_t)D->d, k = (size_t)R->k, B = (size_t)O.batch;
 	struct sgd s = { 0 };
 	struct batchbuf b = { 0 };
@@ -1059,7 +890,7 @@ train_sgd(struct run *R)
 			for (size_t i = 0; i < nc; i++) {
 				size_t r = order[c0 + i];
 				float loss = (float)-log(fmax(b.P[i * k + (size_t)D->y[r]], FLT_MIN));
-				double u = wn_u01_counter(es, WN_STREAM_SIFT, D->key[r]);
+				double u = wn_u01_counter(es, WN_STREAM_SIFT, D->keys[r]);
 				R->seen++;
 				if (!sift_keep(&R->sift, loss, u))
 					continue;
@@ -1124,7 +955,7 @@ mlp_keep(void *ctx, size_t row, float loss)
 	struct run *R = ctx;
 	uint64_t es = O.seed ^ wn_splitmix64((uint64_t)R->epoch + 1);
 	R->seen++;
-	return sift_keep(&R->sift, loss, wn_u01_counter(es, WN_STREAM_SIFT, R->D->key[row]));
+	return sift_keep(&R->sift, loss, wn_u01_counter(es, WN_STREAM_SIFT, R->D->keys[row]));
 }
 
 static void
@@ -1141,7 +972,7 @@ static struct sur_model *
 train_mlp(struct run *R)
 {
 	struct wn_err err = { 0 };
-	struct data *D = R->D;
+	struct sur_data *D = R->D;
 	struct sur_mlp_opts mo;
 	struct sur_mlp_trainer *t = NULL;
 	struct sur_model *m;
@@ -1160,7 +991,7 @@ train_mlp(struct run *R)
 	mo.norm_n = O.norm_n;
 	mo.standardize = O.standardize;
 	mo.seed = O.seed;
-	mo.keys = D->key;
+	mo.keys = D->keys;
 	mo.keep = O.sifting ? mlp_keep : NULL;
 	mo.on_step = mlp_on_step;
 	mo.keep_ctx = R;
@@ -1305,7 +1136,7 @@ int
 main(int argc, char **argv)
 {
 	struct wn_err err = { 0 };
-	struct data D, T, V;
+	struct sur_data D, T, V;
 	struct run R = { 0 };
 	struct sur_model *m;
 	struct wn_out out;
@@ -1355,13 +1186,15 @@ main(int argc, char **argv)
 	R.t0 = wn_now();
 	load_data(&D, argv[i], i + 1 < argc ? argv[i + 1] : NULL, NULL, 0, O.use_weights);
 	R.D = &D;
-	R.classes = make_classes(&D, &R.k);
+	R.classes = D.classes;
+	R.k = D.k;
 	if (D.skipped)
-		warnx("%s: %zu rows without a label skipped", D.name, D.skipped);
+		warnx("%s: %zu rows without a label skipped", input_name(i + 1 < argc ? argv[i + 1] :
+		      NULL), D.skipped);
 	if (O.test) {
 		char *e, *f;
 		split_pair(O.test, "--test", &e, &f);
-		load_data(&T, e, f, R.classes, R.k, 0);
+		load_data(&T, e, f, (const char *const *)R.classes, R.k, 0);
 		if (T.d != D.d)
 			die(WN_EDATA, "%s: %d columns, but the training embeddings have %d", e, T.d, D.d);
 		R.T = &T;
@@ -1371,7 +1204,7 @@ main(int argc, char **argv)
 	if (O.val) {
 		char *e, *f;
 		split_pair(O.val, "--val", &e, &f);
-		load_data(&V, e, f, R.classes, R.k, 0);
+		load_data(&V, e, f, (const char *const *)R.classes, R.k, 0);
 		if (V.d != D.d)
 			die(WN_EDATA, "%s: %d columns, but the training embeddings have %d", e, V.d, D.d);
 		R.V = &V;
@@ -1449,18 +1282,15 @@ main(int argc, char **argv)
 	adaptive_free(&R);
 	if (O.sifting)
 		sift_free(&R.sift);
-	for (int c = 0; c < R.k; c++)
-		free(R.classes[c]);
-	free(R.classes);
 	free(R.te.cls_n);
 	free(R.te.cls_ok);
 	free(R.ve.cls_n);
 	free(R.ve.cls_ok);
-	free_data(&D);
+	sur_data_free(&D);
 	if (R.T)
-		free_data(&T);
+		sur_data_free(&T);
 	if (R.V)
-		free_data(&V);
+		sur_data_free(&V);
 	free(ckpt_default);
 	return 0;
 }

@@ -250,6 +250,18 @@ mf_next(struct mf_reader *r, struct wn_err *err)
 	return 1;
 }
 
+int
+mf_check_dups(struct mf_reader *r, struct wn_err *err)
+{
+	if (r->flags & MF_CHECK_DUPS)
+		return 0;
+	if (r->nrows > 0)
+		return wn_seterr(err, WN_ESOFTWARE, "%s: duplicate ids asked for after %lld rows",
+		                 r->name, r->nrows);
+	r->flags |= MF_CHECK_DUPS;
+	return 0;
+}
+
 size_t mf_ncols(const struct mf_reader *r) { return r->ncols; }
 const char *mf_colname(const struct mf_reader *r, size_t i) { return r->colnames[i]; }
 const char *mf_field(const struct mf_reader *r, size_t i) { return r->field[i]; }

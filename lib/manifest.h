@@ -29,6 +29,11 @@ struct mf_reader;
 struct mf_reader *mf_open(FILE *fp, const char *name, int flags, struct wn_err *err);
 void mf_close(struct mf_reader *r);     /* does not fclose fp */
 
+/* Refuse duplicate ids from now on, as MF_CHECK_DUPS does, for a loader
+ * handed a reader opened without it: 70 if rows were read already (their
+ * ids were not kept), else 0. */
+int mf_check_dups(struct mf_reader *r, struct wn_err *err);
+
 /* Read the next row: 1 on a row, 0 at end of file, -1 on error (ragged
  * row, empty id, duplicate id, bad UTF-8, read error).  The fields stay
  * valid until the next call. */

@@ -275,6 +275,14 @@ npy_read_rows(const struct npy *m, size_t row0, size_t n, float *out, struct wn_
 			out[i] = npy_half_to_float((unsigned short)(p[2 * i] | p[2 * i + 1] << 8));
 		break;
 	}
+	/* Every reader of embeddings comes here: a NaN or inf feature (or an
+	 * <f8 value past the float range) is refused once, for all of them,
+	 * instead of being scored, fitted or selected on. */
+	for (size_t i = 0; i < count; i++)
+		if (!isfinite(out[i]))
+			return wn_seterr(err, WN_EDATA, "%s: row %zu, column %zu: %s is not a finite "
+			                 "number", m->name, row0 + i / m->cols, i % m->cols,
+			                 isnan(out[i]) ? "nan" : out[i] > 0 ? "inf" : "-inf");
 	return 0;
 }
 

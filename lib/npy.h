@@ -33,7 +33,8 @@ int npy_open(struct npy *m, const char *path, struct wn_err *err);
 void npy_close(struct npy *m);
 
 /* Copy rows [row0, row0+n) into out (n*cols floats), converting the
- * dtype.  65 if the range is past the end. */
+ * dtype.  65 if the range is past the end, or naming the file, row and
+ * column of the first NaN or inf (out is then partly written). */
 int npy_read_rows(const struct npy *m, size_t row0, size_t n, float *out, struct wn_err *err);
 
 /* Direct pointer to row r when the dtype is <f4 (no copy), else NULL;

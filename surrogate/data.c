@@ -2,6 +2,7 @@
  * data.c - labeled training data from a manifest and an embeddings file.
  */
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,21 +10,36 @@
 #include "data.h"
 #include "hash.h"
 
+static int no_row_column(const struct mf_reader *r, const char *npyname, struct wn_err *err)
+{
+	return wn_seterr(err, WN_EDATA, "%s:1: no \"row\" column: which row of %s belongs to "
+	                 "which line is not known (winnow-embed writes the column; pairing by "
+	                 "position is not done)", mf_name(r), npyname);
+}
+
+int sur_pair_open(const struct npy *emb, struct mf_reader *r, int *rowcol,
+                  struct wn_err *err)
+{
+	if (mf_check_dups(r, err) != 0)
+		return -1;
+	if ((*rowcol = mf_col(r, "row")) < 0)
+		return no_row_column(r, emb->name, err);
+	return 0;
+}
+
 int sur_row_of(const struct mf_reader *r, int rowcol, size_t nrows, const char *npyname,
                size_t *row, struct wn_err *err)
 {
 	unsigned long long v;
-	if (rowcol < 0) {
-		v = (unsigned long long)mf_nrows(r) - 1;
-	} else {
-		const char *s = mf_field(r, (size_t)rowcol);
-		char *end;
-		errno = 0;
-		v = strtoull(s, &end, 10);
-		if (!*s || *end || errno || *s == '-' || *s == '+' || *s == ' ')
-			return wn_seterr(err, WN_EDATA, "%s:%lld: row \"%s\" is not a non-negative "
-			                 "integer", mf_name(r), mf_lineno(r), s);
-	}
+	if (rowcol < 0)
+		return no_row_column(r, npyname, err);
+	const char *s = mf_field(r, (size_t)rowcol);
+	char *end;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (!*s || *end || errno || *s == '-' || *s == '+' || *s == ' ')
+		return wn_seterr(err, WN_EDATA, "%s:%lld: row \"%s\" is not a non-negative "
+		                 "integer", mf_name(r), mf_lineno(r), s);
 	if (v >= nrows)
 		return wn_seterr(err, WN_EDATA, "%s:%lld: row %llu is past the end of %s "
 		                 "(%zu rows)", mf_name(r), mf_lineno(r), v, npyname, nrows);
@@ -71,24 +87,30 @@ int sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r
 {
 	memset(D, 0, sizeof *D);
 	const char *name = mf_name(r);
-	int lc = mf_col(r, "label"), rc = mf_col(r, "row"), wc = -1;
+	int lc = mf_col(r, "label"), rc, wc = -1;
 	char **labels = NULL;
 	size_t n = 0, cl = 0, cr = 0, cw = 0, ck = 0, cy = 0;
 	int ret = -1;
 	if (lc < 0)
 		return wn_seterr(err, WN_EDATA, "%s:1: no \"label\" column", name);
+	if (sur_pair_open(emb, r, &rc, err) != 0)
+		return -1;
 	if (weight_col && (wc = mf_col(r, weight_col)) < 0)
 		return wn_seterr(err, WN_EDATA, "%s:1: no \"%s\" column for the weights", name,
 		                 weight_col);
+	if (emb->cols > 1000000)
+		return wn_seterr(err, WN_EDATA, "%s: %zu columns is too wide", emb->name, emb->cols);
 	D->d = (int)emb->cols;
 	int got;
 	while ((got = mf_next(r, err)) > 0) {
 		const char *lab = mf_field(r, (size_t)lc);
-		if (!*lab)
+		if (!*lab) {
+			D->skipped++;
 			continue;
+		}
 		if (classes && !bsearch(&lab, classes, k, sizeof *classes, cmp_str)) {
-			wn_seterr(err, WN_EDATA, "%s:%lld: label \"%s\" is not one of the %d classes",
-			          name, mf_lineno(r), lab, k);
+			wn_seterr(err, WN_EDATA, "%s:%lld: label \"%s\" is not one of the %d classes "
+			          "of the training set", name, mf_lineno(r), lab, k);
 			goto out;
 		}
 		size_t row;
@@ -109,7 +131,7 @@ int sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r
 			char *end;
 			errno = 0;
 			double v = strtod(s, &end);
-			if (!*s || *end || errno || !isfinite(v) || v < 0) {
+			if (!*s || *end || errno || !isfinite(v) || v < 0 || v > FLT_MAX) {
 				n++;
 				wn_seterr(err, WN_EDATA, "%s:%lld: weight \"%s\" is not a finite number "
 				          ">= 0", name, mf_lineno(r), s);
@@ -122,7 +144,11 @@ int sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r
 	if (got < 0)
 		goto out;
 	if (n == 0) {
-		wn_seterr(err, WN_EDATA, "%s: no labeled rows (every label is empty)", name);
+		if (D->skipped == 0)
+			wn_seterr(err, WN_EDATA, "%s: no labeled rows: no rows at all", name);
+		else
+			wn_seterr(err, WN_EDATA, "%s: no labeled rows: the label of every row is "
+			          "empty", name);
 		goto out;
 	}
 	/* the classes */
@@ -146,6 +172,11 @@ int sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r
 		if (u < 2) {
 			wn_seterr(err, WN_EDATA, "%s: every labeled row has the label \"%s\": "
 			          "a classifier needs at least 2 classes", name, s[0]);
+			free(s);
+			goto out;
+		}
+		if (u > 100000) {
+			wn_seterr(err, WN_EDATA, "%s: %d classes is too many", name, u);
 			free(s);
 			goto out;
 		}

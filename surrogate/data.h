@@ -1,11 +1,15 @@
 /*
- * data.h - labeled training data from a manifest and an embeddings file,
- * for winnow-fit and winnow-train.
+ * data.h - the one place where a manifest is paired with an embeddings
+ * file: labeled training data for winnow-fit and winnow-train, and the
+ * row of each manifest line for the streaming readers (winnow-score).
  *
  * A manifest row belongs to embedding row `row` (its `row` column: a
- * non-negative decimal integer below the number of rows of the .npy), or,
- * when the manifest has no `row` column, to the row numbered like the
- * manifest line (first data line = row 0).
+ * non-negative decimal integer below the number of rows of the .npy).  A
+ * manifest without a `row` column is refused: its lines cannot be matched
+ * with the embeddings' rows for certain (a seed split from the manifest
+ * before embedding would be paired by position with the wrong rows).
+ * Duplicate ids are refused, and so (npy_read_rows) are NaN and inf
+ * features, naming file, row and column.
  */
 #ifndef SUR_DATA_H
 #define SUR_DATA_H
@@ -19,6 +23,7 @@
 
 struct sur_data {
 	size_t n;           /* rows kept */
+	size_t skipped;     /* rows without a label, not kept */
 	int d;              /* features */
 	float *X;           /* n x d */
 	int *y;             /* n class indices into classes */
@@ -30,14 +35,15 @@ struct sur_data {
 };
 
 /*
- * Read every row of r whose `label` is not empty, with its embedding row
+ * Pair r with emb (sur_pair_open: a `row` column, unique ids) and read
+ * every row of r whose `label` is not empty, with its embedding row
  * from emb and, if weight_col is not NULL, its weight from that column
  * (a finite number >= 0).  Class names: the given sorted list `classes`
  * (k of them; a label not in it is an error), or when classes is NULL
  * the distinct labels seen, sorted by strcmp.  Errors (65) name
  * FILE:LINE: no `label` column, a bad or out-of-range row, a bad weight,
- * an unknown label; no labeled rows; fewer than 2 classes (when they come
- * from the data).  66/74 from the reader.
+ * an unknown label; no labeled rows; fewer than 2 or more than 100,000
+ * classes (when they come from the data); more than 1,000,000 features.  66/74 from the reader.
  */
 int sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r,
                   const char *weight_col, const char *const *classes, int k,
@@ -45,9 +51,20 @@ int sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r
 void sur_data_free(struct sur_data *D);
 
 /*
- * The embedding row of the current row of r: from column rowcol (or the
- * line number when rowcol < 0), checked against nrows rows of npyname.
- * 65 naming FILE:LINE on a non-integer or out-of-range value.
+ * Start pairing the rows of r (just opened, no row read yet) with emb:
+ * turns on r's duplicate-id check (mf_check_dups) and sets *rowcol to the
+ * index of the `row` column.  65 "FILE:1: no "row" column..." when there
+ * is none, 70 if rows were read already.  Every reader that pairs a
+ * manifest with embeddings calls this first, then sur_row_of() per row.
+ */
+int sur_pair_open(const struct npy *emb, struct mf_reader *r, int *rowcol,
+                  struct wn_err *err);
+
+/*
+ * The embedding row of the current row of r: from column rowcol (from
+ * sur_pair_open()), checked against nrows rows of npyname.  65 naming
+ * FILE:LINE on a non-integer or out-of-range value, and naming FILE when
+ * rowcol < 0 (no `row` column: the pairing is not known).
  */
 int sur_row_of(const struct mf_reader *r, int rowcol, size_t nrows, const char *npyname,
                size_t *row, struct wn_err *err);

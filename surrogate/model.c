@@ -955,6 +955,13 @@ int sur_predict_proba(const struct sur_model *m, const float *X, size_t n, float
 int sur_evaluate(const struct sur_model *m, const float *X, const int *y, const float *w,
                  size_t n, double *loss, double *acc, struct wn_err *err)
 {
+	return sur_evaluate_classes(m, X, y, w, n, loss, acc, NULL, NULL, err);
+}
+
+int sur_evaluate_classes(const struct sur_model *m, const float *X, const int *y,
+                         const float *w, size_t n, double *loss, double *acc,
+                         long long *cls_n, long long *cls_ok, struct wn_err *err)
+{
 	struct sur_ws *ws = sur_ws_new(m, SUR_BLOCK, err);
 	float *P = malloc((size_t)SUR_BLOCK * m->k * sizeof *P);
 	if (!ws || !P) {
@@ -963,6 +970,10 @@ int sur_evaluate(const struct sur_model *m, const float *X, const int *y, const 
 		return wn_seterr(err, WN_ESOFTWARE, "out of memory");
 	}
 	double sl = 0, sw = 0, sc = 0;
+	if (cls_n) {
+		memset(cls_n, 0, (size_t)m->k * sizeof *cls_n);
+		memset(cls_ok, 0, (size_t)m->k * sizeof *cls_ok);
+	}
 	for (size_t i0 = 0; i0 < n; i0 += SUR_BLOCK) {
 		size_t b = n - i0 < SUR_BLOCK ? n - i0 : SUR_BLOCK;
 		sur_predict_proba(m, X + i0 * m->d, b, P, ws, NULL);
@@ -979,6 +990,10 @@ int sur_evaluate(const struct sur_model *m, const float *X, const int *y, const 
 			sl += wi * -log(fmax(p[yi], FLT_MIN));
 			sc += wi * (am == yi);
 			sw += wi;
+			if (cls_n) {
+				cls_n[yi]++;
+				cls_ok[yi] += am == yi;
+			}
 		}
 	}
 	sur_ws_free(ws);

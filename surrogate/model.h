@@ -151,6 +151,12 @@ int sur_predict_proba(const struct sur_model *m, const float *X, size_t n, float
  * Either output may be NULL.  -1 with 70 on allocation failure. */
 int sur_evaluate(const struct sur_model *m, const float *X, const int *y, const float *w,
                  size_t n, double *loss, double *acc, struct wn_err *err);
+/* sur_evaluate, and when cls_n and cls_ok are not NULL (m->k each), the
+ * rows of each class and how many of them m predicts right (unweighted),
+ * for per-class accuracy. */
+int sur_evaluate_classes(const struct sur_model *m, const float *X, const int *y,
+                         const float *w, size_t n, double *loss, double *acc,
+                         long long *cls_n, long long *cls_ok, struct wn_err *err);
 
 /* In place, row-wise softmax of Z (n x k); computed with a max shift. */
 void sur_softmax_rows(float *Z, size_t n, int k);

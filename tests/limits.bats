@@ -34,7 +34,7 @@ E=$WINNOW_TOP/tests/fixtures/embed
 	assert_equal "$stderr" "winnow-embed: ez.tsv: no images to learn from"
 	npy_from_python z.npy "np.zeros((0, 3), '<f4')"
 	run --separate-stderr -65 winnow-train -o m.model z.npy z.tsv
-	assert_equal "$stderr" "winnow-train: z.tsv: no labeled rows to train on"
+	assert_equal "$stderr" "winnow-train: z.tsv: no labeled rows: no rows at all"
 	[ ! -e m.model ]
 }
 
@@ -54,7 +54,7 @@ E=$WINNOW_TOP/tests/fixtures/embed
 	# under check-asan; reported, tests/regress.bats)
 	run --separate-stderr -65 env ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 		winnow-train -o m.model one.npy one.tsv
-	assert_equal "$stderr" "winnow-train: one.tsv: only one class (\"x\"): need at least two"
+	assert_equal "$stderr" "winnow-train: one.tsv: every labeled row has the label \"x\": a classifier needs at least 2 classes"
 }
 
 @test "a single class: stratified keeps its share; train refuses with the class named" {
@@ -66,7 +66,7 @@ E=$WINNOW_TOP/tests/fixtures/embed
 	npy_from_python m.npy "np.random.default_rng(0).normal(size=(100, 3)).astype('<f4')"
 	for m in softmax mlp; do
 		run --separate-stderr -65 winnow-train -m $m -o m.model m.npy m.tsv
-		assert_equal "$stderr" "winnow-train: m.tsv: only one class (\"cat\"): need at least two"
+		assert_equal "$stderr" "winnow-train: m.tsv: every labeled row has the label \"cat\": a classifier needs at least 2 classes"
 	done
 }
 

@@ -135,7 +135,7 @@ EOF
 		assert_equal "$stderr" "winnow-fit: $msg"
 		[ ! -e model ]
 	}
-	check 65 "in.tsv: no labeled rows (every label is empty)" "id|label|row" "a||0" "b||1"
+	check 65 "in.tsv: no labeled rows: the label of every row is empty" "id|label|row" "a||0" "b||1"
 	check 65 "in.tsv: every labeled row has the label \"cat\": a classifier needs at least 2 classes" \
 		"id|label|row" "a|cat|0" "b|cat|1" "c||2"
 	check 65 "in.tsv:3: row 90 is past the end of emb.npy (90 rows)" "id|label|row" "a|cat|0" "b|dog|90"
@@ -143,9 +143,9 @@ EOF
 	check 65 "in.tsv:2: row \"-1\" is not a non-negative integer" "id|label|row" "a|cat|-1"
 	check 65 "in.tsv:2: row \"\" is not a non-negative integer" "id|label|row" "a|cat|"
 	check 65 "in.tsv:1: no \"label\" column" "id|row" "a|0"
-	# without a row column, the data line number is the row
-	make_manifest in.tsv "id|label" "a|cat" "b|dog"
-	run -0 winnow-fit -o model emb.npy in.tsv
+	# without a row column the pairing is not known: refused (pairing.bats)
+	check 65 "in.tsv:1: no \"row\" column: which row of emb.npy belongs to which line is not known (winnow-embed writes the column; pairing by position is not done)" \
+		"id|label" "a|cat" "b|dog"
 	make_manifest in.tsv "id|label|row|w" "a|cat|0|1" "b|dog|1|-2"
 	run -65 --separate-stderr winnow-fit --weights w -o model emb.npy in.tsv
 	assert_equal "$stderr" "winnow-fit: in.tsv:3: weight \"-2\" is not a finite number >= 0"

@@ -85,7 +85,7 @@ data() {
 	data
 	{ printf 'id\trow\tlabel\tweight\n'; printf 'a\t0\tcat\t-1\n'; } >bad.tsv
 	run -65 --separate-stderr winnow-train -o m train.npy bad.tsv
-	assert_equal "$stderr" 'winnow-train: bad.tsv:2: weight "-1" is not a number >= 0'
+	assert_equal "$stderr" 'winnow-train: bad.tsv:2: weight "-1" is not a finite number >= 0'
 	[ ! -e m ]
 }
 
@@ -237,10 +237,10 @@ PY
 	[[ $stderr == "winnow-train: empty.tsv: "* ]]
 	head -1 train.tsv >header.tsv
 	run -65 --separate-stderr winnow-train -o m train.npy header.tsv
-	assert_equal "$stderr" "winnow-train: header.tsv: no labeled rows to train on"
+	assert_equal "$stderr" "winnow-train: header.tsv: no labeled rows: no rows at all"
 	printf 'id\trow\tlabel\na\t0\t\n' >unlabeled.tsv
 	run -65 --separate-stderr winnow-train -o m train.npy unlabeled.tsv
-	assert_equal "$stderr" "winnow-train: unlabeled.tsv: no labeled rows to train on"
+	assert_equal "$stderr" "winnow-train: unlabeled.tsv: no labeled rows: the label of every row is empty"
 	[ ! -e m ]
 }
 
@@ -248,7 +248,7 @@ PY
 	data
 	printf 'id\trow\tlabel\na\t0\tcat\nb\t1\tcat\n' >one.tsv
 	run -65 --separate-stderr winnow-train -o m train.npy one.tsv
-	assert_equal "$stderr" 'winnow-train: one.tsv: only one class ("cat"): need at least two'
+	assert_equal "$stderr" 'winnow-train: one.tsv: every labeled row has the label "cat": a classifier needs at least 2 classes'
 	cut -f1,3 train.tsv >norow.tsv
 	run -65 --separate-stderr winnow-train -o m train.npy norow.tsv
 	[[ $stderr == *'no "row" column'* ]]
