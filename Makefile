@@ -12,6 +12,13 @@ LIBHDR  = $(wildcard lib/*.h surrogate/*.h)
 LIBOBJ  = $(LIBSRC:%.c=$(O)/%.o)
 LIBA    = $(O)/lib/libwinnow.a
 
+# Program-only helpers (die, usage, options, tty progress: they print and
+# exit), kept out of libwinnow.a as sbase keeps libutil apart from its tools.
+UTILSRC = $(wildcard bin/util/*.c)
+UTILHDR = $(wildcard bin/util/*.h)
+UTILOBJ = $(UTILSRC:%.c=$(O)/%.o)
+UTILA   = $(O)/bin/util/libwnutil.a
+
 PROGSRC = $(wildcard bin/*.c)
 PROGS   = $(PROGSRC:%.c=$(O)/%)
 
@@ -26,9 +33,9 @@ MAN1 = $(wildcard man/man1/*.1)
 MAN5 = $(wildcard man/man5/*.5)
 MAN7 = $(wildcard man/man7/*.7)
 
-all: $(LIBA) $(PROGS) $(UNITS) $(DATATOOLS)
+all: $(LIBA) $(UTILA) $(PROGS) $(UNITS) $(DATATOOLS)
 
-$(O)/%.o: %.c $(LIBHDR) config.mk
+$(O)/%.o: %.c $(LIBHDR) $(UTILHDR) config.mk
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -37,15 +44,20 @@ $(LIBA): $(LIBOBJ)
 	rm -f $@
 	$(AR) rcs $@ $(LIBOBJ)
 
-$(O)/bin/%: $(O)/bin/%.o $(LIBA)
+$(UTILA): $(UTILOBJ)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+	rm -f $@
+	$(AR) rcs $@ $(UTILOBJ)
 
-$(O)/data/%: $(O)/data/%.o $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+$(O)/bin/%: $(O)/bin/%.o $(UTILA) $(LIBA)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(UTILA) $(LIBA) $(LIBS)
 
-$(O)/tests/unit/%: $(O)/tests/unit/%.o $(LIBA)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBA) $(LIBS)
+$(O)/data/%: $(O)/data/%.o $(UTILA) $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $< $(UTILA) $(LIBA) $(LIBS)
+
+$(O)/tests/unit/%: $(O)/tests/unit/%.o $(UTILA) $(LIBA)
+	$(CC) $(LDFLAGS) -o $@ $< $(UTILA) $(LIBA) $(LIBS)
 
 # Install the Debian packages winnow builds, tests and demonstrates with
 # (deps-bench: and the references the benchmarks measure against).
@@ -87,7 +99,7 @@ uninstall:
 		s=$${m%/*}; s=$${s##*/}; rm -f $(DESTDIR)$(MANPREFIX)/$$s/$${m##*/}; done
 
 clean:
-	rm -f $(LIBOBJ) $(LIBA) $(PROGS) $(PROGS:=.o) $(UNITS) $(UNITS:=.o) $(DATATOOLS) $(DATATOOLS:=.o)
+	rm -f $(LIBOBJ) $(LIBA) $(UTILOBJ) $(UTILA) $(PROGS) $(PROGS:=.o) $(UNITS) $(UNITS:=.o) $(DATATOOLS) $(DATATOOLS:=.o)
 	rm -rf build-asan
 
 # Keep the objects of programs and unit tests built through implicit rule

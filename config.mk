@@ -5,7 +5,7 @@ PREFIX    = /usr/local
 MANPREFIX = $(PREFIX)/share/man
 
 CC       = cc
-CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DWINNOW_VERSION=\"$(VERSION)\" -Ilib -Isurrogate \
+CPPFLAGS = -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DWINNOW_VERSION=\"$(VERSION)\" -Ilib -Isurrogate -Ibin/util \
            -I/usr/include/x86_64-linux-gnu/openblas-pthread -I/usr/include/libpng16
 # -fvect-cost-model=dynamic: GCC's -O2 vectorises only loops that need no
 # remainder code; -O3's model takes the rest too (3% of make demo's CPU).

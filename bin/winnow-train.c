@@ -22,6 +22,7 @@
 
 #include "adaptive.h"
 #include "atomic.h"
+#include "ckpt.h"
 #include "data.h"
 #include "hash.h"
 #include "manifest.h"
@@ -31,6 +32,7 @@
 #include "opt.h"
 #include "prog.h"
 #include "progress.h"
+#include "sgd.h"
 #include "sift.h"
 #include "softmax.h"
 
@@ -315,7 +317,7 @@ struct run {
 	int best_epoch, bad;
 	double best_val;
 	struct sur_model *best;         /* model at best_epoch (early stopping) */
-	int ck_has_best;                /* the checkpoint being read holds one */
+	struct sur_ckpt ck;             /* the checkpoint being read */
 	double seconds;                 /* training seconds before this process */
 	struct progress pr;
 	int quiet;                      /* a tuning trial: no output, no log */
@@ -420,18 +422,9 @@ fingerprint(const struct run *R)
 	return h;
 }
 
-static const char ckpt_magic[8] = "WNTRCK1";
-
-struct ckpt_head {
-	uint64_t fp;
-	int32_t epoch, best_epoch, bad, has_best;
-	int64_t steps, seen, backward;
-	double last_loss, best_val, seconds;
-};
-
-/* Model-state writer and reader for the trainer in use. */
+/* Model-state writer for the trainer in use. */
 struct trainer_io {
-	int (*save)(void *ctx, FILE *fp, const char *name, struct wn_err *err);
+	sur_ckpt_save_fn *save;
 	void *ctx;
 };
 
@@ -440,8 +433,8 @@ ckpt_write(struct run *R, const struct trainer_io *io)
 {
 	struct wn_err err = { 0 };
 	struct wn_out o;
-	struct ckpt_head h = {
-		.fp = fingerprint(R), .epoch = R->epoch, .best_epoch = R->best_epoch,
+	struct sur_ckpt h = {
+		.fingerprint = fingerprint(R), .epoch = R->epoch, .best_epoch = R->best_epoch,
 		.bad = R->bad, .has_best = R->best != NULL, .steps = R->steps,
 		.seen = R->seen, .backward = R->backward, .last_loss = R->last_loss,
 		.best_val = R->best_val, .seconds = R->seconds + (wn_now() - R->t0),
@@ -449,13 +442,8 @@ ckpt_write(struct run *R, const struct trainer_io *io)
 
 	if (wn_out_open(&o, O.ckpt, &err) != 0)
 		die_err(&err);
-	if (fwrite(ckpt_magic, 1, 8, o.fp) != 8 || fwrite(&h, sizeof h, 1, o.fp) != 1) {
-		wn_out_abort(&o);
-		die(WN_EIO, "%s: write error: %s", O.ckpt, strerror(errno));
-	}
-	if ((O.sifting && sift_save(&R->sift, o.fp, O.ckpt, &err) != 0) ||
-	    io->save(io->ctx, o.fp, O.ckpt, &err) != 0 ||
-	    (R->best && sur_model_save(R->best, o.fp, O.ckpt, &err) != 0)) {
+	if (sur_ckpt_save(o.fp, O.ckpt, &h, O.sifting ? &R->sift : NULL, io->save, io->ctx,
+	                  R->best, &err) != 0) {
 		wn_out_abort(&o);
 		die_err(&err);
 	}
@@ -469,8 +457,6 @@ static FILE *
 ckpt_open(struct run *R)
 {
 	struct wn_err err = { 0 };
-	struct ckpt_head h;
-	char magic[8];
 	FILE *fp = fopen(O.ckpt, "rb");
 
 	if (fp == NULL) {
@@ -478,35 +464,28 @@ ckpt_open(struct run *R)
 			return NULL;
 		die(WN_ENOINPUT, "%s: %s", O.ckpt, strerror(errno));
 	}
-	if (fread(magic, 1, 8, fp) != 8 || memcmp(magic, ckpt_magic, 8) != 0 ||
-	    fread(&h, sizeof h, 1, fp) != 1)
-		die(WN_EDATA, "%s: not a winnow-train checkpoint", O.ckpt);
-	if (h.fp != fingerprint(R))
-		die(WN_EDATA, "%s: checkpoint of a different run (data or options differ)", O.ckpt);
-	R->epoch = h.epoch;
-	R->best_epoch = h.best_epoch;
-	R->bad = h.bad;
-	R->steps = h.steps;
-	R->seen = h.seen;
-	R->backward = h.backward;
-	R->last_loss = h.last_loss;
-	R->best_val = h.best_val;
-	R->seconds = h.seconds;
-	if (O.sifting && sift_load(&R->sift, fp, O.ckpt, &err) != 0)
+	if (sur_ckpt_load_head(fp, O.ckpt, fingerprint(R), &R->ck, O.sifting ? &R->sift : NULL,
+	                       &err) != 0)
 		die_err(&err);
-	R->ck_has_best = h.has_best;    /* read after the trainer state */
+	R->epoch = R->ck.epoch;
+	R->best_epoch = R->ck.best_epoch;
+	R->bad = R->ck.bad;
+	R->steps = R->ck.steps;
+	R->seen = R->ck.seen;
+	R->backward = R->ck.backward;
+	R->last_loss = R->ck.last_loss;
+	R->best_val = R->ck.best_val;
+	R->seconds = R->ck.seconds;
 	return fp;
 }
 
+/* After the trainer state: the best model, if the checkpoint has one. */
 static void
 ckpt_finish_load(struct run *R, FILE *fp)
 {
 	struct wn_err err = { 0 };
-	if (R->ck_has_best) {
-		R->best = sur_model_load(fp, O.ckpt, &err);
-		if (R->best == NULL)
-			die_err(&err);
-	}
+	if (sur_ckpt_load_best(fp, O.ckpt, &R->ck, &R->best, &err) != 0)
+		die_err(&err);
 	fclose(fp);
 }
 
@@ -654,303 +633,12 @@ train_lbfgs(struct run *R)
 	return m;
 }
 
-/* ---- softmax, minibatch (Adam or momentum) with sifting --------------------------- */
+/* ---- minibatch trainers: the hooks they share ------------------------------ */
 
-struct sgd {
-	struct sur_model *m;
-	float *mW, *vW, *mb, *vb;       /* optimiser moments (vW, vb unused by momentum) */
-	size_t nw;                      /* k * d */
-	long long t;                    /* Adam steps */
-};
-
+/* Sifting (both trainers): the same draw per (seed, epoch, id) and the
+ * same counters. */
 static int
-sgd_save(void *ctx, FILE *fp, const char *name, struct wn_err *err)
-{
-	struct sgd *s = ctx;
-	size_t k = (size_t)s->m->k;
-	if (sur_model_save(s->m, fp, name, err) != 0)
-		return -1;
-	if (fwrite(&s->t, sizeof s->t, 1, fp) != 1 ||
-	    fwrite(s->mW, sizeof *s->mW, s->nw, fp) != s->nw ||
-	    fwrite(s->vW, sizeof *s->vW, s->nw, fp) != s->nw ||
-	    fwrite(s->mb, sizeof *s->mb, k, fp) != k ||
-	    fwrite(s->vb, sizeof *s->vb, k, fp) != k)
-		return wn_seterr(err, WN_EIO, "%s: write error", name);
-	return 0;
-}
-
-static void
-sgd_load(struct sgd *s, FILE *fp)
-{
-	struct wn_err err = { 0 };
-	size_t k = (size_t)s->m->k;
-	struct sur_model *m = sur_model_load(fp, O.ckpt, &err);
-	if (m == NULL)
-		die_err(&err);
-	if (m->d != s->m->d || m->k != s->m->k || m->kind != SUR_SOFTMAX)
-		die(WN_EDATA, "%s: checkpoint model has the wrong shape", O.ckpt);
-	sur_model_free(s->m);
-	s->m = m;
-	if (fread(&s->t, sizeof s->t, 1, fp) != 1 ||
-	    fread(s->mW, sizeof *s->mW, s->nw, fp) != s->nw ||
-	    fread(s->vW, sizeof *s->vW, s->nw, fp) != s->nw ||
-	    fread(s->mb, sizeof *s->mb, k, fp) != k ||
-	    fread(s->vb, sizeof *s->vb, k, fp) != k)
-		die(WN_EDATA, "%s: checkpoint truncated", O.ckpt);
-}
-
-/* Scratch for one minibatch. */
-struct batchbuf {
-	size_t *rows;
-	size_t n;
-	float *X, *Xs, *w, *gW, *gb, *P;
-	int *y;
-};
-
-/* One optimiser step on the rows in b. */
-static double
-sgd_step(struct run *R, struct sgd *s, struct batchbuf *b, double lr)
-{
-	struct wn_err err = { 0 };
-	const struct sur_data *D = R->D;
-	struct sur_model *m = s->m;
-	size_t d = (size_t)D->d, k = (size_t)m->k;
-	double S = 0, f, reg = 0;
-
-	for (size_t i = 0; i < b->n; i++) {
-		memcpy(b->X + i * d, D->X + b->rows[i] * d, d * sizeof *b->X);
-		b->y[i] = D->y[b->rows[i]];
-		if (D->w)
-			b->w[i] = D->w[b->rows[i]];
-		S += D->w ? D->w[b->rows[i]] : 1;
-	}
-	if (O.norm == SUR_NORM_GIVEN)
-		S = O.norm_n * (double)b->n / (double)D->n;
-	else if (S <= 0)
-		return 0;       /* a batch of zero weights: nothing to learn */
-	sur_standardize(m, b->X, b->n, b->Xs);
-	if (sur_softmax_loss_grad(m, b->Xs, b->y, D->w ? b->w : NULL, b->n, S, O.lambda, &f,
-	                          b->gW, b->gb, &err) != 0)
-		die_err(&err);
-	for (size_t j = 0; j < s->nw; j++)
-		reg += (double)m->w1[j] * m->w1[j];
-	f -= 0.5 * O.lambda * reg;
-	if (O.adam) {
-		double b1 = O.momentum, b2 = 0.999, eps = 1e-8;
-		s->t++;
-		double c1 = 1 - pow(b1, (double)s->t), c2 = 1 - pow(b2, (double)s->t);
-		for (size_t j = 0; j < s->nw + k; j++) {
-			float *mm = j < s->nw ? &s->mW[j] : &s->mb[j - s->nw];
-			float *vv = j < s->nw ? &s->vW[j] : &s->vb[j - s->nw];
-			float g = j < s->nw ? b->gW[j] : b->gb[j - s->nw];
-			float *p = j < s->nw ? &m->w1[j] : &m->b1[j - s->nw];
-			*mm = (float)(b1 * *mm + (1 - b1) * g);
-			*vv = (float)(b2 * *vv + (1 - b2) * g * g);
-			*p -= (float)(lr * (*mm / c1) / (sqrt(*vv / c2) + eps));
-		}
-	} else {
-		for (size_t j = 0; j < s->nw + k; j++) {
-			float *mm = j < s->nw ? &s->mW[j] : &s->mb[j - s->nw];
-			float g = j < s->nw ? b->gW[j] : b->gb[j - s->nw];
-			float *p = j < s->nw ? &m->w1[j] : &m->b1[j - s->nw];
-			*mm = (float)(O.momentum * *mm + g);
-			*p -= (float)(lr * *mm);
-		}
-	}
-	if (!O.intercept)
-		memset(m->b1, 0, k * sizeof *m->b1);
-	R->steps++;
-	R->backward += (long long)b->n;
-	if (O.sifting)
-		sift_step(&R->sift);
-	return f * (double)b->n;
-}
-
-struct order_ent {
-	double u;
-	size_t i;
-};
-
-static int
-cmp_order(const void *a, const void *b)
-{
-	const struct order_ent *x = a, *y = b;
-	if (x->u != y->u)
-		return x->u < y->u ? -1 : 1;
-	return (x->i > y->i) - (x->i < y->i);
-}
-
-/* The order of epoch e (0-based), as mlp.h defines it. */
-static void
-epoch_order(const struct sur_data *D, int e, size_t *order, struct order_ent *tmp)
-{
-	uint64_t es = O.seed ^ wn_splitmix64((uint64_t)e + 1);
-	for (size_t i = 0; i < D->n; i++) {
-		tmp[i].u = wn_u01_counter(es, WN_STREAM_SHUFFLE, D->keys[i]);
-		tmp[i].i = i;
-	}
-	qsort(tmp, D->n, sizeof *tmp, cmp_order);
-	for (size_t i = 0; i < D->n; i++)
-		order[i] = tmp[i].i;
-}
-
-static struct sur_model *
-train_sgd(struct run *R)
-{
-	struct wn_err err = { 0 };
-	struct sur_data *D = R->D;
-	size_t d = (size_t)D->d, k = (size_t)R->k, B = (size_t)O.batch;
-	struct sgd s = { 0 };
-	struct batchbuf b = { 0 };
-	struct trainer_io io = { sgd_save, &s };
-	size_t *order = emalloc(D->n * sizeof *order);
-	struct order_ent *tmp = emalloc(D->n * sizeof *tmp);
-	struct sur_ws *ws = NULL;
-	FILE *ck = NULL;
-
-	s.m = sur_model_new(SUR_SOFTMAX, D->d, R->k, 0, &err);
-	if (s.m == NULL || sur_model_set_classes(s.m, (const char *const *)R->classes, &err) != 0)
-		die_err(&err);
-	s.m->hp.lambda = O.lambda;
-	s.m->hp.norm = O.norm;
-	s.m->hp.norm_n = O.norm_n;
-	s.m->hp.intercept = O.intercept;
-	s.m->hp.standardize = O.standardize;
-	s.m->hp.epochs = O.epochs;
-	s.m->hp.batch = O.batch;
-	s.m->hp.lr = O.lr;
-	s.m->hp.momentum = O.momentum;
-	s.m->hp.adam = O.adam;
-	s.m->hp.seed = O.seed;
-	if (O.standardize)
-		sur_fit_standardize(s.m, D->X, D->n, D->w);
-	double sumw = 0;
-	float *const wman = D->w;       /* the manifest's weights (subset epochs swap them) */
-	for (size_t i = 0; i < D->n; i++)
-		sumw += D->w ? D->w[i] : 1;
-	s.nw = k * d;
-	s.mW = ecalloc(s.nw, sizeof *s.mW);
-	s.vW = ecalloc(s.nw, sizeof *s.vW);
-	s.mb = ecalloc(k, sizeof *s.mb);
-	s.vb = ecalloc(k, sizeof *s.vb);
-	b.rows = emalloc(B * sizeof *b.rows);
-	b.X = emalloc(B * d * sizeof *b.X);
-	b.Xs = emalloc(B * d * sizeof *b.Xs);
-	b.w = emalloc(B * sizeof *b.w);
-	b.y = emalloc(B * sizeof *b.y);
-	b.gW = emalloc(s.nw * sizeof *b.gW);
-	b.gb = emalloc(k * sizeof *b.gb);
-	b.P = emalloc(B * k * sizeof *b.P);
-
-	if (O.resume && (ck = ckpt_open(R)) != NULL) {
-		sgd_load(&s, ck);
-		ckpt_finish_load(R, ck);
-		fprintf(stderr, "%s: resuming from %s after epoch %d\n", progname, O.ckpt, R->epoch);
-	}
-	progress_init(&R->pr, "train (epochs)", O.epochs, O.progress);
-	while (R->epoch < O.epochs) {
-		int e = R->epoch;
-		double lr = lr_at(e), lsum = 0;
-		long long lrows = 0;
-
-		size_t ne = D->n;
-		const float *wsub = NULL;
-		const size_t *sub = adaptive_rows(R, s.m, e, &ne, &wsub);
-
-		epoch_order(D, e, order, tmp);
-		if (sub) {
-			/* the epoch's order restricted to the subset, its weights in D->w */
-			size_t q = 0;
-			for (size_t i = 0; i < D->n; i++)
-				if (wsub[order[i]] > 0)
-					order[q++] = order[i];
-			ne = q;
-			D->w = (float *)wsub;
-		}
-		b.n = 0;
-		for (size_t c0 = 0; c0 < ne; c0 += B) {
-			size_t nc = ne - c0 < B ? ne - c0 : B;
-			if (!O.sifting) {
-				memcpy(b.rows, order + c0, nc * sizeof *order);
-				b.n = nc;
-				lsum += sgd_step(R, &s, &b, lr);
-				lrows += (long long)nc;
-				R->seen += (long long)nc;
-				b.n = 0;
-				continue;
-			}
-			/* forward pass over the candidates, sift, fill the batch */
-			if (ws == NULL && (ws = sur_ws_new(s.m, B, &err)) == NULL)
-				die_err(&err);
-			for (size_t i = 0; i < nc; i++)
-				memcpy(b.Xs + i * d, D->X + order[c0 + i] * d, d * sizeof *b.Xs);
-			if (sur_predict_proba(s.m, b.Xs, nc, b.P, ws, &err) != 0)
-				die_err(&err);
-			uint64_t es = O.seed ^ wn_splitmix64((uint64_t)e + 1);
-			for (size_t i = 0; i < nc; i++) {
-				size_t r = order[c0 + i];
-				float loss = (float)-log(fmax(b.P[i * k + (size_t)D->y[r]], FLT_MIN));
-				double u = wn_u01_counter(es, WN_STREAM_SIFT, D->keys[r]);
-				R->seen++;
-				if (!sift_keep(&R->sift, loss, u))
-					continue;
-				b.rows[b.n++] = r;
-				if (b.n == B) {
-					lsum += sgd_step(R, &s, &b, lr);
-					lrows += (long long)b.n;
-					b.n = 0;
-				}
-			}
-		}
-		if (b.n > 0) {
-			lsum += sgd_step(R, &s, &b, lr);
-			lrows += (long long)b.n;
-			b.n = 0;
-		}
-		if (sub)
-			D->w = wman;
-		R->epoch++;
-		s.m->hp.iterations = R->epoch;
-		s.m->hp.n_train = (long long)D->n;
-		s.m->hp.sum_weight = sumw;
-		s.m->hp.objective = lrows ? lsum / (double)lrows : 0;
-		progress_update(&R->pr, R->epoch);
-		int stop = end_epoch(R, s.m, lrows ? lsum / (double)lrows : 0);
-		maybe_checkpoint(R, &io);
-		if (stop)
-			break;
-	}
-	progress_done(&R->pr, R->epoch);
-	sur_ws_free(ws);
-	free(order);
-	free(tmp);
-	free(s.mW);
-	free(s.vW);
-	free(s.mb);
-	free(s.vb);
-	free(b.rows);
-	free(b.X);
-	free(b.Xs);
-	free(b.w);
-	free(b.y);
-	free(b.gW);
-	free(b.gb);
-	free(b.P);
-	return s.m;
-}
-
-/* ---- MLP ------------------------------------------------------------------------- */
-
-static int
-mlp_save(void *ctx, FILE *fp, const char *name, struct wn_err *err)
-{
-	return sur_mlp_trainer_save(ctx, fp, name, err);
-}
-
-/* Sifting hooks of the MLP trainer: the same draw and the same counters
- * as the softmax minibatch loop above. */
-static int
-mlp_keep(void *ctx, size_t row, float loss)
+keep_row(void *ctx, size_t row, float loss)
 {
 	struct run *R = ctx;
 	uint64_t es = O.seed ^ wn_splitmix64((uint64_t)R->epoch + 1);
@@ -959,13 +647,91 @@ mlp_keep(void *ctx, size_t row, float loss)
 }
 
 static void
-mlp_on_step(void *ctx, size_t rows)
+on_step(void *ctx, size_t rows)
 {
 	struct run *R = ctx;
 	R->steps++;
 	R->backward += (long long)rows;
 	if (O.sifting)
 		sift_step(&R->sift);
+}
+
+/* ---- softmax, minibatch (Adam or momentum) with sifting --------------------------- */
+
+static int
+sgd_save(void *ctx, FILE *fp, const char *name, struct wn_err *err)
+{
+	return sur_sgd_save(ctx, fp, name, err);
+}
+
+static struct sur_model *
+train_sgd(struct run *R)
+{
+	struct wn_err err = { 0 };
+	struct sur_data *D = R->D;
+	struct sur_sgd_opts so;
+	struct sur_sgd *t;
+	struct sur_model *m;
+	FILE *ck = NULL;
+
+	sur_sgd_opts_default(&so);
+	so.epochs = O.epochs;
+	so.batch = O.batch;
+	so.lr = O.lr;
+	so.momentum = O.momentum;
+	so.adam = O.adam;
+	so.lambda = O.lambda;
+	so.norm = O.norm;
+	so.norm_n = O.norm_n;
+	so.intercept = O.intercept;
+	so.standardize = O.standardize;
+	so.seed = O.seed;
+	so.keys = D->keys;
+	so.keep = O.sifting ? keep_row : NULL;
+	so.on_step = on_step;
+	so.keep_ctx = R;
+	if (!(t = sur_sgd_new(&so, D->X, D->w, D->n, D->d, (const char *const *)R->classes, R->k,
+	                      &err)))
+		die_err(&err);
+	if (O.resume && (ck = ckpt_open(R)) != NULL) {
+		if (sur_sgd_load(t, ck, O.ckpt, &err) != 0)
+			die_err(&err);
+		ckpt_finish_load(R, ck);
+		fprintf(stderr, "%s: resuming from %s after epoch %d\n", progname, O.ckpt, R->epoch);
+	}
+	struct trainer_io io = { sgd_save, t };
+	progress_init(&R->pr, "train (epochs)", O.epochs, O.progress);
+	while (R->epoch < O.epochs) {
+		double loss;
+		size_t ne = D->n;
+		const float *wsub = NULL;
+		const size_t *sub = adaptive_rows(R, sur_sgd_model(t), R->epoch, &ne, &wsub);
+		sur_sgd_set_lr(t, lr_at(R->epoch));
+		if (sur_sgd_epoch(t, D->X, D->y, sub ? wsub : D->w, D->n, sub != NULL, &loss,
+		                  &err) != 0)
+			die_err(&err);
+		R->epoch++;
+		if (!O.sifting)
+			R->seen += (long long)sur_sgd_epoch_rows(t);
+		progress_update(&R->pr, R->epoch);
+		int stop = end_epoch(R, sur_sgd_model(t), loss);
+		maybe_checkpoint(R, &io);
+		if (stop)
+			break;
+	}
+	progress_done(&R->pr, R->epoch);
+	if (!(m = sur_model_dup(sur_sgd_model(t), &err)))
+		die_err(&err);
+	sur_sgd_free(t);
+	return m;
+}
+
+/* ---- MLP ------------------------------------------------------------------------- */
+
+static int
+mlp_save(void *ctx, FILE *fp, const char *name, struct wn_err *err)
+{
+	return sur_mlp_trainer_save(ctx, fp, name, err);
 }
 
 static struct sur_model *
@@ -992,8 +758,8 @@ train_mlp(struct run *R)
 	mo.standardize = O.standardize;
 	mo.seed = O.seed;
 	mo.keys = D->keys;
-	mo.keep = O.sifting ? mlp_keep : NULL;
-	mo.on_step = mlp_on_step;
+	mo.keep = O.sifting ? keep_row : NULL;
+	mo.on_step = on_step;
 	mo.keep_ctx = R;
 
 	if (O.resume && (ck = ckpt_open(R)) != NULL) {

@@ -11,6 +11,7 @@
 #include "hash.h"
 #include "internal.h"
 #include "mlp.h"
+#include "optim.h"
 
 /* Separates the weight-initialisation draws from the shuffles, which use
  * the seed itself (both under WN_STREAM_SHUFFLE; lib/hash.h has no
@@ -33,10 +34,6 @@ void sur_mlp_opts_default(struct sur_mlp_opts *o)
 	o->standardize = 1;
 }
 
-struct ord {
-	double key;
-	size_t i;
-};
 
 enum { NP = 4 };    /* parameter tensors: W1 b1 W2 b2 */
 
@@ -48,7 +45,7 @@ struct sur_mlp_trainer {
 	float *mom[NP], *vel[NP];   /* Adam first/second moments (SGD: mom only) */
 	/* batch workspace */
 	size_t *order;
-	struct ord *key;
+	struct sur_ord *key;
 	float *xs, *a, *z, *da, *g[NP];
 	float *closs;       /* sifting: the forward-pass losses of a chunk of candidates */
 	size_t *kept;       /* sifting: the rows kept for the next step */
@@ -231,14 +228,6 @@ const struct sur_model *sur_mlp_trainer_model(const struct sur_mlp_trainer *t)
 	return t->m;
 }
 
-static int cmp_ord(const void *a, const void *b)
-{
-	const struct ord *x = a, *y = b;
-	if (x->key != y->key)
-		return x->key < y->key ? -1 : 1;
-	return (x->i > y->i) - (x->i < y->i);
-}
-
 /* The forward pass on rows idx[0..nb) of X (nb <= batch): the
  * standardised rows in t->xs, the hidden activations in t->a, the logits
  * in t->z. */
@@ -316,26 +305,12 @@ static void step(struct sur_mlp_trainer *t, const float *X, const int *y, const 
 			s += t->da[i * h + u];
 		t->g[1][u] = s;
 	}
-	/* update */
+	/* update: the L2 term on the weights, not the biases */
 	t->step++;
-	double b1 = o->momentum, b2 = o->beta2;
-	double c1 = 1 - pow(b1, (double)t->step), c2 = 1 - pow(b2, (double)t->step);
-	for (int p = 0; p < NP; p++) {
-		float *W = *param(m, p), *g = t->g[p], *mo = t->mom[p], *ve = t->vel[p];
-		size_t s = psize(m, p);
-		double lam = (p == 0 || p == 2) ? o->lambda : 0;
-		for (size_t j = 0; j < s; j++) {
-			double gj = g[j] + lam * W[j];
-			if (o->adam) {
-				mo[j] = (float)(b1 * mo[j] + (1 - b1) * gj);
-				ve[j] = (float)(b2 * ve[j] + (1 - b2) * gj * gj);
-				W[j] -= (float)(o->lr * (mo[j] / c1) / (sqrt(ve[j] / c2) + o->eps));
-			} else {
-				mo[j] = (float)(b1 * mo[j] + gj);
-				W[j] -= (float)(o->lr * mo[j]);
-			}
-		}
-	}
+	struct sur_optim opt = { o->adam, o->lr, o->momentum, o->beta2, o->eps };
+	for (int p = 0; p < NP; p++)
+		sur_optim_step(&opt, t->step, *param(m, p), t->g[p], t->mom[p], t->vel[p],
+		               psize(m, p), (p == 0 || p == 2) ? o->lambda : 0);
 	if (o->on_step)
 		o->on_step(o->keep_ctx, nb);
 }
@@ -401,15 +376,7 @@ static int run_epoch(struct sur_mlp_trainer *t, const float *X, const int *y, co
 			                 "[0, %d)", i, y[i], m->k);
 	}
 	int e = m->hp.iterations;
-	uint64_t es = t->o.seed ^ wn_splitmix64((uint64_t)e + 1);
-	for (size_t j = 0; j < nrows; j++) {
-		size_t i = rows ? rows[j] : j;
-		t->key[j].i = i;
-		t->key[j].key = wn_u01_counter(es, WN_STREAM_SHUFFLE, t->o.keys ? t->o.keys[i] : i);
-	}
-	qsort(t->key, nrows, sizeof *t->key, cmp_ord);
-	for (size_t j = 0; j < nrows; j++)
-		t->order[j] = t->key[j].i;
+	sur_epoch_order(t->o.seed, e, t->o.keys, rows, nrows, t->key, t->order);
 	double ls = 0, sw = 0;
 	if (t->o.keep)
 		sifted_steps(t, X, y, w, nrows, &ls, &sw);

@@ -89,5 +89,5 @@ PY
 	npy_from_python one.npy "np.ones((1, 3), '<f4')"
 	printf 'id\trow\tlabel\na\t0\tx\n' >one.tsv
 	run --separate-stderr -65 $(leakcheck) winnow-train -o m.model one.npy one.tsv
-	assert_equal "$stderr" "winnow-train: one.tsv: only one class (\"x\"): need at least two"
+	assert_equal "$stderr" "winnow-train: one.tsv: every labeled row has the label \"x\": a classifier needs at least 2 classes"
 }

@@ -1,5 +1,6 @@
 /*
- * prog.h - helpers for programs in bin/ only: these print and exit.
+ * prog.h - helpers for programs in bin/ only (bin/util/, built into
+ * bin/util/libwnutil.a, not libwinnow.a): these print and exit.
  *
  * Library code (lib/, surrogate/) must not call anything here; it returns
  * a struct wn_err instead (err.h).
