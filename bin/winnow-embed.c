@@ -11,7 +11,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -31,6 +30,7 @@
 #include "opt.h"
 #include "prog.h"
 #include "progress.h"
+#include "threads.h"
 
 static struct {
 	int method;
@@ -142,12 +142,8 @@ static const struct option longopts[] = {
 /* ---- batches ---- */
 
 struct batch {
-	size_t n;               /* rows */
+	struct mf_rows rows;    /* the manifest rows, copied */
 	long long first;        /* input index of row 0 */
-	long long *lineno;
-	size_t *off;            /* n * ncols offsets into text */
-	char *text;             /* the rows' fields, NUL-terminated */
-	size_t tlen, tcap;
 	int *ok;                /* decoded */
 	struct wn_err *err;     /* per row, when !ok */
 	size_t nok;
@@ -163,7 +159,6 @@ struct ctx {
 };
 
 struct worker {
-	pthread_t th;
 	const struct ctx *cx;
 	struct batch *b;
 	struct emb_ws *ws;
@@ -175,51 +170,22 @@ batch_init(struct batch *b, const struct emb *e, size_t ncols)
 	size_t B = (size_t)opt.batch;
 
 	memset(b, 0, sizeof *b);
-	b->lineno = ereallocarray(NULL, B, sizeof *b->lineno);
-	b->off = ereallocarray(NULL, B * ncols, sizeof *b->off);
+	b->rows.ncols = ncols;
 	b->ok = ereallocarray(NULL, B, sizeof *b->ok);
 	b->err = ereallocarray(NULL, B, sizeof *b->err);
 	b->px = ereallocarray(NULL, B * e->in_dim, sizeof(float));
 	if (e->method != EMB_PIXELS)
 		b->out = ereallocarray(NULL, B * e->out_dim, sizeof(float));
-	b->tcap = 4096;
-	b->text = emalloc(b->tcap);
 }
 
 static void
 batch_free(struct batch *b)
 {
-	free(b->lineno);
-	free(b->off);
+	mf_rows_free(&b->rows);
 	free(b->ok);
 	free(b->err);
 	free(b->px);
 	free(b->out);
-	free(b->text);
-}
-
-/* Keep a copy of the reader's current row as row b->n of the batch. */
-static void
-batch_add(struct batch *b, const struct mf_reader *r, size_t ncols)
-{
-	for (size_t i = 0; i < ncols; i++) {
-		size_t len = mf_fieldlen(r, i) + 1;
-		while (b->tlen + len > b->tcap) {
-			b->tcap *= 2;
-			b->text = ereallocarray(b->text, b->tcap, 1);
-		}
-		memcpy(b->text + b->tlen, mf_field(r, i), len);
-		b->off[b->n * ncols + i] = b->tlen;
-		b->tlen += len;
-	}
-	b->lineno[b->n] = mf_lineno(r);
-	b->n++;
-}
-
-static const char *
-batch_field(const struct batch *b, size_t row, size_t col, size_t ncols)
-{
-	return b->text + b->off[row * ncols + col];
 }
 
 /* Decode, resize and embed one batch (a worker thread). */
@@ -232,8 +198,8 @@ work(void *arg)
 	struct img im;
 
 	b->nok = 0;
-	for (size_t i = 0; i < b->n; i++) {
-		const char *path = batch_field(b, i, w->cx->pathcol, w->cx->ncols);
+	for (size_t i = 0; i < b->rows.n; i++) {
+		const char *path = mf_rows_field(&b->rows, i, (size_t)w->cx->pathcol);
 		b->ok[i] = 0;
 		if (*path == '\0') {
 			wn_seterr(&b->err[i], WN_EDATA, "empty path");
@@ -251,21 +217,6 @@ work(void *arg)
 	if (e->method != EMB_PIXELS && b->nok > 0)
 		emb_encode(e, w->ws, b->px, b->nok, b->out);
 	return NULL;
-}
-
-/* Run the n batches of a round on the workers. */
-static void
-run_round(struct worker *ws, size_t n)
-{
-	if (n == 1) {
-		work(&ws[0]);
-		return;
-	}
-	for (size_t i = 0; i < n; i++)
-		if (pthread_create(&ws[i].th, NULL, work, &ws[i]) != 0)
-			die(WN_ESOFTWARE, "cannot start a thread: %s", strerror(errno));
-	for (size_t i = 0; i < n; i++)
-		pthread_join(ws[i].th, NULL);
 }
 
 static int
@@ -628,9 +579,9 @@ cmd_embed(int argc, char **argv)
 		/* read a round: up to nw whole batches */
 		while (nb < nw && !eof) {
 			struct batch *b = &bs[nb];
-			b->n = b->tlen = 0;
+			mf_rows_clear(&b->rows);
 			b->first = nin;
-			while (b->n < (size_t)opt.batch) {
+			while (b->rows.n < (size_t)opt.batch) {
 				int rc = mf_next(r, &err);
 				if (rc < 0)
 					die_err(&err);
@@ -639,30 +590,31 @@ cmd_embed(int argc, char **argv)
 					break;
 				}
 				XXH64_update(ids, mf_id(r), strlen(mf_id(r)) + 1);
-				batch_add(b, r, cx.ncols);
+				if (mf_rows_add(&b->rows, r, &err) != 0)
+					die_err(&err);
 				nin++;
 			}
-			if (b->n == 0)
+			if (b->rows.n == 0)
 				break;
 			nb++;
 		}
 		if (nb == 0)
 			break;
-		run_round(wk, nb);
+		wn_run_threads((int)nb, work, wk, sizeof *wk);
 		for (size_t bi = 0; bi < nb; bi++) {
 			struct batch *b = &bs[bi];
 			size_t k = 0;
-			for (size_t row = 0; row < b->n; row++) {
+			for (size_t row = 0; row < b->rows.n; row++) {
 				char rowbuf[32];
 				if (!b->ok[row]) {
-					image_failed(mfname, b->lineno[row], &b->err[row], &skipped);
+					image_failed(mfname, b->rows.lineno[row], &b->err[row], &skipped);
 					sink_skip(&sink, b->first + (long long)row);
 					continue;
 				}
 				snprintf(rowbuf, sizeof rowbuf, "%lld", sink.rows + (long long)k);
 				for (size_t c = 0; c < mo.nout; c++)
 					fields[c] = mo.src[c] >= 0 ?
-					    batch_field(b, row, (size_t)mo.src[c], cx.ncols) : rowbuf;
+					    mf_rows_field(&b->rows, row, (size_t)mo.src[c]) : rowbuf;
 				if (mf_write_fields(stdout, "<stdout>", fields, mo.nout, &err) != 0)
 					die_err(&err);
 				k++;
@@ -716,7 +668,6 @@ struct lrow {
 };
 
 struct ljob {
-	pthread_t th;
 	struct lrow *rows;
 	size_t from, to;
 	size_t ppi;             /* patches per image */
@@ -833,13 +784,8 @@ cmd_learn(int argc, char **argv)
 		jobs[w] = (struct ljob){ .rows = rows, .from = w * n / nw,
 		    .to = (w + 1) * n / nw, .ppi = ppi, .patches = patches, .ok = ok,
 		    .err = errs, .cache = cache };
-		if (nw == 1)
-			learn_work(&jobs[w]);
-		else if (pthread_create(&jobs[w].th, NULL, learn_work, &jobs[w]) != 0)
-			die(WN_ESOFTWARE, "cannot start a thread: %s", strerror(errno));
 	}
-	for (size_t w = 0; nw > 1 && w < nw; w++)
-		pthread_join(jobs[w].th, NULL);
+	wn_run_threads((int)nw, learn_work, jobs, sizeof *jobs);
 	/* failures in manifest order would need another sort; report them in
 	 * the (deterministic) hashed order */
 	for (size_t k = 0; k < n; k++) {

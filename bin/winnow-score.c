@@ -80,31 +80,6 @@ handle(int c, const char *arg)
 	}
 }
 
-/* The rows of one block, their fields copied (the reader keeps one). */
-struct block {
-	size_t n, ncols;
-	char *buf;
-	size_t len, cap;
-	size_t *off;        /* n x ncols offsets into buf */
-};
-
-static void
-block_add(struct block *b, const struct mf_reader *r)
-{
-	for (size_t c = 0; c < b->ncols; c++) {
-		size_t l = mf_fieldlen(r, c) + 1;
-		if (b->len + l > b->cap) {
-			while (b->len + l > b->cap)
-				b->cap = b->cap ? 2 * b->cap : 65536;
-			b->buf = ereallocarray(b->buf, b->cap, 1);
-		}
-		memcpy(b->buf + b->len, mf_field(r, c), l);
-		b->off[b->n * b->ncols + c] = b->len;
-		b->len += l;
-	}
-	b->n++;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -173,8 +148,7 @@ main(int argc, char **argv)
 		die_err(&err);
 
 	size_t B = (size_t)opt.block, k = m ? (size_t)m->k : 1;
-	struct block blk = { .ncols = mf_ncols(r) };
-	blk.off = ereallocarray(NULL, B * blk.ncols, sizeof *blk.off);
+	struct mf_rows blk = { .ncols = mf_ncols(r) };
 	float *X = ereallocarray(NULL, B * (size_t)d, sizeof *X);
 	float *P = ereallocarray(NULL, B * k, sizeof *P);
 	int *y = ereallocarray(NULL, B, sizeof *y);
@@ -185,7 +159,7 @@ main(int argc, char **argv)
 		die_err(&err);
 	int more = 1;
 	while (more) {
-		blk.n = blk.len = 0;
+		mf_rows_clear(&blk);
 		int rc = 0;
 		while (blk.n < B && (rc = mf_next(r, &err)) > 0) {
 			size_t row;
@@ -202,7 +176,8 @@ main(int argc, char **argv)
 					die(WN_EDATA, "%s:%lld: label \"%s\" is not a class of %s", mname,
 					    mf_lineno(r), lab, opt.model);
 			}
-			block_add(&blk, r);
+			if (mf_rows_add(&blk, r, &err) != 0)
+				die_err(&err);
 		}
 		if (rc < 0)
 			die_err(&err);
@@ -232,7 +207,7 @@ main(int argc, char **argv)
 			const char *vals[3] = { sbuf, pred, conf };
 			for (size_t o = 0; o < plan.nout; o++)
 				fields[o] = plan.src[o] >= 0 ?
-				    blk.buf + blk.off[j * blk.ncols + (size_t)plan.src[o]] : NULL;
+				    mf_rows_field(&blk, j, (size_t)plan.src[o]) : NULL;
 			for (size_t s = 0; s < 3; s++)
 				fields[plan.set_at[s]] = vals[s];
 			if (mf_write_fields(stdout, "<stdout>", fields, plan.nout, &err) != 0)
@@ -244,8 +219,7 @@ main(int argc, char **argv)
 	if (in != stdin)
 		fclose(in);
 	efshut(stdout, "<stdout>");
-	free(blk.buf);
-	free(blk.off);
+	mf_rows_free(&blk);
 	free(X);
 	free(P);
 	free(y);

@@ -385,3 +385,63 @@ mf_out_row(const struct mf_out *o, const struct mf_reader *r, const char *const 
 		return write_error(fpname, err);
 	return 0;
 }
+
+int
+mf_rows_add(struct mf_rows *b, const struct mf_reader *r, struct wn_err *err)
+{
+	size_t nc = b->ncols;
+
+	if (b->n == b->rcap) {
+		size_t rc = b->rcap ? 2 * b->rcap : 256;
+		size_t *off = realloc(b->off, rc * (nc ? nc : 1) * sizeof *off);
+		if (off)
+			b->off = off;
+		long long *ln = off ? realloc(b->lineno, rc * sizeof *ln) : NULL;
+		if (!ln)
+			return wn_seterr(err, WN_ESOFTWARE, "%s: out of memory for a block of "
+			                 "%zu rows", r->name, rc);
+		b->lineno = ln;
+		b->rcap = rc;
+	}
+	for (size_t c = 0; c < nc; c++) {
+		size_t l = r->fieldlen[c] + 1;
+		if (b->len + l > b->cap) {
+			size_t cap = b->cap ? b->cap : 65536;
+			while (b->len + l > cap)
+				cap *= 2;
+			char *t = realloc(b->text, cap);
+			if (!t)
+				return wn_seterr(err, WN_ESOFTWARE, "%s: out of memory for a block "
+				                 "of rows", r->name);
+			b->text = t;
+			b->cap = cap;
+		}
+		memcpy(b->text + b->len, r->field[c], l);
+		b->off[b->n * nc + c] = b->len;
+		b->len += l;
+	}
+	b->lineno[b->n] = r->lineno;
+	b->n++;
+	return 0;
+}
+
+const char *
+mf_rows_field(const struct mf_rows *b, size_t i, size_t col)
+{
+	return b->text + b->off[i * b->ncols + col];
+}
+
+void
+mf_rows_clear(struct mf_rows *b)
+{
+	b->n = b->len = 0;
+}
+
+void
+mf_rows_free(struct mf_rows *b)
+{
+	free(b->text);
+	free(b->off);
+	free(b->lineno);
+	memset(b, 0, sizeof *b);
+}

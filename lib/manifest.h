@@ -81,6 +81,30 @@ int mf_out_row(const struct mf_out *o, const struct mf_reader *r,
                const char *const *values, FILE *fp, const char *fpname,
                struct wn_err *err);
 
+/*
+ * A block of rows copied out of a reader (which holds one row at a time),
+ * for programs that read rows in blocks and write them after the block's
+ * work: their fields, NUL-terminated, and line numbers.  Zero-initialise,
+ * set ncols, add rows, clear between blocks, free at the end.
+ */
+struct mf_rows {
+	size_t ncols;
+	size_t n;           /* rows held */
+	char *text;         /* the fields */
+	size_t len, cap;
+	size_t *off;        /* n x ncols offsets into text */
+	long long *lineno;  /* n */
+	size_t rcap;        /* rows off and lineno have room for */
+};
+
+/* Copy the current row of r as row b->n.  -1 (70) out of memory. */
+int mf_rows_add(struct mf_rows *b, const struct mf_reader *r, struct wn_err *err);
+/* Field col of row i of b. */
+const char *mf_rows_field(const struct mf_rows *b, size_t i, size_t col);
+/* Forget the rows (keeps the memory). */
+void mf_rows_clear(struct mf_rows *b);
+void mf_rows_free(struct mf_rows *b);
+
 /* Write one row (or a header) of n fields, checking each (65 on a TAB,
  * CR or newline, 74 on a write error). */
 int mf_write_fields(FILE *fp, const char *fpname, const char *const *fields,

@@ -7,13 +7,13 @@
 #include <lapacke.h>
 #include <lbfgs.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
 #include "softmax.h"
+#include "threads.h"
 
 void sur_softmax_opts_default(struct sur_softmax_opts *o)
 {
@@ -215,28 +215,6 @@ static void pass_chunk(struct pass *P, struct pass_thread *T, size_t c)
 		chunk_grad(xs, T->z, nb, d, k, P->part + slot * (size_t)k * d);
 }
 
-/*
- * fn(args + t * size) for t in [0, nt), nt <= 64: t = 0 on this thread,
- * the others on threads of their own; the share of a thread that cannot
- * start runs here after the others.  The pass and the preconditioner's
- * maps split their work this way.
- */
-static void run_threads(int nt, void *(*fn)(void *), void *args, size_t size)
-{
-	pthread_t tid[64];
-	int started[64] = { 0 };
-	char *a = args;
-	for (int t = 1; t < nt; t++)
-		started[t] = pthread_create(&tid[t], NULL, fn, a + t * size) == 0;
-	fn(a);
-	for (int t = 1; t < nt; t++) {
-		if (started[t])
-			pthread_join(tid[t], NULL);
-		else
-			fn(a + t * size);
-	}
-}
-
 struct pass_arg {
 	struct pass *P;
 	int t;
@@ -284,7 +262,7 @@ static void run_pass(const struct sur_model *m, const float *X, int raw, const i
 		struct pass_arg arg[64];
 		for (int t = 0; t < nt; t++)
 			arg[t] = (struct pass_arg){ P, t };
-		run_threads(nt, pass_worker, arg, sizeof *arg);
+		wn_run_threads(nt, pass_worker, arg, sizeof *arg);
 		for (size_t c = 0; c < P->nc; c++) {
 			sum += P->part_l[c];
 			if (gW) {
@@ -621,7 +599,7 @@ static void run_map(const struct fit *F, enum map_kind kind, const double *in, d
 	struct map_arg arg[64];
 	for (int t = 0; t < nt; t++)
 		arg[t] = (struct map_arg){ F, kind, in, out, k * t / nt, k * (t + 1) / nt };
-	run_threads(nt, map_worker, arg, sizeof *arg);
+	wn_run_threads(nt, map_worker, arg, sizeof *arg);
 }
 
 static void params_to_w(const struct fit *F, const double *v, double *w)
