@@ -30,6 +30,7 @@
 #include "opt.h"
 #include "prog.h"
 #include "progress.h"
+#include "resume.h"
 #include "threads.h"
 
 static struct {
@@ -241,40 +242,9 @@ image_failed(const char *mfname, long long lineno, const struct wn_err *err,
 	(*skipped)++;
 }
 
-/* ---- output and --resume ---- */
+/* ---- output and --resume (lib/resume.h) ---- */
 
-/*
- * Without --resume the embeddings go to an atomic temporary file (atomic.h).
- * With --resume they go to EMB.npy.part, and after each round of batches
- * (whole batches only, so a resumed run batches the rest exactly as an
- * uninterrupted one) a line is appended to the sidecar EMB.npy.resume:
- *
- *   winnow-embed-resume 1
- *   config HASH            the options that shape the bytes
- *   skip N                 input row N was skipped (--on-error skip)
- *   done IN OUT HASH       IN input rows consumed, OUT written, HASH of ids
- *
- * The .part file is flushed and fdatasync'ed before the line is written.
- * A resumed run truncates .part after the last "done", re-reads the
- * manifest, writes the first IN rows' manifest lines again without
- * decoding (checking the ids hash to the same HASH), and continues.  At
- * the end the header is written, .part renamed to EMB.npy and the
- * sidecar removed.
- */
-struct sink {
-	FILE *fp;
-	struct wn_out ao;       /* without --resume */
-	char *part, *side;      /* with --resume */
-	FILE *sfp;
-	size_t cols;
-	long long rows;         /* written */
-	/* resume state */
-	long long done_in, done_out, done_skip;
-	uint64_t done_hash;
-	long long *skips;
-	size_t nskips;
-};
-
+/* What the sidecar's config line holds: the options that shape the bytes. */
 static uint64_t
 config_hash(const struct emb *e, const struct emb_dict *d)
 {
@@ -293,185 +263,19 @@ config_hash(const struct emb *e, const struct emb_dict *d)
 	return h;
 }
 
+/* End of a round: the sidecar's "done" line, then for tests a crash like
+ * a kill after WINNOW_EMBED_CRASH_AFTER rounds. */
 static void
-sync_fp(FILE *fp, const char *name)
-{
-	if (fflush(fp) != 0 || fdatasync(fileno(fp)) != 0)
-		die(WN_EIO, "%s: write error: %s", name, strerror(errno));
-}
-
-static void
-read_sidecar(struct sink *s, uint64_t cfg)
-{
-	FILE *fp = fopen(s->side, "r");
-	char line[256];
-	unsigned long long h;
-	long long a, b, c;
-	size_t cap = 0, nsk = 0;
-	long long *sk = NULL;
-	int lineno = 0, cfg_ok = 0;
-
-	if (!fp)
-		return;
-	while (fgets(line, sizeof line, fp)) {
-		lineno++;
-		if (!strchr(line, '\n'))
-			break;  /* a torn last line */
-		if (lineno == 1) {
-			if (strcmp(line, "winnow-embed-resume 1\n") != 0)
-				die(WN_EDATA, "%s: not a winnow-embed resume file", s->side);
-		} else if (sscanf(line, "config %llx", &h) == 1) {
-			if (h != cfg)
-				die(WN_EDATA, "%s: the interrupted run used other options "
-				    "(method, size, channels, dim, seed, batch, max-pixels or "
-				    "dictionary); remove %s and %s to start over",
-				    s->side, s->part, s->side);
-			cfg_ok = 1;
-		} else if (sscanf(line, "skip %lld", &a) == 1) {
-			if (nsk == cap)
-				sk = ereallocarray(sk, cap = cap ? 2 * cap : 64, sizeof *sk);
-			sk[nsk++] = a;
-		} else if (sscanf(line, "done %lld %lld %lld %llx", &a, &b, &c, &h) == 4) {
-			s->done_in = a;
-			s->done_out = b;
-			s->done_skip = c;
-			s->done_hash = h;
-			s->nskips = nsk;
-		} else {
-			die(WN_EDATA, "%s:%d: unexpected line", s->side, lineno);
-		}
-	}
-	fclose(fp);
-	if (!cfg_ok)
-		die(WN_EDATA, "%s: no config line", s->side);
-	s->skips = sk;
-}
-
-static void
-sink_open(struct sink *s, const struct emb *e, const struct emb_dict *d)
+end_round(struct rs_sink *s, long long in, long long skipped, uint64_t idhash)
 {
 	struct wn_err err = { 0 };
-	unsigned char hdr[NPY_F4_HEADER_LEN];
-	uint64_t cfg = config_hash(e, d);
-
-	memset(s, 0, sizeof *s);
-	s->cols = (size_t)e->out_dim;
-	if (!opt.resume) {
-		if (wn_out_open(&s->ao, opt.out, &err) != 0)
-			die_err(&err);
-		s->fp = s->ao.fp;
-	} else {
-		struct stat st;
-		size_t sz = strlen(opt.out) + 16;
-		off_t want;
-
-		s->part = emalloc(sz);
-		s->side = emalloc(sz);
-		snprintf(s->part, sz, "%s.part", opt.out);
-		snprintf(s->side, sz, "%s.resume", opt.out);
-		if (stat(s->part, &st) == 0)
-			read_sidecar(s, cfg);
-		want = NPY_F4_HEADER_LEN + (off_t)s->done_out * (off_t)s->cols * 4;
-		if (s->done_in > 0) {
-			if (st.st_size < want)
-				die(WN_EDATA, "%s: shorter than %s says; remove both to start over",
-				    s->part, s->side);
-			if (!(s->fp = fopen(s->part, "r+b")) || ftruncate(fileno(s->fp), want) != 0 ||
-			    fseeko(s->fp, want, SEEK_SET) != 0)
-				die(WN_ECANTCREAT, "%s: %s", s->part, strerror(errno));
-			s->rows = s->done_out;
-		} else {
-			s->done_out = s->done_skip = 0;
-			s->nskips = 0;
-			if (!(s->fp = fopen(s->part, "wb")))
-				die(WN_ECANTCREAT, "%s: %s", s->part, strerror(errno));
-		}
-		/* rewrite the sidecar with what is valid */
-		{
-			char *tmp = emalloc(sz + 8);
-			FILE *t;
-			snprintf(tmp, sz + 8, "%s.tmp", s->side);
-			if (!(t = fopen(tmp, "w")))
-				die(WN_ECANTCREAT, "%s: %s", tmp, strerror(errno));
-			fprintf(t, "winnow-embed-resume 1\nconfig %016llx\n", (unsigned long long)cfg);
-			for (size_t i = 0; i < s->nskips; i++)
-				fprintf(t, "skip %lld\n", s->skips[i]);
-			if (s->done_in > 0)
-				fprintf(t, "done %lld %lld %lld %016llx\n", s->done_in, s->done_out,
-				        s->done_skip, (unsigned long long)s->done_hash);
-			sync_fp(t, tmp);
-			fclose(t);
-			if (rename(tmp, s->side) != 0)
-				die(WN_ECANTCREAT, "%s: %s", s->side, strerror(errno));
-			free(tmp);
-			if (!(s->sfp = fopen(s->side, "a")))
-				die(WN_ECANTCREAT, "%s: %s", s->side, strerror(errno));
-		}
-		if (s->done_in > 0)
-			return;
-	}
-	npy_header_f4(hdr, 0, s->cols);
-	if (fwrite(hdr, 1, sizeof hdr, s->fp) != sizeof hdr)
-		die(WN_EIO, "%s: write error: %s", opt.out, strerror(errno));
-}
-
-static void
-sink_rows(struct sink *s, const float *rows, size_t n)
-{
-	if (n && fwrite(rows, sizeof(float) * s->cols, n, s->fp) != n)
-		die(WN_EIO, "%s: write error: %s", opt.resume ? s->part : opt.out,
-		    strerror(errno));
-	s->rows += (long long)n;
-}
-
-static void
-sink_checkpoint(struct sink *s, long long in, long long skipped, uint64_t idhash)
-{
 	static long long rounds;
 	const char *crash = getenv("WINNOW_EMBED_CRASH_AFTER");
 
-	if (!opt.resume)
-		return;
-	sync_fp(s->fp, s->part);
-	fprintf(s->sfp, "done %lld %lld %lld %016llx\n", in, s->rows, skipped,
-	        (unsigned long long)idhash);
-	sync_fp(s->sfp, s->side);
-	/* for tests: die like a crash after that many checkpoints */
-	if (crash && ++rounds >= atoll(crash))
+	if (rs_round(s, in, skipped, idhash, &err) != 0)
+		die_err(&err);
+	if (opt.resume && crash && ++rounds >= atoll(crash))
 		raise(SIGKILL);
-}
-
-static void
-sink_skip(struct sink *s, long long in)
-{
-	if (opt.resume)
-		fprintf(s->sfp, "skip %lld\n", in);
-}
-
-static void
-sink_commit(struct sink *s)
-{
-	struct wn_err err = { 0 };
-	unsigned char hdr[NPY_F4_HEADER_LEN];
-	const char *name = opt.resume ? s->part : opt.out;
-
-	npy_header_f4(hdr, (size_t)s->rows, s->cols);
-	if (fseeko(s->fp, 0, SEEK_SET) != 0 || fwrite(hdr, 1, sizeof hdr, s->fp) != sizeof hdr)
-		die(WN_EIO, "%s: write error: %s", name, strerror(errno));
-	if (!opt.resume) {
-		if (wn_out_commit(&s->ao, &err) != 0)
-			die_err(&err);
-		return;
-	}
-	if (fflush(s->fp) != 0 || fsync(fileno(s->fp)) != 0 || fclose(s->fp) != 0)
-		die(WN_EIO, "%s: write error: %s", name, strerror(errno));
-	if (rename(s->part, opt.out) != 0)
-		die(WN_ECANTCREAT, "%s: cannot rename to %s: %s", s->part, opt.out, strerror(errno));
-	fclose(s->sfp);
-	unlink(s->side);
-	free(s->part);
-	free(s->side);
-	free(s->skips);
 }
 
 /* ---- embedding ---- */
@@ -483,7 +287,7 @@ cmd_embed(int argc, char **argv)
 	struct emb_dict dict = { 0 };
 	struct emb e;
 	struct ctx cx;
-	struct sink sink;
+	struct rs_sink sink;
 	struct mf_reader *r;
 	struct mf_out mo;
 	struct progress pg;
@@ -527,7 +331,10 @@ cmd_embed(int argc, char **argv)
 	if (mf_out_init(&mo, r, set, 1, &err) != 0 ||
 	    mf_out_header(&mo, stdout, "<stdout>", &err) != 0)
 		die_err(&err);
-	sink_open(&sink, &e, opt.method == EMB_KMEANS ? &dict : NULL);
+	if (rs_open(&sink, opt.out, (size_t)e.out_dim,
+	            config_hash(&e, opt.method == EMB_KMEANS ? &dict : NULL), opt.resume,
+	            &err) != 0)
+		die_err(&err);
 
 	nw = (size_t)(opt.jobs ? opt.jobs : default_jobs());
 	struct worker *wk = ecalloc(nw, sizeof *wk);
@@ -608,7 +415,7 @@ cmd_embed(int argc, char **argv)
 				char rowbuf[32];
 				if (!b->ok[row]) {
 					image_failed(mfname, b->rows.lineno[row], &b->err[row], &skipped);
-					sink_skip(&sink, b->first + (long long)row);
+					rs_skip(&sink, b->first + (long long)row, &err);
 					continue;
 				}
 				snprintf(rowbuf, sizeof rowbuf, "%lld", sink.rows + (long long)k);
@@ -619,13 +426,16 @@ cmd_embed(int argc, char **argv)
 					die_err(&err);
 				k++;
 			}
-			sink_rows(&sink, e.method == EMB_PIXELS ? b->px : b->out, b->nok);
+			if (rs_rows(&sink, e.method == EMB_PIXELS ? b->px : b->out, b->nok,
+			            &err) != 0)
+				die_err(&err);
 		}
-		sink_checkpoint(&sink, nin, skipped, XXH64_digest(ids));
+		end_round(&sink, nin, skipped, XXH64_digest(ids));
 		progress_update(&pg, nin);
 	}
 	progress_done(&pg, nin);
-	sink_commit(&sink);
+	if (rs_commit(&sink, &err) != 0)
+		die_err(&err);
 	if (skipped)
 		warnx("skipped %lld of %lld images", skipped, nin);
 	if (opt.stats && e.method == EMB_KMEANS) {

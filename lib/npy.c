@@ -356,6 +356,24 @@ npy_writer_open(FILE *fp, const char *name, size_t cols, long long rows_known, s
 	return w;
 }
 
+struct npy_writer *
+npy_writer_resume(FILE *fp, const char *name, size_t cols, size_t rows, struct wn_err *err)
+{
+	struct npy_writer *w;
+
+	if ((w = calloc(1, sizeof *w)) == NULL) {
+		wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", name);
+		return NULL;
+	}
+	w->fp = fp;
+	w->name = name;
+	w->cols = cols;
+	w->rows = rows;
+	w->rows_known = -1;
+	w->start = 0;
+	return w;
+}
+
 int
 npy_write_rows(struct npy_writer *w, const float *rows, size_t n, struct wn_err *err)
 {

@@ -50,6 +50,11 @@ struct npy_writer;
  * count is patched in by npy_writer_finish().  74 on write errors. */
 struct npy_writer *npy_writer_open(FILE *fp, const char *name, size_t cols,
                                    long long rows_known, struct wn_err *err);
+/* Continue a '<f4' matrix of cols columns whose 128-byte header starts
+ * at offset 0 of fp and that holds rows rows, fp positioned after them
+ * (a resumed run); npy_writer_finish() then patches the count in. */
+struct npy_writer *npy_writer_resume(FILE *fp, const char *name, size_t cols, size_t rows,
+                                     struct wn_err *err);
 int npy_write_rows(struct npy_writer *w, const float *rows, size_t n, struct wn_err *err);
 /* Rows written so far. */
 size_t npy_writer_rows(const struct npy_writer *w);
