@@ -15,7 +15,8 @@
 
 #define NOMEM(err) wn_seterr(err, WN_ESOFTWARE, "adaptive selection: out of memory")
 
-void ada_opts_default(struct ada_opts *o)
+void
+ada_opts_default(struct ada_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->method = ADA_RANDOM;
@@ -28,7 +29,8 @@ void ada_opts_default(struct ada_opts *o)
 	o->max_block = 1024;
 }
 
-void ada_subset_free(struct ada_subset *s)
+void
+ada_subset_free(struct ada_subset *s)
 {
 	if (!s)
 		return;
@@ -41,7 +43,8 @@ void ada_subset_free(struct ada_subset *s)
 
 static const char *const method_names[] = { "random", "glister", "gradmatch", "craig", NULL };
 
-int ada_method_parse(const char *name)
+int
+ada_method_parse(const char *name)
 {
 	for (int i = 0; method_names[i]; i++)
 		if (strcmp(name, method_names[i]) == 0)
@@ -49,20 +52,23 @@ int ada_method_parse(const char *name)
 	return -1;
 }
 
-const char *ada_method_name(enum ada_method m)
+const char *
+ada_method_name(enum ada_method m)
 {
 	return (unsigned)m < 4 ? method_names[m] : "?";
 }
 
-void ada_residuals(const float *P, const int *y, size_t n, int k, float *R)
+void
+ada_residuals(const float *P, const int *y, size_t n, int k, float *R)
 {
 	memcpy(R, P, n * (size_t)k * sizeof *R);
 	for (size_t i = 0; i < n; i++)
 		R[i * (size_t)k + (size_t)y[i]] -= 1.0f;
 }
 
-int ada_gram(const float *Xa, const float *Ra, size_t na, const float *Xb, const float *Rb,
-             size_t nb, int d, int k, int intercept, float *K, struct wn_err *err)
+int
+ada_gram(const float *Xa, const float *Ra, size_t na, const float *Xb, const float *Rb,
+         size_t nb, int d, int k, int intercept, float *K, struct wn_err *err)
 {
 	float *RR = malloc(sur__mul(na, nb) * sizeof *RR);
 	if (!RR || na * nb == 0) {
@@ -79,18 +85,21 @@ int ada_gram(const float *Xa, const float *Ra, size_t na, const float *Xb, const
 	return 0;
 }
 
-int ada_feature_dim(const struct sur_model *m)
+int
+ada_feature_dim(const struct sur_model *m)
 {
 	return m->kind == SUR_MLP ? m->h : m->d;
 }
 
-int ada_model_intercept(const struct sur_model *m)
+int
+ada_model_intercept(const struct sur_model *m)
 {
 	return m->kind == SUR_MLP ? 1 : m->hp.intercept;
 }
 
-int ada_head_features(const struct sur_model *m, const float *X, size_t n, float *F, float *P,
-                      struct wn_err *err)
+int
+ada_head_features(const struct sur_model *m, const float *X, size_t n, float *F, float *P,
+                  struct wn_err *err)
 {
 	struct sur_ws *ws = sur_ws_new(m, SUR_BLOCK, err);
 	int fd = ada_feature_dim(m);
@@ -1027,8 +1036,9 @@ cmp_pair(const void *a, const void *b)
 	return cmp_size(a, b);
 }
 
-int ada_select(const struct ada_data *tr, const struct ada_data *val, const struct ada_opts *o,
-               struct ada_subset *s, struct wn_err *err)
+int
+ada_select(const struct ada_data *tr, const struct ada_data *val, const struct ada_opts *o,
+           struct ada_subset *s, struct wn_err *err)
 {
 	struct ada_opts oo = *o;
 	int rc;

@@ -10,15 +10,17 @@
 #include "data.h"
 #include "hash.h"
 
-static int no_row_column(const struct mf_reader *r, const char *npyname, struct wn_err *err)
+static int
+no_row_column(const struct mf_reader *r, const char *npyname, struct wn_err *err)
 {
 	return wn_seterr(err, WN_EDATA, "%s:1: no \"row\" column: which row of %s belongs to "
 	                 "which line is not known (winnow-embed writes the column; pairing by "
 	                 "position is not done)", mf_name(r), npyname);
 }
 
-int sur_pair_open(const struct npy *emb, struct mf_reader *r, int *rowcol,
-                  struct wn_err *err)
+int
+sur_pair_open(const struct npy *emb, struct mf_reader *r, int *rowcol,
+              struct wn_err *err)
 {
 	if (mf_check_dups(r, err) != 0)
 		return -1;
@@ -27,8 +29,9 @@ int sur_pair_open(const struct npy *emb, struct mf_reader *r, int *rowcol,
 	return 0;
 }
 
-int sur_row_of(const struct mf_reader *r, int rowcol, size_t nrows, const char *npyname,
-               size_t *row, struct wn_err *err)
+int
+sur_row_of(const struct mf_reader *r, int rowcol, size_t nrows, const char *npyname,
+           size_t *row, struct wn_err *err)
 {
 	unsigned long long v;
 	if (rowcol < 0)
@@ -47,7 +50,8 @@ int sur_row_of(const struct mf_reader *r, int rowcol, size_t nrows, const char *
 	return 0;
 }
 
-void sur_data_free(struct sur_data *D)
+void
+sur_data_free(struct sur_data *D)
 {
 	free(D->X);
 	free(D->y);
@@ -61,12 +65,14 @@ void sur_data_free(struct sur_data *D)
 	memset(D, 0, sizeof *D);
 }
 
-static int cmp_str(const void *a, const void *b)
+static int
+cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t size)
+static int
+grow(void **p, size_t *cap, size_t need, size_t size)
 {
 	if (need <= *cap)
 		return 0;
@@ -81,9 +87,10 @@ static int grow(void **p, size_t *cap, size_t need, size_t size)
 	return 0;
 }
 
-int sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r,
-                  const char *weight_col, const char *const *classes, int k,
-                  struct wn_err *err)
+int
+sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r,
+              const char *weight_col, const char *const *classes, int k,
+              struct wn_err *err)
 {
 	memset(D, 0, sizeof *D);
 	const char *name = mf_name(r);

@@ -18,7 +18,8 @@
  * stream for initialisation). */
 #define INIT_SALT 0x6d6c702d696e6974ULL     /* "mlp-init" */
 
-void sur_mlp_opts_default(struct sur_mlp_opts *o)
+void
+sur_mlp_opts_default(struct sur_mlp_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->hidden = 256;
@@ -51,7 +52,8 @@ struct sur_mlp_trainer {
 	size_t *kept;       /* sifting: the rows kept for the next step */
 };
 
-static float **param(struct sur_model *m, int i)
+static float **
+param(struct sur_model *m, int i)
 {
 	switch (i) {
 	case 0: return &m->w1;
@@ -61,7 +63,8 @@ static float **param(struct sur_model *m, int i)
 	}
 }
 
-static size_t psize(const struct sur_model *m, int i)
+static size_t
+psize(const struct sur_model *m, int i)
 {
 	switch (i) {
 	case 0: return (size_t)m->h * m->d;
@@ -73,7 +76,8 @@ static size_t psize(const struct sur_model *m, int i)
 
 static const char *const pname[NP] = { "W1", "b1", "W2", "b2" };
 
-void sur_mlp_trainer_free(struct sur_mlp_trainer *t)
+void
+sur_mlp_trainer_free(struct sur_mlp_trainer *t)
 {
 	if (!t)
 		return;
@@ -94,7 +98,8 @@ void sur_mlp_trainer_free(struct sur_mlp_trainer *t)
 	free(t);
 }
 
-static int check_opts(const struct sur_mlp_opts *o, struct wn_err *err)
+static int
+check_opts(const struct sur_mlp_opts *o, struct wn_err *err)
 {
 	if (o->hidden < 1 || o->hidden > (1 << 20) || o->epochs < 0 || o->batch < 1 ||
 	    !(o->lr > 0) || !isfinite(o->lr) || !(o->momentum >= 0 && o->momentum < 1) ||
@@ -109,7 +114,8 @@ static int check_opts(const struct sur_mlp_opts *o, struct wn_err *err)
 }
 
 /* Allocate the moments and the workspace for t->m and t->n. */
-static int alloc_work(struct sur_mlp_trainer *t, struct wn_err *err)
+static int
+alloc_work(struct sur_mlp_trainer *t, struct wn_err *err)
 {
 	struct sur_model *m = t->m;
 	size_t B = (size_t)t->o.batch;
@@ -136,7 +142,8 @@ oom:
 	                 m->h, m->d, B);
 }
 
-static void set_hyper(struct sur_model *m, const struct sur_mlp_opts *o)
+static void
+set_hyper(struct sur_model *m, const struct sur_mlp_opts *o)
 {
 	struct sur_hyper *hp = &m->hp;
 	hp->lambda = o->lambda;
@@ -152,10 +159,11 @@ static void set_hyper(struct sur_model *m, const struct sur_mlp_opts *o)
 	hp->seed = o->seed;
 }
 
-struct sur_mlp_trainer *sur_mlp_trainer_new(const struct sur_mlp_opts *o, const float *X,
-                                            const float *w, size_t n, int d,
-                                            const char *const *classes, int k,
-                                            struct wn_err *err)
+struct sur_mlp_trainer *
+sur_mlp_trainer_new(const struct sur_mlp_opts *o, const float *X,
+                    const float *w, size_t n, int d,
+                    const char *const *classes, int k,
+                    struct wn_err *err)
 {
 	struct sur_mlp_opts def;
 	if (!o) {
@@ -218,12 +226,14 @@ fail:
 	return NULL;
 }
 
-int sur_mlp_trainer_epochs_done(const struct sur_mlp_trainer *t)
+int
+sur_mlp_trainer_epochs_done(const struct sur_mlp_trainer *t)
 {
 	return t->m->hp.iterations;
 }
 
-const struct sur_model *sur_mlp_trainer_model(const struct sur_mlp_trainer *t)
+const struct sur_model *
+sur_mlp_trainer_model(const struct sur_mlp_trainer *t)
 {
 	return t->m;
 }
@@ -231,7 +241,8 @@ const struct sur_model *sur_mlp_trainer_model(const struct sur_mlp_trainer *t)
 /* The forward pass on rows idx[0..nb) of X (nb <= batch): the
  * standardised rows in t->xs, the hidden activations in t->a, the logits
  * in t->z. */
-static void forward(struct sur_mlp_trainer *t, const float *X, const size_t *idx, size_t nb)
+static void
+forward(struct sur_mlp_trainer *t, const float *X, const size_t *idx, size_t nb)
 {
 	struct sur_model *m = t->m;
 	int d = m->d, h = m->h, k = m->k;
@@ -252,8 +263,9 @@ static void forward(struct sur_mlp_trainer *t, const float *X, const size_t *idx
 
 /* One optimiser step on rows idx[0..nb) of X; *ls, *sw get the summed
  * weighted loss and weight of the batch. */
-static void step(struct sur_mlp_trainer *t, const float *X, const int *y, const float *w,
-                 const size_t *idx, size_t nb, double *ls, double *swb)
+static void
+step(struct sur_mlp_trainer *t, const float *X, const int *y, const float *w,
+     const size_t *idx, size_t nb, double *ls, double *swb)
 {
 	struct sur_model *m = t->m;
 	const struct sur_mlp_opts *o = &t->o;
@@ -318,8 +330,9 @@ static void step(struct sur_mlp_trainer *t, const float *X, const int *y, const 
 /* Steps over the candidates order[0..nc) with sifting: forward pass on
  * each chunk of `batch` candidates, o->keep decides per row, and the kept
  * rows fill the minibatches (the last one of the epoch may be short). */
-static void sifted_steps(struct sur_mlp_trainer *t, const float *X, const int *y,
-                         const float *w, size_t nc, double *ls, double *sw)
+static void
+sifted_steps(struct sur_mlp_trainer *t, const float *X, const int *y,
+             const float *w, size_t nc, double *ls, double *sw)
 {
 	const struct sur_mlp_opts *o = &t->o;
 	size_t B = (size_t)o->batch, nk = 0;
@@ -356,9 +369,10 @@ static void sifted_steps(struct sur_mlp_trainer *t, const float *X, const int *y
 
 /* An epoch over rows[0..nrows), or over all n rows when rows is NULL, in
  * the epoch's shuffle order. */
-static int run_epoch(struct sur_mlp_trainer *t, const float *X, const int *y, const float *w,
-                     size_t n, const size_t *rows, size_t nrows, double *loss,
-                     struct wn_err *err)
+static int
+run_epoch(struct sur_mlp_trainer *t, const float *X, const int *y, const float *w,
+          size_t n, const size_t *rows, size_t nrows, double *loss,
+          struct wn_err *err)
 {
 	struct sur_model *m = t->m;
 	if (n != t->n)
@@ -405,28 +419,32 @@ static int run_epoch(struct sur_mlp_trainer *t, const float *X, const int *y, co
 	return 0;
 }
 
-int sur_mlp_trainer_epoch(struct sur_mlp_trainer *t, const float *X, const int *y,
-                          const float *w, size_t n, double *loss, struct wn_err *err)
+int
+sur_mlp_trainer_epoch(struct sur_mlp_trainer *t, const float *X, const int *y,
+                      const float *w, size_t n, double *loss, struct wn_err *err)
 {
 	return run_epoch(t, X, y, w, n, NULL, n, loss, err);
 }
 
-int sur_mlp_trainer_epoch_rows(struct sur_mlp_trainer *t, const float *X, const int *y,
-                               const float *w, size_t n, const size_t *rows, size_t nrows,
-                               double *loss, struct wn_err *err)
+int
+sur_mlp_trainer_epoch_rows(struct sur_mlp_trainer *t, const float *X, const int *y,
+                           const float *w, size_t n, const size_t *rows, size_t nrows,
+                           double *loss, struct wn_err *err)
 {
 	return run_epoch(t, X, y, w, n, rows, nrows, loss, err);
 }
 
-void sur_mlp_trainer_set_lr(struct sur_mlp_trainer *t, double lr)
+void
+sur_mlp_trainer_set_lr(struct sur_mlp_trainer *t, double lr)
 {
 	if (lr > 0 && isfinite(lr))
 		t->o.lr = lr;
 }
 
-struct sur_model *sur_mlp_fit(const float *X, const int *y, const float *w, size_t n, int d,
-                              const char *const *classes, int k,
-                              const struct sur_mlp_opts *o, struct wn_err *err)
+struct sur_model *
+sur_mlp_fit(const float *X, const int *y, const float *w, size_t n, int d,
+            const char *const *classes, int k,
+            const struct sur_mlp_opts *o, struct wn_err *err)
 {
 	struct sur_mlp_opts def;
 	if (!o) {
@@ -453,7 +471,8 @@ struct sur_model *sur_mlp_fit(const float *X, const int *y, const float *w, size
 
 /* ---- checkpoints ------------------------------------------------------- */
 
-static void state_tensors(struct sur_mlp_trainer *t, struct sur__tensor *ts)
+static void
+state_tensors(struct sur_mlp_trainer *t, struct sur__tensor *ts)
 {
 	static const char *const mn[NP] = { "m_W1", "m_b1", "m_W2", "m_b2" };
 	static const char *const vn[NP] = { "v_W1", "v_b1", "v_W2", "v_b2" };
@@ -469,8 +488,9 @@ static void state_tensors(struct sur_mlp_trainer *t, struct sur__tensor *ts)
 	(void)pname;
 }
 
-int sur_mlp_trainer_save(const struct sur_mlp_trainer *t, FILE *fp, const char *name,
-                         struct wn_err *err)
+int
+sur_mlp_trainer_save(const struct sur_mlp_trainer *t, FILE *fp, const char *name,
+                     struct wn_err *err)
 {
 	struct sur_mlp_trainer *tt = (struct sur_mlp_trainer *)t;
 	struct sur__tensor ts[2 * NP];
@@ -485,9 +505,10 @@ int sur_mlp_trainer_save(const struct sur_mlp_trainer *t, FILE *fp, const char *
 	return sur__write_tensors(fp, name, ts, 2 * NP, err);
 }
 
-struct sur_mlp_trainer *sur_mlp_trainer_load(FILE *fp, const char *name,
-                                             const struct sur_mlp_opts *o,
-                                             struct wn_err *err)
+struct sur_mlp_trainer *
+sur_mlp_trainer_load(FILE *fp, const char *name,
+                     const struct sur_mlp_opts *o,
+                     struct wn_err *err)
 {
 	struct sur_model *m = sur_model_load(fp, name, err);
 	if (!m)

@@ -17,7 +17,8 @@
 #error "the model file stores little-endian float32: port sur__write_tensors"
 #endif
 
-double sur__exp_logits(float *z, int k, int y, double *nll)
+double
+sur__exp_logits(float *z, int k, int y, double *nll)
 {
 	float mx = z[0];
 	for (int c = 1; c < k; c++)
@@ -32,14 +33,16 @@ double sur__exp_logits(float *z, int k, int y, double *nll)
 	return se;
 }
 
-size_t sur__mul(size_t a, size_t b)
+size_t
+sur__mul(size_t a, size_t b)
 {
 	if (a && b > SIZE_MAX / a)
 		return 0;
 	return a * b;
 }
 
-static const char *kind_name(enum sur_kind k)
+static const char *
+kind_name(enum sur_kind k)
 {
 	return k == SUR_MLP ? "mlp" : "softmax";
 }
@@ -47,7 +50,8 @@ static const char *kind_name(enum sur_kind k)
 static const char *norm_names[] = { "count", "weight", "given", NULL };
 static const char *infl_names[] = { "none", "shared", "class", NULL };
 
-struct sur_model *sur_model_new(enum sur_kind kind, int d, int k, int h, struct wn_err *err)
+struct sur_model *
+sur_model_new(enum sur_kind kind, int d, int k, int h, struct wn_err *err)
 {
 	if (kind != SUR_SOFTMAX && kind != SUR_MLP) {
 		wn_seterr(err, WN_EDATA, "model: unknown kind %d", (int)kind);
@@ -92,7 +96,8 @@ oom:
 	return NULL;
 }
 
-void sur_model_free(struct sur_model *m)
+void
+sur_model_free(struct sur_model *m)
 {
 	if (!m)
 		return;
@@ -111,7 +116,8 @@ void sur_model_free(struct sur_model *m)
 	free(m);
 }
 
-static float *dupf(const float *p, size_t n, int *fail)
+static float *
+dupf(const float *p, size_t n, int *fail)
 {
 	if (!p)
 		return NULL;
@@ -124,7 +130,8 @@ static float *dupf(const float *p, size_t n, int *fail)
 	return q;
 }
 
-struct sur_model *sur_model_dup(const struct sur_model *m, struct wn_err *err)
+struct sur_model *
+sur_model_dup(const struct sur_model *m, struct wn_err *err)
 {
 	struct sur_model *c = calloc(1, sizeof *c);
 	int fail = !c;
@@ -155,7 +162,8 @@ oom:
 	return NULL;
 }
 
-int sur_model_set_classes(struct sur_model *m, const char *const *names, struct wn_err *err)
+int
+sur_model_set_classes(struct sur_model *m, const char *const *names, struct wn_err *err)
 {
 	for (int c = 0; c < m->k; c++) {
 		if (!names[c] || strpbrk(names[c], "\t\r\n"))
@@ -184,7 +192,8 @@ int sur_model_set_classes(struct sur_model *m, const char *const *names, struct 
 	return 0;
 }
 
-int sur_model_class(const struct sur_model *m, const char *name)
+int
+sur_model_class(const struct sur_model *m, const char *name)
 {
 	int lo = 0, hi = m->k - 1;
 	while (lo <= hi) {
@@ -200,14 +209,16 @@ int sur_model_class(const struct sur_model *m, const char *name)
 	return -1;
 }
 
-int sur_model_d1(const struct sur_model *m)
+int
+sur_model_d1(const struct sur_model *m)
 {
 	return m->d + (m->hp.intercept ? 1 : 0);
 }
 
 /* ---- the file ---------------------------------------------------------- */
 
-void sur__put_quoted(FILE *fp, const char *s)
+void
+sur__put_quoted(FILE *fp, const char *s)
 {
 	putc('"', fp);
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -222,7 +233,8 @@ void sur__put_quoted(FILE *fp, const char *s)
 }
 
 /* Parse a double-quoted scalar written by sur__put_quoted; NULL if bad. */
-static char *get_quoted(const char *s)
+static char *
+get_quoted(const char *s)
 {
 	size_t n = strlen(s);
 	if (n < 2 || s[0] != '"' || s[n - 1] != '"')
@@ -260,7 +272,8 @@ bad:
 	return NULL;
 }
 
-int sur__getline(FILE *fp, char **buf, size_t *cap)
+int
+sur__getline(FILE *fp, char **buf, size_t *cap)
 {
 	errno = 0;
 	ssize_t len = getline(buf, cap, fp);
@@ -273,7 +286,8 @@ int sur__getline(FILE *fp, char **buf, size_t *cap)
 	return 1;
 }
 
-int sur__split(char *line, char **key, char **val)
+int
+sur__split(char *line, char **key, char **val)
 {
 	char *c = strstr(line, ":");
 	if (!c || c == line)
@@ -292,7 +306,8 @@ int sur__split(char *line, char **key, char **val)
 	return 1;
 }
 
-static void put_shape(FILE *fp, const struct sur__tensor *t)
+static void
+put_shape(FILE *fp, const struct sur__tensor *t)
 {
 	fprintf(fp, "  - [%s", t->name);
 	for (int r = 0; r < t->rank; r++)
@@ -300,8 +315,9 @@ static void put_shape(FILE *fp, const struct sur__tensor *t)
 	fputs("]\n", fp);
 }
 
-int sur__write_tensors(FILE *fp, const char *name, const struct sur__tensor *t, int nt,
-                       struct wn_err *err)
+int
+sur__write_tensors(FILE *fp, const char *name, const struct sur__tensor *t, int nt,
+                   struct wn_err *err)
 {
 	fputs("tensors:\n", fp);
 	for (int i = 0; i < nt; i++)
@@ -326,8 +342,9 @@ int sur__write_tensors(FILE *fp, const char *name, const struct sur__tensor *t, 
 	return 0;
 }
 
-int sur__read_tensors(FILE *fp, const char *name, struct sur__tensor *t, int nt,
-                      struct wn_err *err)
+int
+sur__read_tensors(FILE *fp, const char *name, struct sur__tensor *t, int nt,
+                  struct wn_err *err)
 {
 	char *line = NULL, *want = NULL;
 	size_t cap = 0, wcap = 0;
@@ -423,7 +440,8 @@ out:
 }
 
 /* The tensors of m, in file order. */
-static int model_tensors(const struct sur_model *m, struct sur__tensor *t)
+static int
+model_tensors(const struct sur_model *m, struct sur__tensor *t)
 {
 	size_t d = m->d, k = m->k, h = m->h, d1 = sur_model_d1(m);
 	int n = 0;
@@ -450,7 +468,8 @@ static int model_tensors(const struct sur_model *m, struct sur__tensor *t)
 	return n;
 }
 
-int sur_model_save(const struct sur_model *m, FILE *fp, const char *name, struct wn_err *err)
+int
+sur_model_save(const struct sur_model *m, FILE *fp, const char *name, struct wn_err *err)
 {
 	const struct sur_hyper *hp = &m->hp;
 	fprintf(fp, "# winnow-model %d\n", SUR_MODEL_VERSION);
@@ -502,7 +521,8 @@ static const char *const keys[K_N + 1] = {
 	"grad_norm", "iterations", "influence", "tensors", NULL
 };
 
-static int get_ll(const char *v, long long lo, long long hi, long long *out)
+static int
+get_ll(const char *v, long long lo, long long hi, long long *out)
 {
 	char *end;
 	errno = 0;
@@ -513,7 +533,8 @@ static int get_ll(const char *v, long long lo, long long hi, long long *out)
 	return 0;
 }
 
-static int get_d(const char *v, double *out)
+static int
+get_d(const char *v, double *out)
 {
 	char *end;
 	errno = 0;
@@ -524,7 +545,8 @@ static int get_d(const char *v, double *out)
 	return 0;
 }
 
-static int get_choice(const char *v, const char *const *names)
+static int
+get_choice(const char *v, const char *const *names)
 {
 	for (int i = 0; names[i]; i++)
 		if (strcmp(v, names[i]) == 0)
@@ -532,7 +554,8 @@ static int get_choice(const char *v, const char *const *names)
 	return -1;
 }
 
-struct sur_model *sur_model_load(FILE *fp, const char *name, struct wn_err *err)
+struct sur_model *
+sur_model_load(FILE *fp, const char *name, struct wn_err *err)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -756,7 +779,8 @@ out:
 	return m;
 }
 
-struct sur_model *sur_model_load_path(const char *path, struct wn_err *err)
+struct sur_model *
+sur_model_load_path(const char *path, struct wn_err *err)
 {
 	FILE *fp = fopen(path, "rb");
 	if (!fp) {
@@ -775,7 +799,8 @@ struct sur_model *sur_model_load_path(const char *path, struct wn_err *err)
 
 /* ---- prediction -------------------------------------------------------- */
 
-struct sur_ws *sur_ws_new(const struct sur_model *m, size_t max_rows, struct wn_err *err)
+struct sur_ws *
+sur_ws_new(const struct sur_model *m, size_t max_rows, struct wn_err *err)
 {
 	struct sur_ws *ws = calloc(1, sizeof *ws);
 	if (!ws)
@@ -799,7 +824,8 @@ oom:
 	return NULL;
 }
 
-void sur_ws_free(struct sur_ws *ws)
+void
+sur_ws_free(struct sur_ws *ws)
 {
 	if (!ws)
 		return;
@@ -809,7 +835,8 @@ void sur_ws_free(struct sur_ws *ws)
 	free(ws);
 }
 
-void sur_softmax_rows(float *Z, size_t n, int k)
+void
+sur_softmax_rows(float *Z, size_t n, int k)
 {
 	for (size_t i = 0; i < n; i++) {
 		float *z = Z + i * k;
@@ -829,8 +856,9 @@ void sur_softmax_rows(float *Z, size_t n, int k)
 }
 
 /* Y (n x out) = X (n x in) W' + b, with W out x in. */
-static void affine(const float *X, size_t n, int in, const float *W, const float *b, int out,
-                   float *Y)
+static void
+affine(const float *X, size_t n, int in, const float *W, const float *b, int out,
+       float *Y)
 {
 	for (size_t i = 0; i < n; i++)
 		memcpy(Y + i * out, b, out * sizeof(float));
@@ -838,8 +866,9 @@ static void affine(const float *X, size_t n, int in, const float *W, const float
 	            1.0f, Y, out);
 }
 
-void sur__forward(const struct sur_model *m, const float *Xs, size_t n, float *P,
-                  struct sur_ws *ws)
+void
+sur__forward(const struct sur_model *m, const float *Xs, size_t n, float *P,
+             struct sur_ws *ws)
 {
 	if (m->kind == SUR_SOFTMAX) {
 		affine(Xs, n, m->d, m->w1, m->b1, m->k, P);
@@ -854,14 +883,16 @@ void sur__forward(const struct sur_model *m, const float *Xs, size_t n, float *P
 }
 
 /* The sum of eight partial sums, in a fixed order. */
-static inline float sum8(const float a[SUR_LANES])
+static inline float
+sum8(const float a[SUR_LANES])
 {
 	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 }
 
 SUR_VECTOR_CLONES
-void sur__affine_rows(const float *restrict X, size_t n, int in, const float *restrict W,
-                      const float *restrict b, int out, float *restrict Y)
+void
+sur__affine_rows(const float *restrict X, size_t n, int in, const float *restrict W,
+                 const float *restrict b, int out, float *restrict Y)
 {
 	int iv = in - in % SUR_LANES;
 	for (size_t i = 0; i < n; i++) {
@@ -920,8 +951,9 @@ void sur__affine_rows(const float *restrict X, size_t n, int in, const float *re
 	}
 }
 
-void sur__forward_rows(const struct sur_model *m, const float *Xs, size_t n, float *P,
-                       struct sur_ws *ws)
+void
+sur__forward_rows(const struct sur_model *m, const float *Xs, size_t n, float *P,
+                  struct sur_ws *ws)
 {
 	if (m->kind == SUR_SOFTMAX) {
 		sur__affine_rows(Xs, n, m->d, m->w1, m->b1, m->k, P);
@@ -935,8 +967,9 @@ void sur__forward_rows(const struct sur_model *m, const float *Xs, size_t n, flo
 	sur_softmax_rows(P, n, m->k);
 }
 
-int sur_predict_proba(const struct sur_model *m, const float *X, size_t n, float *P,
-                      struct sur_ws *ws, struct wn_err *err)
+int
+sur_predict_proba(const struct sur_model *m, const float *X, size_t n, float *P,
+                  struct sur_ws *ws, struct wn_err *err)
 {
 	struct sur_ws *own = NULL;
 	if (!ws) {
@@ -952,15 +985,17 @@ int sur_predict_proba(const struct sur_model *m, const float *X, size_t n, float
 	return 0;
 }
 
-int sur_evaluate(const struct sur_model *m, const float *X, const int *y, const float *w,
-                 size_t n, double *loss, double *acc, struct wn_err *err)
+int
+sur_evaluate(const struct sur_model *m, const float *X, const int *y, const float *w,
+             size_t n, double *loss, double *acc, struct wn_err *err)
 {
 	return sur_evaluate_classes(m, X, y, w, n, loss, acc, NULL, NULL, err);
 }
 
-int sur_evaluate_classes(const struct sur_model *m, const float *X, const int *y,
-                         const float *w, size_t n, double *loss, double *acc,
-                         long long *cls_n, long long *cls_ok, struct wn_err *err)
+int
+sur_evaluate_classes(const struct sur_model *m, const float *X, const int *y,
+                     const float *w, size_t n, double *loss, double *acc,
+                     long long *cls_n, long long *cls_ok, struct wn_err *err)
 {
 	struct sur_ws *ws = sur_ws_new(m, SUR_BLOCK, err);
 	float *P = malloc((size_t)SUR_BLOCK * m->k * sizeof *P);
@@ -1005,7 +1040,8 @@ int sur_evaluate_classes(const struct sur_model *m, const float *X, const int *y
 	return 0;
 }
 
-void sur_fit_standardize(struct sur_model *m, const float *X, size_t n, const float *w)
+void
+sur_fit_standardize(struct sur_model *m, const float *X, size_t n, const float *w)
 {
 	int d = m->d;
 	double *s1 = calloc(d, sizeof *s1), *s2 = calloc(d, sizeof *s2);
@@ -1042,7 +1078,8 @@ void sur_fit_standardize(struct sur_model *m, const float *X, size_t n, const fl
 	free(s2);
 }
 
-void sur_standardize(const struct sur_model *m, const float *X, size_t n, float *out)
+void
+sur_standardize(const struct sur_model *m, const float *X, size_t n, float *out)
 {
 	int d = m->d;
 	for (size_t i = 0; i < n; i++) {

@@ -17,12 +17,14 @@ static const char *const method_names[SUR_NMETHODS] = {
 	"loss", "el2n", "grand", "prototype"
 };
 
-const char *sur_method_name(enum sur_method m)
+const char *
+sur_method_name(enum sur_method m)
 {
 	return (unsigned)m < SUR_NMETHODS ? method_names[m] : "?";
 }
 
-int sur_method_parse(const char *name)
+int
+sur_method_parse(const char *name)
 {
 	for (int i = 0; i < SUR_NMETHODS; i++)
 		if (strcmp(name, method_names[i]) == 0)
@@ -30,18 +32,21 @@ int sur_method_parse(const char *name)
 	return -1;
 }
 
-int sur_method_needs_label(enum sur_method m)
+int
+sur_method_needs_label(enum sur_method m)
 {
 	return m == SUR_LOSS || m == SUR_EL2N || m == SUR_GRAND;
 }
 
-int sur_method_needs_model(enum sur_method m)
+int
+sur_method_needs_model(enum sur_method m)
 {
 	return m != SUR_PROTOTYPE;
 }
 
 /* p(1) and p(2), the two largest of p[0..k). */
-static void top2(const float *p, int k, double *p1, double *p2)
+static void
+top2(const float *p, int k, double *p1, double *p2)
 {
 	double a = -1, b = -1;
 	for (int c = 0; c < k; c++) {
@@ -57,7 +62,8 @@ static void top2(const float *p, int k, double *p1, double *p2)
 }
 
 /* ||p - e_y||_2 */
-static double resid_norm(const float *p, int k, int y)
+static double
+resid_norm(const float *p, int k, int y)
 {
 	double s = 0;
 	for (int c = 0; c < k; c++) {
@@ -74,8 +80,9 @@ static double resid_norm(const float *p, int k, int y)
  * substitution in the same order, SUR_LANES rows side by side, where a
  * BLAS strsm's last bits change with the number of rows and the threads.
  */
-static void quad_form(const float *restrict L, int d1, const float *restrict A, size_t nb,
-                      double *restrict q, float *restrict t)
+static void
+quad_form(const float *restrict L, int d1, const float *restrict A, size_t nb,
+          double *restrict q, float *restrict t)
 {
 	for (size_t i0 = 0; i0 < nb; i0 += SUR_LANES) {
 		size_t n = nb - i0 < SUR_LANES ? nb - i0 : SUR_LANES;
@@ -110,7 +117,8 @@ static void quad_form(const float *restrict L, int d1, const float *restrict A, 
 /* 1 - p_c as the sum of the other probabilities: in float, 1 - p_c
  * loses its relative precision when p_c is close to 1 (a confident row
  * whose influence is small but not zero). */
-static double one_minus(const float *p, int k, int c)
+static double
+one_minus(const float *p, int k, int c)
 {
 	double s = 0;
 	for (int j = 0; j < k; j++)
@@ -119,9 +127,10 @@ static double one_minus(const float *p, int k, int c)
 	return s;
 }
 
-int sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
-                    const float *P, const int *y, size_t n, double *out,
-                    struct sur_ws *ws, struct wn_err *err)
+int
+sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
+                const float *P, const int *y, size_t n, double *out,
+                struct sur_ws *ws, struct wn_err *err)
 {
 	int k = m->k, d = m->d, d1 = sur_model_d1(m);
 	if (meth == SUR_PROTOTYPE || (unsigned)meth >= SUR_NMETHODS)
@@ -270,7 +279,8 @@ out:
 /* ---- prototype --------------------------------------------------------- */
 
 /* Rows of X normalised to unit length into U. */
-static void unit_rows(const float *X, size_t n, int d, float *U)
+static void
+unit_rows(const float *X, size_t n, int d, float *U)
 {
 	for (size_t i = 0; i < n; i++) {
 		double s = 0;
@@ -284,8 +294,9 @@ static void unit_rows(const float *X, size_t n, int d, float *U)
 
 /* For unit rows U (n x d) and unit centroids C (k x d): best[i] = argmax_j
  * cos, bcos[i] = that cosine.  S is scratch (SUR_BLOCK x k). */
-static void assign(const float *U, size_t n, int d, const float *C, int k, float *S,
-                   int *best, double *bcos)
+static void
+assign(const float *U, size_t n, int d, const float *C, int k, float *S,
+       int *best, double *bcos)
 {
 	for (size_t i0 = 0; i0 < n; i0 += SUR_BLOCK) {
 		size_t nb = n - i0 < SUR_BLOCK ? n - i0 : SUR_BLOCK;
@@ -303,8 +314,9 @@ static void assign(const float *U, size_t n, int d, const float *C, int k, float
 	}
 }
 
-int sur_kmeans(const float *X, size_t n, int d, int k, int iters, size_t max_rows,
-               uint64_t seed, float *C, struct wn_err *err)
+int
+sur_kmeans(const float *X, size_t n, int d, int k, int iters, size_t max_rows,
+           uint64_t seed, float *C, struct wn_err *err)
 {
 	if (k < 1 || n < (size_t)k)
 		return wn_seterr(err, WN_EDATA, "k-means: %zu rows for %d clusters", n, k);
@@ -399,7 +411,8 @@ out:
 	return rc;
 }
 
-void sur_proto_scores(const float *C, int k, int d, const float *X, size_t n, double *out)
+void
+sur_proto_scores(const float *C, int k, int d, const float *X, size_t n, double *out)
 {
 	float *S = malloc((size_t)SUR_BLOCK * k * sizeof *S);
 	float *U = malloc((size_t)SUR_BLOCK * d * sizeof *U);

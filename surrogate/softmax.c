@@ -15,7 +15,8 @@
 #include "softmax.h"
 #include "threads.h"
 
-void sur_softmax_opts_default(struct sur_softmax_opts *o)
+void
+sur_softmax_opts_default(struct sur_softmax_opts *o)
 {
 	memset(o, 0, sizeof *o);
 	o->lambda = 1e-4;
@@ -73,7 +74,8 @@ struct pass {
 	atomic_size_t next; /* next chunk of the round to take */
 };
 
-static void pass_free(struct pass *P)
+static void
+pass_free(struct pass *P)
 {
 	for (int t = 0; P->th && t < P->threads; t++) {
 		free(P->th[t].xs);
@@ -88,7 +90,8 @@ static void pass_free(struct pass *P)
 }
 
 /* threads < 1: as many as OpenBLAS is set to use (the programs' -j). */
-static int pass_init(struct pass *P, int d, int k, int threads, struct wn_err *err)
+static int
+pass_init(struct pass *P, int d, int k, int threads, struct wn_err *err)
 {
 	memset(P, 0, sizeof *P);
 	if (threads < 1)
@@ -151,8 +154,9 @@ grad_cols(const float *restrict X, const float *restrict R, size_t nb, int d, in
 }
 
 SUR_VECTOR_CLONES
-static void chunk_grad(const float *restrict X, const float *restrict R, size_t nb, int d,
-                       int k, float *restrict G)
+static void
+chunk_grad(const float *restrict X, const float *restrict R, size_t nb, int d,
+           int k, float *restrict G)
 {
 	memset(G, 0, (size_t)k * d * sizeof *G);
 	int j0 = 0;
@@ -163,7 +167,8 @@ static void chunk_grad(const float *restrict X, const float *restrict R, size_t 
 }
 
 /* Chunk c (global index) into slot c - P->c0 of the round's partials. */
-static void pass_chunk(struct pass *P, struct pass_thread *T, size_t c)
+static void
+pass_chunk(struct pass *P, struct pass_thread *T, size_t c)
 {
 	const struct sur_model *m = P->m;
 	int k = m->k, d = m->d;
@@ -220,7 +225,8 @@ struct pass_arg {
 	int t;
 };
 
-static void *pass_worker(void *arg)
+static void *
+pass_worker(void *arg)
 {
 	struct pass_arg *A = arg;
 	struct pass *P = A->P;
@@ -234,9 +240,10 @@ static void *pass_worker(void *arg)
 }
 
 /* One pass: the data term (VW NULL) or the data part of H [VW; vb]. */
-static void run_pass(const struct sur_model *m, const float *X, int raw, const int *y,
-                     const float *w, size_t n, double S, const float *VW, const float *vb,
-                     double *ls, double *gW, double *gb, struct pass *P)
+static void
+run_pass(const struct sur_model *m, const float *X, int raw, const int *y,
+         const float *w, size_t n, double S, const float *VW, const float *vb,
+         double *ls, double *gW, double *gb, struct pass *P)
 {
 	int k = m->k, d = m->d;
 	size_t kd = (size_t)k * d, chunks = (n + PASS_CHUNK - 1) / PASS_CHUNK;
@@ -278,16 +285,18 @@ static void run_pass(const struct sur_model *m, const float *X, int raw, const i
 	*ls = sum;
 }
 
-static void data_term(const struct sur_model *m, const float *X, int raw, const int *y,
-                      const float *w, size_t n, double S, double *ls, double *gW,
-                      double *gb, struct pass *P)
+static void
+data_term(const struct sur_model *m, const float *X, int raw, const int *y,
+          const float *w, size_t n, double S, double *ls, double *gW,
+          double *gb, struct pass *P)
 {
 	run_pass(m, X, raw, y, w, n, S, NULL, NULL, ls, gW, gb, P);
 }
 
-int sur_softmax_loss_grad(const struct sur_model *m, const float *Xs, const int *y,
-                          const float *w, size_t n, double S, double lambda,
-                          double *f, float *gW, float *gb, struct wn_err *err)
+int
+sur_softmax_loss_grad(const struct sur_model *m, const float *Xs, const int *y,
+                      const float *w, size_t n, double S, double lambda,
+                      double *f, float *gW, float *gb, struct wn_err *err)
 {
 	int k = m->k, d = m->d;
 	struct pass P;
@@ -322,17 +331,19 @@ int sur_softmax_loss_grad(const struct sur_model *m, const float *Xs, const int 
  * Hessian-vector product on rows of X (raw: standardised chunk by chunk):
  * acc (k*d + k doubles) = data part of H [VW; vb] (without lambda).
  */
-static void hv_core(const struct sur_model *m, const float *X, int raw, const float *w,
-                    size_t n, double S, const float *VW, const float *vbb, double *acc,
-                    struct pass *P)
+static void
+hv_core(const struct sur_model *m, const float *X, int raw, const float *w,
+        size_t n, double S, const float *VW, const float *vbb, double *acc,
+        struct pass *P)
 {
 	double unused;
 	run_pass(m, X, raw, NULL, w, n, S, VW, vbb, &unused, acc, acc + (size_t)m->k * m->d, P);
 }
 
-int sur_softmax_hv(const struct sur_model *m, const float *Xs, const float *w, size_t n,
-                   double S, double lambda, const float *VW, const float *vb,
-                   float *HW, float *hb, struct wn_err *err)
+int
+sur_softmax_hv(const struct sur_model *m, const float *Xs, const float *w, size_t n,
+               double S, double lambda, const float *VW, const float *vb,
+               float *HW, float *hb, struct wn_err *err)
 {
 	int k = m->k, d = m->d;
 	struct pass P;
@@ -389,7 +400,8 @@ struct fit {
 	int stopped;        /* callback or tolerance */
 };
 
-static double norm2(const double *v, size_t n)
+static double
+norm2(const double *v, size_t n)
 {
 	double s = 0;
 	for (size_t j = 0; j < n; j++)
@@ -437,7 +449,8 @@ enum { PRECOND_ROWS = 8192, PRECOND_MAX_D = 4096 };
 
 enum { DOT_LANES = 4 };
 
-static inline double sum4(const double a[DOT_LANES])
+static inline double
+sum4(const double a[DOT_LANES])
 {
 	return (a[0] + a[1]) + (a[2] + a[3]);
 }
@@ -448,8 +461,9 @@ static inline double sum4(const double a[DOT_LANES])
  * sur__affine_rows) so that they stay in registers: an array of them
  * indexed by class was kept in memory, a store and a load per step. */
 SUR_VECTOR_CLONES
-static void class_dots(const double *restrict a, const double *restrict V, int d, int k,
-                       int lo, int hi, double *restrict s)
+static void
+class_dots(const double *restrict a, const double *restrict V, int d, int k,
+           int lo, int hi, double *restrict s)
 {
 	int hv = lo + (hi - lo) / DOT_LANES * DOT_LANES, c = 0;
 	for (; c + 5 <= k; c += 5) {
@@ -510,7 +524,8 @@ static void class_dots(const double *restrict a, const double *restrict V, int d
 enum map_kind { MAP_V_TO_W, MAP_W_TO_V, MAP_GW_TO_GV, MAP_GV_TO_GW };
 
 /* The part of row j of the factor that a map reads: [*lo, *hi). */
-static void map_segment(enum map_kind kind, int j, int d, int *lo, int *hi)
+static void
+map_segment(enum map_kind kind, int j, int d, int *lo, int *hi)
 {
 	*lo = *hi = 0;
 	switch (kind) {
@@ -529,8 +544,9 @@ static void map_segment(enum map_kind kind, int j, int d, int *lo, int *hi)
 	}
 }
 
-static void map_classes(const struct fit *F, enum map_kind kind, const double *in,
-                        double *out, int c0, int c1)
+static void
+map_classes(const struct fit *F, enum map_kind kind, const double *in,
+            double *out, int c0, int c1)
 {
 	int d = F->m->d, nc = c1 - c0, lo, hi;
 	double *s = F->dots + c0;
@@ -578,7 +594,8 @@ struct map_arg {
 	int c0, c1;
 };
 
-static void *map_worker(void *arg)
+static void *
+map_worker(void *arg)
 {
 	struct map_arg *A = arg;
 	map_classes(A->F, A->kind, A->in, A->out, A->c0, A->c1);
@@ -587,7 +604,8 @@ static void *map_worker(void *arg)
 
 /* One map over all k classes, the classes split over the pass's threads.
  * Without a preconditioner every map is the identity. */
-static void run_map(const struct fit *F, enum map_kind kind, const double *in, double *out)
+static void
+run_map(const struct fit *F, enum map_kind kind, const double *in, double *out)
 {
 	int k = F->m->k, d = F->m->d;
 	if (!F->L) {
@@ -602,22 +620,26 @@ static void run_map(const struct fit *F, enum map_kind kind, const double *in, d
 	wn_run_threads(nt, map_worker, arg, sizeof *arg);
 }
 
-static void params_to_w(const struct fit *F, const double *v, double *w)
+static void
+params_to_w(const struct fit *F, const double *v, double *w)
 {
 	run_map(F, MAP_V_TO_W, v, w);
 }
 
-static void w_to_params(const struct fit *F, double *wv)
+static void
+w_to_params(const struct fit *F, double *wv)
 {
 	run_map(F, MAP_W_TO_V, wv, wv);
 }
 
-static void grad_to_params(const struct fit *F, double *g)
+static void
+grad_to_params(const struct fit *F, double *g)
 {
 	run_map(F, MAP_GW_TO_GV, g, g);
 }
 
-static void grad_to_w(const struct fit *F, const double *gv, double *gw)
+static void
+grad_to_w(const struct fit *F, const double *gv, double *gw)
 {
 	run_map(F, MAP_GV_TO_GW, gv, gw);
 }
@@ -628,7 +650,8 @@ static void grad_to_w(const struct fit *F, const double *gv, double *gw)
  * if memory or the factorisation fails (then training goes on without
  * preconditioning).
  */
-static int precondition(struct fit *F, double a)
+static int
+precondition(struct fit *F, double a)
 {
 	enum { TILE = 32 };     /* the transposing loops go tile by tile */
 	int d = F->m->d;
@@ -689,7 +712,8 @@ static int precondition(struct fit *F, double a)
 }
 
 /* The gradient's 2-norm in the model's parameters (W, b). */
-static double gnorm_of(const struct fit *F, const double *g, size_t nvar)
+static double
+gnorm_of(const struct fit *F, const double *g, size_t nvar)
 {
 	if (!F->mu && !F->L)
 		return norm2(g, nvar);
@@ -715,7 +739,8 @@ static double gnorm_of(const struct fit *F, const double *g, size_t nvar)
 }
 
 /* The model's (W, b) from the optimiser's x = (V, c): W also into F->Wd. */
-static void unpack(struct fit *F, const lbfgsfloatval_t *x)
+static void
+unpack(struct fit *F, const lbfgsfloatval_t *x)
 {
 	struct sur_model *m = F->m;
 	size_t kd = (size_t)m->k * m->d;
@@ -726,8 +751,9 @@ static void unpack(struct fit *F, const lbfgsfloatval_t *x)
 		m->b1[c] = m->hp.intercept ? (float)x[kd + c] : 0.0f;
 }
 
-static lbfgsfloatval_t evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfloatval_t *g,
-                                const int nvar, const lbfgsfloatval_t step)
+static lbfgsfloatval_t
+evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfloatval_t *g,
+         const int nvar, const lbfgsfloatval_t step)
 {
 	(void)step;
 	struct fit *F = inst;
@@ -755,10 +781,11 @@ static lbfgsfloatval_t evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfloat
 	return ls / F->S + 0.5 * F->lambda * reg;
 }
 
-static int progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_t *g,
-                    const lbfgsfloatval_t fx, const lbfgsfloatval_t xnorm,
-                    const lbfgsfloatval_t gnorm, const lbfgsfloatval_t step, int nvar, int k,
-                    int ls)
+static int
+progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_t *g,
+         const lbfgsfloatval_t fx, const lbfgsfloatval_t xnorm,
+         const lbfgsfloatval_t gnorm, const lbfgsfloatval_t step, int nvar, int k,
+         int ls)
 {
 	(void)x; (void)xnorm; (void)step; (void)ls;
 	struct fit *F = inst;
@@ -787,8 +814,9 @@ static int progress(void *inst, const lbfgsfloatval_t *x, const lbfgsfloatval_t 
  * accept x + p (or a halved step) when the gradient norm drops.  Returns
  * the Newton steps taken; x and g (the gradient at x) are updated.
  */
-static int newton_polish(struct fit *F, lbfgsfloatval_t *x, lbfgsfloatval_t *g, size_t nvar,
-                         int max_steps)
+static int
+newton_polish(struct fit *F, lbfgsfloatval_t *x, lbfgsfloatval_t *g, size_t nvar,
+              int max_steps)
 {
 	struct sur_model *m = F->m;
 	int k = m->k;
@@ -869,7 +897,8 @@ out:
 	return steps;
 }
 
-static void fit_free(struct fit *F)
+static void
+fit_free(struct fit *F)
 {
 	free(F->gW);
 	free(F->gb);
@@ -886,8 +915,9 @@ static void fit_free(struct fit *F)
 	pass_free(&F->pass);
 }
 
-static int check_data(const float *X, const int *y, const float *w, size_t n, int d, int k,
-                      double *sumw, struct wn_err *err)
+static int
+check_data(const float *X, const int *y, const float *w, size_t n, int d, int k,
+           double *sumw, struct wn_err *err)
 {
 	double sw = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -914,7 +944,8 @@ static int check_data(const float *X, const int *y, const float *w, size_t n, in
 	return 0;
 }
 
-static double normaliser(enum sur_norm norm, double norm_n, size_t n, double sumw)
+static double
+normaliser(enum sur_norm norm, double norm_n, size_t n, double sumw)
 {
 	switch (norm) {
 	case SUR_NORM_WEIGHT: return sumw;
@@ -923,9 +954,10 @@ static double normaliser(enum sur_norm norm, double norm_n, size_t n, double sum
 	}
 }
 
-struct sur_model *sur_softmax_fit(const float *X, const int *y, const float *w, size_t n,
-                                  int d, const char *const *classes, int k,
-                                  const struct sur_softmax_opts *o, struct wn_err *err)
+struct sur_model *
+sur_softmax_fit(const float *X, const int *y, const float *w, size_t n,
+                int d, const char *const *classes, int k,
+                const struct sur_softmax_opts *o, struct wn_err *err)
 {
 	struct sur_softmax_opts def;
 	if (!o) {
@@ -1129,14 +1161,16 @@ fail:
 
 /* The L2 term added to the factored matrices: lambda, or a tiny ridge
  * when lambda is 0 so that the factors exist. */
-static double infl_ridge(double lambda)
+static double
+infl_ridge(double lambda)
 {
 	return lambda > 1e-6 ? lambda : 1e-6;
 }
 
 /* acc (d1 x d1, double, lower) += A' A for A (nb x d1), via ssyrk into
  * the float scratch t. */
-static void syrk_acc(const float *A, size_t nb, int d1, float *t, double *acc)
+static void
+syrk_acc(const float *A, size_t nb, int d1, float *t, double *acc)
 {
 	cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, d1, (int)nb, 1.0f, A, d1, 0.0f, t, d1);
 	for (int r = 0; r < d1; r++)
@@ -1145,8 +1179,9 @@ static void syrk_acc(const float *A, size_t nb, int d1, float *t, double *acc)
 }
 
 /* Factor acc + ridge I (lower) into out as float; 65 if not PD. */
-static int factor(double *acc, int d1, double ridge, float *out, const char *what,
-                  struct wn_err *err)
+static int
+factor(double *acc, int d1, double ridge, float *out, const char *what,
+       struct wn_err *err)
 {
 	for (int r = 0; r < d1; r++)
 		acc[(size_t)r * d1 + r] += ridge;
@@ -1161,8 +1196,9 @@ static int factor(double *acc, int d1, double ridge, float *out, const char *wha
 	return 0;
 }
 
-int sur_influence_factors(struct sur_model *m, const float *X, const float *w, size_t n,
-                          double S, enum sur_infl kind, struct wn_err *err)
+int
+sur_influence_factors(struct sur_model *m, const float *X, const float *w, size_t n,
+                      double S, enum sur_infl kind, struct wn_err *err)
 {
 	if (m->kind != SUR_SOFTMAX)
 		return wn_seterr(err, WN_EUSAGE, "influence factors need a softmax model");
