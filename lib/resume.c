@@ -239,17 +239,3 @@ rs_commit(struct rs_sink *s, struct wn_err *err)
 	rs_free(s);
 	return 0;
 }
-
-void
-rs_abandon(struct rs_sink *s)
-{
-	if (s->w)
-		npy_writer_abandon(s->w);
-	s->w = NULL;
-	if (!s->resume)
-		wn_out_abort(&s->ao);
-	else if (s->fp)
-		fclose(s->fp);
-	s->fp = NULL;
-	rs_free(s);
-}

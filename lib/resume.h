@@ -68,8 +68,4 @@ int rs_round(struct rs_sink *s, long long in, long long skipped, uint64_t idhash
              struct wn_err *err);
 /* Write the header and make OUT appear whole; frees s. */
 int rs_commit(struct rs_sink *s, struct wn_err *err);
-/* After an error: remove a temporary file (without resume; with resume
- * .part and the sidecar stay to be resumed) and free s. */
-void rs_abandon(struct rs_sink *s);
-
 #endif
