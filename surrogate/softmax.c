@@ -1,7 +1,7 @@
 /*
  * softmax.c - multinomial logistic regression: loss, gradient, Hessian-
- * vector products on BLAS row blocks, training by liblbfgs, influence
- * factors by LAPACKE.
+ * vector products on BLAS row blocks, training by liblbfgs (the
+ * influence factors: influence.c).
  */
 #include <cblas.h>
 #include <lapacke.h>
@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "softmax.h"
+#include "softmax_pass.h"
 #include "threads.h"
 
 void
@@ -28,347 +29,6 @@ sur_softmax_opts_default(struct sur_softmax_opts *o)
 	o->memory = 10;
 	o->precondition = 1;
 	o->infl = SUR_INFL_CLASS;
-}
-
-/*
- * The data term: *ls = sum_i s_i l_i (not divided by S); gW (k x d) and
- * gb (k), in double, get (1/S) sum_i s_i (p_i - e_yi) x~_i' and the
- * column sums (when not NULL).
- *
- * One fused pass, threaded, hand-written rather than two BLAS GEMMs per
- * block.  With k = 10 columns both GEMMs are skinny: OpenBLAS spent a
- * third of its time packing operands and, with two threads, more in
- * sched_yield than in arithmetic on the 2,400-row seed; and its sums
- * change with the thread count.  Here the rows go in chunks of
- * PASS_CHUNK: a chunk's logits come from the row-pure sur__affine_rows,
- * its gradient R' X is summed in float in a fixed order while the chunk
- * is still in cache, and the chunks' sums add into the double totals in
- * chunk order.  So the objective and gradient -- and the model trained
- * on them -- are the same bytes whatever the number of threads; threads
- * only decide who computes which chunk.
- */
-enum { PASS_CHUNK = 256, PASS_ROUND = 64 };
-
-struct pass_thread {
-	float *xs;          /* PASS_CHUNK x d: standardised chunk (raw X) */
-	float *z;           /* PASS_CHUNK x k: logits, then residuals */
-	float *u;           /* PASS_CHUNK x k: the direction's logits (hv) */
-};
-
-struct pass {
-	int threads;
-	struct pass_thread *th;
-	float *part;        /* PASS_ROUND x (k d): the chunks' gradients */
-	double *part_b;     /* PASS_ROUND x k: their column sums */
-	double *part_l;     /* PASS_ROUND: their losses */
-	/* the current pass */
-	const struct sur_model *m;
-	const float *X;
-	int raw;
-	const int *y;
-	const float *w;
-	size_t n, c0, nc;   /* rows; this round's first chunk and chunk count */
-	double S;
-	int grad;
-	const float *VW, *vb;   /* Hessian-vector products: the direction */
-	atomic_size_t next; /* next chunk of the round to take */
-};
-
-static void
-pass_free(struct pass *P)
-{
-	for (int t = 0; P->th && t < P->threads; t++) {
-		free(P->th[t].xs);
-		free(P->th[t].z);
-		free(P->th[t].u);
-	}
-	free(P->th);
-	free(P->part);
-	free(P->part_b);
-	free(P->part_l);
-	memset(P, 0, sizeof *P);
-}
-
-/* threads < 1: as many as OpenBLAS is set to use (the programs' -j). */
-static int
-pass_init(struct pass *P, int d, int k, int threads, struct wn_err *err)
-{
-	memset(P, 0, sizeof *P);
-	if (threads < 1)
-		threads = openblas_get_num_threads();
-	P->threads = threads < 1 ? 1 : threads > 64 ? 64 : threads;
-	P->th = calloc(P->threads, sizeof *P->th);
-	P->part = malloc(sur__mul(PASS_ROUND, sur__mul(k, d)) * sizeof *P->part);
-	P->part_b = malloc((size_t)PASS_ROUND * k * sizeof *P->part_b);
-	P->part_l = malloc(PASS_ROUND * sizeof *P->part_l);
-	int ok = P->th && P->part && P->part_b && P->part_l;
-	for (int t = 0; ok && t < P->threads; t++) {
-		struct pass_thread *T = &P->th[t];
-		T->xs = malloc(sur__mul(PASS_CHUNK, d) * sizeof *T->xs);
-		T->z = malloc((size_t)PASS_CHUNK * k * sizeof *T->z);
-		T->u = malloc((size_t)PASS_CHUNK * k * sizeof *T->u);
-		ok = T->xs && T->z && T->u;
-	}
-	if (!ok) {
-		pass_free(P);
-		return wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory for the pass scratch");
-	}
-	return 0;
-}
-
-/* G (k x d) = R' X for a chunk: nb rows of X, residuals R (nb x k).  Four
- * rows a step, each step's four products summed left to right and then
- * added, row steps in order: a fixed order, the same in every vector
- * width.  The columns go in blocks of GRAD_COLS, so that a block of G
- * (k x GRAD_COLS) stays in L1 across the rows of the chunk, in loops of
- * constant width that the compiler vectorises at full width (AVX-512:
- * 1.6x the 8-lane loop over whole rows, the same sums). */
-enum { GRAD_COLS = 256 };
-
-/* always_inline: into each clone of chunk_grad, the remainder call too
- * (left out of line it ran the baseline code: a third of a fit at d = 784) */
-static inline __attribute__((always_inline)) void
-grad_cols(const float *restrict X, const float *restrict R, size_t nb, int d, int k, int j0,
-          int w, float *restrict G)
-{
-	size_t i = 0;
-	for (; i + 4 <= nb; i += 4) {
-		const float *x0 = X + i * d + j0, *x1 = x0 + d, *x2 = x1 + d, *x3 = x2 + d;
-		for (int c = 0; c < k; c++) {
-			const float a0 = R[i * k + c], a1 = R[(i + 1) * k + c];
-			const float a2 = R[(i + 2) * k + c], a3 = R[(i + 3) * k + c];
-			float *restrict g = G + (size_t)c * d + j0;
-			for (int l = 0; l < w; l++)
-				g[l] += a0 * x0[l] + a1 * x1[l] + a2 * x2[l] + a3 * x3[l];
-		}
-	}
-	for (; i < nb; i++) {
-		const float *x0 = X + i * d + j0;
-		for (int c = 0; c < k; c++) {
-			const float a0 = R[i * k + c];
-			float *restrict g = G + (size_t)c * d + j0;
-			for (int l = 0; l < w; l++)
-				g[l] += a0 * x0[l];
-		}
-	}
-}
-
-SUR_VECTOR_CLONES
-static void
-chunk_grad(const float *restrict X, const float *restrict R, size_t nb, int d,
-           int k, float *restrict G)
-{
-	memset(G, 0, (size_t)k * d * sizeof *G);
-	int j0 = 0;
-	for (; j0 + GRAD_COLS <= d; j0 += GRAD_COLS)
-		grad_cols(X, R, nb, d, k, j0, GRAD_COLS, G);    /* constant width */
-	if (j0 < d)
-		grad_cols(X, R, nb, d, k, j0, d - j0, G);
-}
-
-/* Chunk c (global index) into slot c - P->c0 of the round's partials. */
-static void
-pass_chunk(struct pass *P, struct pass_thread *T, size_t c)
-{
-	const struct sur_model *m = P->m;
-	int k = m->k, d = m->d;
-	size_t i0 = c * PASS_CHUNK, nb = P->n - i0 < PASS_CHUNK ? P->n - i0 : PASS_CHUNK;
-	size_t slot = c - P->c0;
-	const float *xs = P->X + i0 * d;
-	if (P->raw) {
-		sur_standardize(m, xs, nb, T->xs);
-		xs = T->xs;
-	}
-	sur__affine_rows(xs, nb, d, m->w1, m->b1, k, T->z);
-	double loss = 0, *gb = P->part_b + slot * k;
-	for (int cl = 0; cl < k; cl++)
-		gb[cl] = 0;
-	if (P->VW) {
-		/* Hessian times (V, vb): row residuals s_i p (u - p'u), with
-		 * u = V x + vb the direction's logits */
-		sur__affine_rows(xs, nb, d, P->VW, P->vb, k, T->u);
-		for (size_t i = 0; i < nb; i++) {
-			float *z = T->z + i * k, *u = T->u + i * k;
-			double nll, se = sur__exp_logits(z, k, 0, &nll), pu = 0;
-			float inv = (float)(1.0 / se);
-			for (int cl = 0; cl < k; cl++) {
-				z[cl] *= inv;
-				pu += (double)z[cl] * u[cl];
-			}
-			double sc = (P->w ? P->w[i0 + i] : 1.0) / P->S;
-			for (int cl = 0; cl < k; cl++) {
-				z[cl] = (float)(sc * z[cl] * (u[cl] - pu));
-				gb[cl] += z[cl];
-			}
-		}
-	} else {
-		for (size_t i = 0; i < nb; i++) {
-			float *z = T->z + i * k;
-			int yi = P->y[i0 + i];
-			double wi = P->w ? P->w[i0 + i] : 1.0, nll;
-			double se = sur__exp_logits(z, k, yi, &nll);
-			loss += wi * nll;
-			float inv = (float)(1.0 / se), sc = (float)(wi / P->S);
-			for (int cl = 0; cl < k; cl++) {
-				z[cl] = sc * (z[cl] * inv - (cl == yi));
-				gb[cl] += z[cl];
-			}
-		}
-	}
-	P->part_l[slot] = loss;
-	if (P->grad)
-		chunk_grad(xs, T->z, nb, d, k, P->part + slot * (size_t)k * d);
-}
-
-struct pass_arg {
-	struct pass *P;
-	int t;
-};
-
-static void *
-pass_worker(void *arg)
-{
-	struct pass_arg *A = arg;
-	struct pass *P = A->P;
-	for (;;) {
-		size_t c = atomic_fetch_add(&P->next, 1);
-		if (c >= P->nc)
-			break;
-		pass_chunk(P, &P->th[A->t], P->c0 + c);
-	}
-	return NULL;
-}
-
-/* One pass: the data term (VW NULL) or the data part of H [VW; vb]. */
-static void
-run_pass(const struct sur_model *m, const float *X, int raw, const int *y,
-         const float *w, size_t n, double S, const float *VW, const float *vb,
-         double *ls, double *gW, double *gb, struct pass *P)
-{
-	int k = m->k, d = m->d;
-	size_t kd = (size_t)k * d, chunks = (n + PASS_CHUNK - 1) / PASS_CHUNK;
-	double sum = 0;
-	if (gW)
-		memset(gW, 0, kd * sizeof *gW);
-	if (gb)
-		memset(gb, 0, k * sizeof *gb);
-	P->m = m;
-	P->X = X;
-	P->raw = raw;
-	P->y = y;
-	P->w = w;
-	P->n = n;
-	P->S = S;
-	P->grad = gW != NULL;
-	P->VW = VW;
-	P->vb = vb;
-	for (P->c0 = 0; P->c0 < chunks; P->c0 += PASS_ROUND) {
-		P->nc = chunks - P->c0 < PASS_ROUND ? chunks - P->c0 : PASS_ROUND;
-		atomic_store(&P->next, 0);
-		int nt = P->threads < (int)P->nc ? P->threads : (int)P->nc;
-		struct pass_arg arg[64];
-		for (int t = 0; t < nt; t++)
-			arg[t] = (struct pass_arg){ P, t };
-		wn_run_threads(nt, pass_worker, arg, sizeof *arg);
-		for (size_t c = 0; c < P->nc; c++) {
-			sum += P->part_l[c];
-			if (gW) {
-				const float *g = P->part + c * kd;
-				for (size_t j = 0; j < kd; j++)
-					gW[j] += g[j];
-			}
-			if (gb)
-				for (int cl = 0; cl < k; cl++)
-					gb[cl] += P->part_b[c * k + cl];
-		}
-	}
-	*ls = sum;
-}
-
-static void
-data_term(const struct sur_model *m, const float *X, int raw, const int *y,
-          const float *w, size_t n, double S, double *ls, double *gW,
-          double *gb, struct pass *P)
-{
-	run_pass(m, X, raw, y, w, n, S, NULL, NULL, ls, gW, gb, P);
-}
-
-int
-sur_softmax_loss_grad(const struct sur_model *m, const float *Xs, const int *y,
-                      const float *w, size_t n, double S, double lambda,
-                      double *f, float *gW, float *gb, struct wn_err *err)
-{
-	int k = m->k, d = m->d;
-	struct pass P;
-	double *g = NULL, *gbd = NULL;
-	if (pass_init(&P, d, k, 0, err) < 0)
-		return -1;
-	if (gW && (!(g = malloc((size_t)k * d * sizeof *g)) || !(gbd = malloc(k * sizeof *gbd)))) {
-		free(g);
-		pass_free(&P);
-		return wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory");
-	}
-	double ls;
-	data_term(m, Xs, 0, y, w, n, S, &ls, g, gbd, &P);
-	double reg = 0;
-	for (size_t j = 0; j < (size_t)k * d; j++)
-		reg += (double)m->w1[j] * m->w1[j];
-	*f = ls / S + 0.5 * lambda * reg;
-	if (gW) {
-		for (size_t j = 0; j < (size_t)k * d; j++)
-			gW[j] = (float)(g[j] + lambda * m->w1[j]);
-		if (gb)
-			for (int c = 0; c < k; c++)
-				gb[c] = m->hp.intercept ? (float)gbd[c] : 0.0f;
-	}
-	free(g);
-	free(gbd);
-	pass_free(&P);
-	return 0;
-}
-
-/*
- * Hessian-vector product on rows of X (raw: standardised chunk by chunk):
- * acc (k*d + k doubles) = data part of H [VW; vb] (without lambda).
- */
-static void
-hv_core(const struct sur_model *m, const float *X, int raw, const float *w,
-        size_t n, double S, const float *VW, const float *vbb, double *acc,
-        struct pass *P)
-{
-	double unused;
-	run_pass(m, X, raw, NULL, w, n, S, VW, vbb, &unused, acc, acc + (size_t)m->k * m->d, P);
-}
-
-int
-sur_softmax_hv(const struct sur_model *m, const float *Xs, const float *w, size_t n,
-               double S, double lambda, const float *VW, const float *vb,
-               float *HW, float *hb, struct wn_err *err)
-{
-	int k = m->k, d = m->d;
-	struct pass P;
-	double *acc = calloc((size_t)k * d + k, sizeof *acc);
-	float *zero = calloc(k, sizeof *zero);
-	if (!acc || !zero) {
-		free(acc);
-		free(zero);
-		return wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory");
-	}
-	if (pass_init(&P, d, k, 0, err) < 0) {
-		free(acc);
-		free(zero);
-		return -1;
-	}
-	hv_core(m, Xs, 0, w, n, S, VW, m->hp.intercept && vb ? vb : zero, acc, &P);
-	for (size_t j = 0; j < (size_t)k * d; j++)
-		HW[j] = (float)(acc[j] + lambda * VW[j]);
-	if (hb)
-		for (int c = 0; c < k; c++)
-			hb[c] = m->hp.intercept ? (float)acc[(size_t)k * d + c] : 0.0f;
-	free(zero);
-	free(acc);
-	pass_free(&P);
-	return 0;
 }
 
 /* ---- training ---------------------------------------------------------- */
@@ -761,7 +421,7 @@ evaluate(void *inst, const lbfgsfloatval_t *x, lbfgsfloatval_t *g,
 	size_t kd = (size_t)m->k * m->d;
 	unpack(F, x);
 	double ls;
-	data_term(m, F->Xs ? F->Xs : F->X, !F->Xs, F->y, F->w, F->n, F->S, &ls, F->gW, F->gb,
+	sur__data_term(m, F->Xs ? F->Xs : F->X, !F->Xs, F->y, F->w, F->n, F->S, &ls, F->gW, F->gb,
 	          &F->pass);
 	double reg = 0;
 	for (size_t j = 0; j < kd; j++) {
@@ -844,7 +504,7 @@ newton_polish(struct fit *F, lbfgsfloatval_t *x, lbfgsfloatval_t *g, size_t nvar
 			params_to_w(F, dir, dw);
 			for (size_t j = 0; j < nvar; j++)
 				vf[j] = (float)(j < kd ? dw[j] : dir[j]);
-			hv_core(m, F->Xs ? F->Xs : F->X, !F->Xs, F->w, F->n, F->S, vf, vf + kd, acc,
+			sur__hv_core(m, F->Xs ? F->Xs : F->X, !F->Xs, F->w, F->n, F->S, vf, vf + kd, acc,
 			        &F->pass);
 			for (size_t j = 0; j < kd; j++)
 				acc[j] += F->lambda * dw[j];
@@ -912,7 +572,7 @@ fit_free(struct fit *F)
 	free(F->dots);
 	free(F->gw_last);
 	free(F->gv_last);
-	pass_free(&F->pass);
+	sur__pass_free(&F->pass);
 }
 
 static int
@@ -1048,7 +708,7 @@ sur_softmax_fit(const float *X, const int *y, const float *w, size_t n,
 	F.gv_last = malloc(nvar * sizeof *F.gv_last);
 	if (nvar > INT32_MAX || !x || !F.gW || !F.gb || !F.Wd || !F.gtmp || !F.dots ||
 	    !F.gw_last || !F.gv_last ||
-	    pass_init(&F.pass, d, k, 0, err) < 0) {
+	    sur__pass_init(&F.pass, d, k, 0, err) < 0) {
 		if (x) lbfgs_free(x);
 		fit_free(&F);
 		wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory for %zu parameters", nvar);
@@ -1155,116 +815,4 @@ sur_softmax_fit(const float *X, const int *y, const float *w, size_t n,
 fail:
 	sur_model_free(m);
 	return NULL;
-}
-
-/* ---- influence factors ------------------------------------------------- */
-
-/* The L2 term added to the factored matrices: lambda, or a tiny ridge
- * when lambda is 0 so that the factors exist. */
-static double
-infl_ridge(double lambda)
-{
-	return lambda > 1e-6 ? lambda : 1e-6;
-}
-
-/* acc (d1 x d1, double, lower) += A' A for A (nb x d1), via ssyrk into
- * the float scratch t. */
-static void
-syrk_acc(const float *A, size_t nb, int d1, float *t, double *acc)
-{
-	cblas_ssyrk(CblasRowMajor, CblasLower, CblasTrans, d1, (int)nb, 1.0f, A, d1, 0.0f, t, d1);
-	for (int r = 0; r < d1; r++)
-		for (int c = 0; c <= r; c++)
-			acc[(size_t)r * d1 + c] += t[(size_t)r * d1 + c];
-}
-
-/* Factor acc + ridge I (lower) into out as float; 65 if not PD. */
-static int
-factor(double *acc, int d1, double ridge, float *out, const char *what,
-       struct wn_err *err)
-{
-	for (int r = 0; r < d1; r++)
-		acc[(size_t)r * d1 + r] += ridge;
-	lapack_int info = LAPACKE_dpotrf(LAPACK_ROW_MAJOR, 'L', d1, acc, d1);
-	if (info != 0)
-		return wn_seterr(err, WN_EDATA, "influence: the %s matrix is not positive "
-		                 "definite (LAPACK dpotrf info %d): use a larger lambda", what,
-		                 (int)info);
-	for (int r = 0; r < d1; r++)
-		for (int c = 0; c < d1; c++)
-			out[(size_t)r * d1 + c] = c <= r ? (float)acc[(size_t)r * d1 + c] : 0.0f;
-	return 0;
-}
-
-int
-sur_influence_factors(struct sur_model *m, const float *X, const float *w, size_t n,
-                      double S, enum sur_infl kind, struct wn_err *err)
-{
-	if (m->kind != SUR_SOFTMAX)
-		return wn_seterr(err, WN_EUSAGE, "influence factors need a softmax model");
-	int d = m->d, k = m->k, d1 = sur_model_d1(m);
-	size_t dd = (size_t)d1 * d1, B = SUR_BLOCK;
-	int ncls = kind == SUR_INFL_CLASS ? k : 0;
-	double *acc = calloc(dd * (1 + ncls), sizeof *acc);
-	float *t = malloc(dd * sizeof *t);
-	float *A = malloc(B * d1 * sizeof *A), *sA = malloc(B * d1 * sizeof *sA);
-	float *P = malloc(B * k * sizeof *P);
-	float *fs = malloc(dd * sizeof *fs), *fc = ncls ? malloc(dd * ncls * sizeof *fc) : NULL;
-	struct sur_ws *ws = sur_ws_new(m, B, err);
-	int rc = -1;
-	if (!acc || !t || !A || !sA || !P || !fs || (ncls && !fc) || !ws) {
-		wn_seterr(err, WN_ESOFTWARE, "influence: out of memory (%d x %d matrices)", d1, d1);
-		goto out;
-	}
-	for (size_t i0 = 0; i0 < n; i0 += B) {
-		size_t nb = n - i0 < B ? n - i0 : B;
-		/* A = [x~ 1] scaled by sqrt(s_i / S) */
-		sur_standardize(m, X + i0 * d, nb, ws->xs);
-		for (size_t i = 0; i < nb; i++) {
-			float sc = (float)sqrt((w ? w[i0 + i] : 1.0) / S);
-			for (int j = 0; j < d; j++)
-				A[i * d1 + j] = sc * ws->xs[i * d + j];
-			if (d1 > d)
-				A[i * d1 + d] = sc;
-		}
-		syrk_acc(A, nb, d1, t, acc);
-		if (!ncls)
-			continue;
-		sur__forward(m, ws->xs, nb, P, ws);
-		for (int c = 0; c < k; c++) {
-			for (size_t i = 0; i < nb; i++) {
-				float p = P[i * k + c];
-				float s = sqrtf(p * (1 - p));
-				for (int j = 0; j < d1; j++)
-					sA[i * d1 + j] = s * A[i * d1 + j];
-			}
-			syrk_acc(sA, nb, d1, t, acc + dd * (1 + c));
-		}
-	}
-	double ridge = infl_ridge(m->hp.lambda);
-	if (factor(acc, d1, ridge, fs, "shared covariance", err) < 0)
-		goto out;
-	for (int c = 0; c < ncls; c++) {
-		char what[64];
-		snprintf(what, sizeof what, "class %d Fisher", c);
-		if (factor(acc + dd * (1 + c), d1, ridge, fc + dd * c, what, err) < 0)
-			goto out;
-	}
-	free(m->infl_shared);
-	free(m->infl_class);
-	m->infl_shared = fs;
-	m->infl_class = fc;
-	fs = fc = NULL;
-	m->infl = kind == SUR_INFL_CLASS ? SUR_INFL_CLASS : SUR_INFL_SHARED;
-	rc = 0;
-out:
-	free(acc);
-	free(t);
-	free(A);
-	free(sA);
-	free(P);
-	free(fs);
-	free(fc);
-	sur_ws_free(ws);
-	return rc;
 }
