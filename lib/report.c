@@ -1698,10 +1698,11 @@ rp_write(struct rp_report *rp, FILE *fp, const char *fpname, rp_warn_fn *warn, v
 		rp_html_escape(fp, *rp->cls[c].name ? rp->cls[c].name : "(empty)");
 		fputs("</option>", fp);
 	}
-	fputs("</select> &nbsp; <a href=\"#gallery\">kept and dropped</a>", fp);
+	fputs("</select> &nbsp; ", fp);
 	if (rp->scored)
-		fputs(" &middot; <a href=\"#score\">score</a>", fp);
-	fputs(" &middot; <a href=\"#balance\">class balance</a>", fp);
+		fputs("<a href=\"#score\">score</a> &middot; ", fp);
+	fputs("<a href=\"#balance\">class balance</a> &middot; "
+	      "<a href=\"#gallery\">kept and dropped</a>", fp);
 	if (dups)
 		fputs(" &middot; <a href=\"#dups\">near-duplicates</a>", fp);
 	if (iss)
@@ -1741,10 +1742,10 @@ rp_write(struct rp_report *rp, FILE *fp, const char *fpname, rp_warn_fn *warn, v
 		        "the rest are placeholders.</li>\n", rp->o.budget);
 	fputs("</ul>\n", fp);
 
-	section_gallery(fp, rp);
 	if (rp->scored)
 		section_score(fp, rp);
 	section_balance(fp, rp);
+	section_gallery(fp, rp);
 	if (dups)
 		section_dups(fp, rp);
 	if (iss)
