@@ -856,9 +856,9 @@ rp_pass2(struct rp_report *rp, struct mf_reader *r, struct mf_reader *kr, struct
 		rp->logc = sel_decide_logc(d);
 		rp->pi_budget = sel_decide_budget(d);
 		rp->pi_drawn = 1;
-		snprintf(rp->pi_note, sizeof rp->pi_note, "pi(s) = min(1, c s^%g) with c resolved "
-		         "from the pool's scores by winnow-select's library for a budget of %.6g "
-		         "rows (%s %.6g)", rp->o.alpha, rp->pi_budget,
+		snprintf(rp->pi_note, sizeof rp->pi_note, "pi(s) = min(1, c s^%g), c = %.6g "
+		         "resolved from the pool's scores by winnow-select's library for a budget "
+		         "of %.6g rows (%s %.6g)", rp->o.alpha, exp(rp->logc), rp->pi_budget,
 		         rp->o.count > 0 ? "-n" : "-f",
 		         rp->o.count > 0 ? (double)rp->o.count : rp->o.fraction);
 		sel_decide_free(d);
