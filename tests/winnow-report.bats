@@ -8,6 +8,8 @@
 load test_helper
 
 T10K=$FMNIST/t10k-images-idx3-ubyte.gz
+# where the screenshots of the pages are kept
+SHOTS=${WINNOW_REPORT_SHOTS:-${TMPDIR:-/tmp}/winnow-report-screenshots}
 
 # pool N: pool.tsv with N rows (ids p-0.., Fashion-MNIST test images,
 # labels from a list that holds a hostile one, a score in [0, 1), pred),
@@ -67,6 +69,9 @@ JS
 		--window-size=1280,2000 --screenshot="$PWD/$page.png" "file://$PWD/$page" \
 		>/dev/null 2>&1
 	[ -s "$page.png" ]
+	# kept for a person to look at (the test's folder goes away)
+	mkdir -p "$SHOTS"
+	cp "$page.png" "$SHOTS/$BATS_TEST_NUMBER-$page.png"
 }
 
 # field N LINE...: the Nth word of the browse output
@@ -181,7 +186,7 @@ word_after() {
 	run sh -c "timeout 120 chromium --headless=new --no-sandbox --disable-gpu --dump-dom file://$PWD/r.html 2>/dev/null"
 	assert_output --partial '&lt;script&gt;window.pwned=1&lt;/script&gt;'
 	assert [ -s r.html.png ]
-	echo "# screenshot: $PWD/r.html.png" >&3
+	echo "# screenshots: $SHOTS" >&3
 }
 
 @test "missing and corrupt images: placeholders and a warning, the page still loads" {
