@@ -1326,7 +1326,8 @@ histogram(FILE *fp, const struct rp_report *rp, const long long *hist, int W, in
 		if (hist[b] == 0)
 			continue;
 		fprintf(fp, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
-		        "fill=\"#d9a0a0\"/>", x, mt + ph - hd - hk, bw * 0.92, hd);
+		        "fill=\"%s\"/>", x, mt + ph - hd - hk, bw * 0.92, hd,
+		        rp->have_kept ? "#d9a0a0" : "#7f9cc4");
 		fprintf(fp, "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
 		        "fill=\"#5a9e5a\"/>", x, mt + ph - hk, bw * 0.92, hk);
 	}
@@ -1412,9 +1413,12 @@ section_score(FILE *fp, const struct rp_report *rp)
 {
 	fprintf(fp, "<section id=\"score\"><h2>The score</h2>\n<p>Column <code>");
 	rp_html_escape(fp, rp->o.score);
-	fprintf(fp, "</code> from %.6g to %.6g in %d bins: <span style=\"color:#5a9e5a\">"
-	        "&#9632; kept</span> <span style=\"color:#d9a0a0\">&#9632; dropped</span>",
-	        rp->lo, rp->hi, rp->o.bins);
+	fprintf(fp, "</code> from %.6g to %.6g in %d bins: ", rp->lo, rp->hi, rp->o.bins);
+	if (rp->have_kept)
+		fputs("<span style=\"color:#5a9e5a\">&#9632; kept</span> "
+		      "<span style=\"color:#d9a0a0\">&#9632; dropped</span>", fp);
+	else
+		fputs("<span style=\"color:#7f9cc4\">&#9632; rows</span>", fp);
 	if (rp->have_kept)
 		fputs(" <span style=\"color:#e69500\">&#9679; share kept per bin</span> (right axis)",
 		      fp);
