@@ -1089,7 +1089,8 @@ rp_add_sweep(struct rp_report *rp, FILE *fp, const char *name, struct wn_err *er
 		return nomem(err);
 	if (read_tsv(fp, name, sweep_row, &s, err) != 0)
 		return -1;
-	qsort(rp->sw, rp->nsw, sizeof *rp->sw, sweep_cmp);
+	if (rp->nsw > 1)
+		qsort(rp->sw, rp->nsw, sizeof *rp->sw, sweep_cmp);
 	return 0;
 }
 
