@@ -118,6 +118,7 @@ struct rp_report {
 	size_t nsw;
 	char *swname;
 	long long thumb_bytes;
+	int over_budget;        /* some thumbnail did not fit */
 };
 
 /* ---- small helpers ---- */
@@ -564,25 +565,25 @@ rp_pass1(struct rp_report *rp, struct mf_reader *r, struct wn_err *err)
 		return wn_seterr(err, WN_EDATA, "%s: no rows: nothing to report", mf_name(r));
 	/* the largest groups, ties by hash: their members are collected in
 	 * pass 2 */
-	if (rp->gused > 0 && rp->o.groups > 0) {
+	if (rp->gused > 0) {
 		size_t m = 0;
 		for (size_t i = 0; i < rp->gsize; i++)
 			if (rp->gtab[i].n)
 				rp->gtab[m++] = rp->gtab[i];
 		qsort(rp->gtab, m, sizeof *rp->gtab, group_cmp);
 		rp->ntop = m < (size_t)rp->o.groups ? m : (size_t)rp->o.groups;
-		if (!(rp->top = calloc(rp->ntop, sizeof *rp->top)))
+		if (rp->ntop > 0 && !(rp->top = calloc(rp->ntop, sizeof *rp->top)))
 			return nomem(err);
 		for (size_t i = 0; i < rp->ntop; i++) {
 			rp->top[i].h = rp->gtab[i].h;
 			rp->top[i].n = rp->gtab[i].n;
 			rp->top[i].m.cap = (size_t)(rp->o.members > 0 ? rp->o.members : 1);
 		}
-		for (size_t i = 0; i < m; i++)
-			rp->dup_rows += rp->gtab[i].n;
-		rp->dup_rows += rp->dup_untracked;
 		rp->gused = m;
 	}
+	for (size_t i = 0; i < rp->gused; i++)
+		rp->dup_rows += rp->gtab[i].n;
+	rp->dup_rows += rp->dup_untracked;
 	free(rp->gtab);
 	rp->gtab = NULL;
 	rp->gsize = 0;
@@ -1139,6 +1140,7 @@ make_thumb(struct rp_report *rp, struct item *it, struct img_cache *cache, long 
 	}
 	if (*left <= 0) {
 		it->why = "over the page budget";
+		rp->over_budget = 1;
 		return;
 	}
 	if (img_load(&im, it->path, IMG_MAX_PIXELS, cache, &e) != 0 ||
@@ -1374,7 +1376,7 @@ section_gallery(FILE *fp, const struct rp_report *rp)
 	        rp->pi_drawn ? " and pi" : "");
 	for (size_t c = 0; c < rp->ncls; c++) {
 		const struct klass *k = &rp->cls[c];
-		fputs("<div class=\"cls\" data-class=\"", fp);
+		fputs("<div class=\"cls\" data-class=\"c:", fp);
 		rp_html_escape(fp, k->name);
 		fputs("\"><h3>", fp);
 		rp_html_escape(fp, *k->name ? k->name : "(empty)");
@@ -1443,7 +1445,7 @@ section_score(FILE *fp, const struct rp_report *rp)
 	histogram(fp, rp, rp->hist, 720, 240, 1);
 	fputs("<h3>Per class</h3><div class=\"mult\">\n", fp);
 	for (size_t c = 0; c < rp->ncls; c++) {
-		fputs("<div data-class=\"", fp);
+		fputs("<div data-class=\"c:", fp);
 		rp_html_escape(fp, rp->cls[c].name);
 		fputs("\">", fp);
 		rp_html_escape(fp, *rp->cls[c].name ? rp->cls[c].name : "(empty)");
@@ -1475,7 +1477,7 @@ section_balance(FILE *fp, const struct rp_report *rp)
 	fputs("</tr>\n", fp);
 	for (size_t c = 0; c < rp->ncls; c++) {
 		const struct klass *k = &rp->cls[c];
-		fputs("<tr data-class=\"", fp);
+		fputs("<tr data-class=\"c:", fp);
 		rp_html_escape(fp, k->name);
 		fputs("\"><td class=\"t\">", fp);
 		rp_html_escape(fp, *k->name ? k->name : "(empty)");
@@ -1544,7 +1546,7 @@ section_issues(FILE *fp, const struct rp_report *rp)
 	      "</tr>\n", fp);
 	for (size_t i = 0; i < rp->iss.n; i++) {
 		const struct item *it = &rp->iss.v[i];
-		fputs("<tr data-class=\"", fp);
+		fputs("<tr data-class=\"c:", fp);
 		rp_html_escape(fp, it->cls);
 		fputs("\"><td class=\"t\">", fp);
 		figure(fp, rp, it, 0);
@@ -1697,7 +1699,7 @@ rp_write(struct rp_report *rp, FILE *fp, const char *fpname, rp_warn_fn *warn, v
 	fputs("<div id=\"filter\">Class: <select id=\"cls\"><option value=\"\">all classes"
 	      "</option>", fp);
 	for (size_t c = 0; c < rp->ncls; c++) {
-		fputs("<option value=\"", fp);
+		fputs("<option value=\"c:", fp);
 		rp_html_escape(fp, rp->cls[c].name);
 		fputs("\">", fp);
 		rp_html_escape(fp, *rp->cls[c].name ? rp->cls[c].name : "(empty)");
@@ -1742,7 +1744,7 @@ rp_write(struct rp_report *rp, FILE *fp, const char *fpname, rp_warn_fn *warn, v
 	if (!rp->swname)
 		fputs("<li>Accuracy against the fraction kept is left out: no sweep results "
 		      "(--sweep).</li>\n", fp);
-	if (rp->thumb_bytes >= rp->o.budget - 1024 * 8)
+	if (rp->over_budget)
 		fprintf(fp, "<li>The thumbnails reached the page budget (%lld bytes, --budget): "
 		        "the rest are placeholders.</li>\n", rp->o.budget);
 	fputs("</ul>\n", fp);

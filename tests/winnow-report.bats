@@ -35,8 +35,10 @@ PY
 
 # browse PAGE: load PAGE in headless chromium with a checker injected at the
 # top of <head>; prints "imgs N broken B errors E pwned P npool X nkept Y
-# ndropped Z" (console errors and uncaught exceptions counted, pwned set by
-# a hostile id that ran as script) and writes PAGE.png.
+# ndropped Z filterbad F filtershown S" (console errors and uncaught
+# exceptions counted, pwned set by a hostile id that ran as script; F
+# elements of another class left shown, S shown, when the class filter
+# picks the last class) and writes PAGE.png.
 browse() {
 	command -v chromium >/dev/null || skip "chromium is not installed (make deps-check)"
 	local page=$1 chk="$1.check.html"
@@ -52,11 +54,26 @@ window.addEventListener('load', function () {
   var im = document.images, bad = 0;
   for (var i = 0; i < im.length; i++) if (!im[i].complete || im[i].naturalWidth === 0) bad++;
   function t(id) { var e = document.getElementById(id); return e ? e.textContent : '-'; }
+  // the class filter: choose the last class; only its elements stay shown
+  var sel = document.getElementById('cls'), fbad = 0, fshown = 0;
+  if (sel && sel.options.length > 1) {
+    sel.selectedIndex = sel.options.length - 1;
+    sel.dispatchEvent(new Event('change'));
+    var el = document.querySelectorAll('[data-class]');
+    for (var j = 0; j < el.length; j++) {
+      var on = el[j].style.display !== 'none';
+      if (on && el[j].getAttribute('data-class') !== sel.value) fbad++;
+      if (on) fshown++;
+    }
+    sel.selectedIndex = 0;
+    sel.dispatchEvent(new Event('change'));
+  }
   var p = document.createElement('pre');
   p.id = 'wn-test';
   p.textContent = 'imgs ' + im.length + ' broken ' + bad + ' errors ' + wnErr.length +
     ' pwned ' + (typeof window.pwned) + ' npool ' + t('n-pool') + ' nkept ' + t('n-kept') +
-    ' ndropped ' + t('n-dropped') + ' ' + wnErr.join('|');
+    ' ndropped ' + t('n-dropped') + ' filterbad ' + fbad + ' filtershown ' + fshown +
+    ' ' + wnErr.join('|');
   document.body.appendChild(p);
 });
 </script>
@@ -114,7 +131,7 @@ word_after() {
 	run grep -o '<b id="n-dropped">[0-9]*' r.html
 	assert_output "<b id=\"n-dropped\">$((n - k))"
 	# per class: pool, kept, dropped from the balance table
-	sed -n 's/.*<tr data-class="\([^"]*\)"><td class="t">[^<]*<\/td><td class="n-pool">\([0-9]*\)<\/td><td class="n-kept">\([0-9]*\)<\/td><td class="n-dropped">\([0-9]*\)<.*/\1\t\2\t\3\t\4/p' r.html |
+	sed -n 's/.*<tr data-class="c:\([^"]*\)"><td class="t">[^<]*<\/td><td class="n-pool">\([0-9]*\)<\/td><td class="n-kept">\([0-9]*\)<\/td><td class="n-dropped">\([0-9]*\)<.*/\1\t\2\t\3\t\4/p' r.html |
 		sed 's/&amp;/\&/g; s/&quot;/"/g; s/&#39;/'"'"'/g; s/&lt;/</g; s/&gt;/>/g' | sort >shown.tsv
 	awk -F'\t' 'FNR == 1 { next } NR == FNR { kept[$1] = 1; next }
 		{ n[$3]++; if ($1 in kept) k[$3]++ }
@@ -132,9 +149,9 @@ word_after() {
 	make_manifest kept.tsv "id|label|score" "3|b|0.3" "5|b|0.5" "8|a|0.8" "9|b|0.9"
 	run -0 winnow-report -o r.html -k kept.tsv pool.tsv
 	# CI pool a = (4 - 6)/10, CI kept a = (3 - 1)/4, DPL a = 6/10 - 1/4
-	run grep -o '<tr data-class="a">.*</tr>' r.html
+	run grep -o '<tr data-class="c:a">.*</tr>' r.html
 	assert_output --partial '<td class="ci-pool">-0.2</td><td class="ci-kept">0.5</td><td class="dpl">0.35</td>'
-	run grep -o '<tr data-class="b">.*</tr>' r.html
+	run grep -o '<tr data-class="c:b">.*</tr>' r.html
 	assert_output --partial '<td class="ci-pool">0.2</td><td class="ci-kept">-0.5</td><td class="dpl">-0.35</td>'
 }
 
@@ -143,14 +160,14 @@ word_after() {
 	run -0 winnow-report -o r.html -k kept.tsv --per-class 3 pool.tsv
 	# highest 3 kept of class "bag" by the page, against a sort of the manifest
 	awk -F'\t' '$3 == "bag"' kept.tsv | sort -t "$(printf '\t')" -k4,4gr | head -3 | cut -f1 >want
-	awk '/<div class="cls" data-class="bag">/ { on = 1 } on && /<h4>kept/ { k = 1 } k && /<div>highest score/ { h = 1; next }
+	awk '/<div class="cls" data-class="c:bag">/ { on = 1 } on && /<h4>kept/ { k = 1 } k && /<div>highest score/ { h = 1; next }
 		h && /<\/div>/ { exit } h && /<figcaption>/ { sub(/.*<figcaption>/, ""); sub(/<br>.*/, ""); print }' r.html >got
 	run diff want got
 	assert_success
 	# lowest 3 dropped of class "coat"
 	awk -F'\t' 'NR == FNR { if (FNR > 1) kept[$1]; next } FNR > 1 && $3 == "coat" && !($1 in kept)' \
 		kept.tsv pool.tsv | sort -t "$(printf '\t')" -k4,4g | head -3 | cut -f1 >want
-	awk '/<div class="cls" data-class="coat">/ { on = 1 } on && /<h4>dropped/ { k = 1 } k && /<div>lowest score/ { h = 1; next }
+	awk '/<div class="cls" data-class="c:coat">/ { on = 1 } on && /<h4>dropped/ { k = 1 } k && /<div>lowest score/ { h = 1; next }
 		h && /<\/div>/ { exit } h && /<figcaption>/ { sub(/.*<figcaption>/, ""); sub(/<br>.*/, ""); print }' r.html >got
 	run diff want got
 	assert_success
@@ -182,6 +199,9 @@ word_after() {
 	assert_equal "$(word_after npool "$out")" "$(($(wc -l <pool.tsv) - 1))"
 	assert_equal "$(word_after nkept "$out")" "$(($(wc -l <kept.tsv) - 1))"
 	assert [ "$(word_after imgs "$out")" -gt 0 ]
+	# the class filter hides the other classes
+	assert_equal "$(word_after filterbad "$out")" 0
+	assert [ "$(word_after filtershown "$out")" -gt 0 ]
 	# the hostile id is in the page's text, as text
 	run sh -c "timeout 120 chromium --headless=new --no-sandbox --disable-gpu --dump-dom file://$PWD/r.html 2>/dev/null"
 	assert_output --partial '&lt;script&gt;window.pwned=1&lt;/script&gt;'
