@@ -416,6 +416,35 @@ print("%.6g" % c)')
 	assert_equal "$(word_after errors "$output")" 0
 }
 
+@test "option defaults from the report section of a config; unknown keys exit 78" {
+	pool 100
+	printf 'report:\n  per-class: 1\n  budget: 0\n  title: "from <config>"\n' >c.yaml
+	run -0 winnow-report -c c.yaml -o r.html -k kept.tsv pool.tsv
+	run grep -c 'over the page budget' r.html
+	refute_output 0
+	run grep -c '<title>from &lt;config&gt;</title>' r.html
+	assert_output 1
+	# one thumbnail per class, side and kind: 4 classes x 2 sides x 3 kinds
+	run grep -c '^<figure' r.html
+	assert_output 24
+	# the command line wins
+	run -0 winnow-report -c c.yaml --per-class 2 -o r.html -k kept.tsv pool.tsv
+	run grep -c '^<figure' r.html
+	assert_output 48
+	printf 'report:\n  per-class: 1\n  colour: red\n' >bad.yaml
+	run -78 --separate-stderr winnow-report -c bad.yaml -o r.html pool.tsv
+	[[ $stderr == *"bad.yaml:3:"* ]]
+}
+
+@test "near-duplicate rows are counted with --groups 0, no group shown" {
+	make_manifest d.tsv "id|dup_group|dup_rank" "a|a|0" "b|a|1" "c|a|2" "d|d|0"
+	run -0 winnow-report --groups 0 -o r.html d.tsv
+	run grep -o '<b id="n-dup-rows">[0-9]*</b>[^.]*' r.html
+	assert_output '<b id="n-dup-rows">2</b> rows are near-duplicates of another (dup_rank &gt; 0) in 1 groups'
+	run grep -c '<h3>group ' r.html
+	assert_output 0
+}
+
 @test "the EXAMPLES of winnow-report(1) run" {
 	ln -s "$WINNOW_TOP/data" data
 	awk '/^\.Sh / { on = ($2 == "EXAMPLES"); next } !on { next }
