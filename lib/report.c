@@ -28,6 +28,7 @@ static const char *const kind_name[NKIND] = { "highest score", "lowest score", "
 struct item {
 	char *id, *path, *cls;
 	char *note;             /* an extra caption line, or NULL */
+	char *col[3];           /* label issues: given, suggested, quality */
 	double score;           /* NAN without a score column */
 	double weight;          /* NAN when not kept or no weight column */
 	int kept;               /* 1, 0, or -1 without a kept file */
@@ -241,6 +242,8 @@ item_free(struct item *it)
 	free(it->path);
 	free(it->cls);
 	free(it->note);
+	for (int i = 0; i < 3; i++)
+		free(it->col[i]);
 	free(it->uri);
 	memset(it, 0, sizeof *it);
 }
@@ -692,7 +695,7 @@ item_make(struct item *it, const struct rp_report *rp, const struct mf_reader *r
 static int
 offer(struct heap *h, const struct rp_report *rp, const struct mf_reader *r,
       const char *cls, double s, double w, int kept, double k1, uint64_t k2,
-      const char *note, struct wn_err *err)
+      const char *note, const char *const *cols, struct wn_err *err)
 {
 	struct item it;
 
@@ -704,6 +707,11 @@ offer(struct heap *h, const struct rp_report *rp, const struct mf_reader *r,
 		item_free(&it);
 		return nomem(err);
 	}
+	for (int i = 0; cols && i < 3; i++)
+		if (!(it.col[i] = xstrdup(cols[i]))) {
+			item_free(&it);
+			return nomem(err);
+		}
 	return heap_put(h, &it, err);
 }
 
@@ -773,11 +781,11 @@ rp_pass2(struct rp_report *rp, struct mf_reader *r, struct mf_reader *kr, struct
 		uint64_t h = wn_hash64(rp->o.seed, RP_STREAM_SAMPLE, id, idlen);
 		struct heap *g = k->g[kept > 0 ? SIDE_KEPT : SIDE_DROPPED];
 		if (rp->scored) {
-			if (offer(&g[KIND_HIGH], rp, r, cname, x.s, w, kept, x.s, h, NULL, err) ||
-			    offer(&g[KIND_LOW], rp, r, cname, x.s, w, kept, -x.s, h, NULL, err))
+			if (offer(&g[KIND_HIGH], rp, r, cname, x.s, w, kept, x.s, h, NULL, NULL, err) ||
+			    offer(&g[KIND_LOW], rp, r, cname, x.s, w, kept, -x.s, h, NULL, NULL, err))
 				return -1;
 		}
-		if (offer(&g[KIND_RANDOM], rp, r, cname, x.s, w, kept, 0, h, NULL, err))
+		if (offer(&g[KIND_RANDOM], rp, r, cname, x.s, w, kept, 0, h, NULL, NULL, err))
 			return -1;
 		/* near-duplicate groups */
 		if (x.rank > 0 && kept > 0)
@@ -798,7 +806,7 @@ rp_pass2(struct rp_report *rp, struct mf_reader *r, struct mf_reader *kr, struct
 				else
 					snprintf(note, sizeof note, "rank %lld", x.rank);
 				if (offer(&tg->m, rp, r, cname, x.s, w, kept, -(double)x.rank, h, note,
-				          err))
+				          NULL, err))
 					return -1;
 			}
 		}
@@ -816,7 +824,12 @@ rp_pass2(struct rp_report *rp, struct mf_reader *r, struct mf_reader *kr, struct
 				         rp->c_sugg >= 0 ? mf_field(r, (size_t)rp->c_sugg) : "",
 				         isnan(x.quality) ? "" : ", quality ",
 				         isnan(x.quality) ? "" : mf_field(r, (size_t)rp->c_quality));
-				if (offer(&rp->iss, rp, r, cname, x.s, w, kept, q, h, note, err))
+				const char *cols[3] = {
+					rp->c_label >= 0 ? mf_field(r, (size_t)rp->c_label) : "",
+					rp->c_sugg >= 0 ? mf_field(r, (size_t)rp->c_sugg) : "",
+					isnan(x.quality) ? "" : mf_field(r, (size_t)rp->c_quality)
+				};
+				if (offer(&rp->iss, rp, r, cname, x.s, w, kept, q, h, note, cols, err))
 					return -1;
 			}
 		}
@@ -1552,9 +1565,10 @@ section_issues(FILE *fp, const struct rp_report *rp)
 		figure(fp, rp, it, 0);
 		fputs("</td><td class=\"t\">", fp);
 		rp_html_escape(fp, it->id);
-		/* the note is "given "L", suggested "S", quality Q": shown whole */
-		fputs("</td><td class=\"t\" colspan=\"3\">", fp);
-		rp_html_escape(fp, it->note ? it->note : "");
+		for (int c = 0; c < 3; c++) {
+			fputs(c < 2 ? "</td><td class=\"t\">" : "</td><td class=\"quality\">", fp);
+			rp_html_escape(fp, it->col[c] ? it->col[c] : "");
+		}
 		fputs("</td></tr>\n", fp);
 	}
 	fputs("</table></section>\n", fp);
@@ -1708,16 +1722,17 @@ rp_write(struct rp_report *rp, FILE *fp, const char *fpname, rp_warn_fn *warn, v
 	fputs("</select> &nbsp; ", fp);
 	if (rp->scored)
 		fputs("<a href=\"#score\">score</a> &middot; ", fp);
-	fputs("<a href=\"#balance\">class balance</a> &middot; "
-	      "<a href=\"#gallery\">kept and dropped</a>", fp);
-	if (dups)
-		fputs(" &middot; <a href=\"#dups\">near-duplicates</a>", fp);
-	if (iss)
-		fputs(" &middot; <a href=\"#issues\">label issues</a>", fp);
+	fputs("<a href=\"#balance\">class balance</a>", fp);
 	if (rp->swname)
 		fputs(" &middot; <a href=\"#sweep\">sweep</a>", fp);
 	if (rp->ntab)
 		fputs(" &middot; <a href=\"#tables\">tables</a>", fp);
+	if (rp->o.per_class > 0)
+		fputs(" &middot; <a href=\"#gallery\">kept and dropped</a>", fp);
+	if (dups)
+		fputs(" &middot; <a href=\"#dups\">near-duplicates</a>", fp);
+	if (iss)
+		fputs(" &middot; <a href=\"#issues\">label issues</a>", fp);
 	fputs("</div>\n", fp);
 
 	/* what is left out, and why */
@@ -1744,23 +1759,27 @@ rp_write(struct rp_report *rp, FILE *fp, const char *fpname, rp_warn_fn *warn, v
 	if (!rp->swname)
 		fputs("<li>Accuracy against the fraction kept is left out: no sweep results "
 		      "(--sweep).</li>\n", fp);
+	if (rp->o.per_class == 0)
+		fputs("<li>Kept and dropped per class is left out (--per-class 0).</li>\n", fp);
 	if (rp->over_budget)
 		fprintf(fp, "<li>The thumbnails reached the page budget (%lld bytes, --budget): "
 		        "the rest are placeholders.</li>\n", rp->o.budget);
 	fputs("</ul>\n", fp);
 
+	/* the summaries first, then the galleries */
 	if (rp->scored)
 		section_score(fp, rp);
 	section_balance(fp, rp);
-	section_gallery(fp, rp);
-	if (dups)
-		section_dups(fp, rp);
-	if (iss)
-		section_issues(fp, rp);
 	if (rp->swname)
 		section_sweep(fp, rp);
 	if (rp->ntab)
 		section_tables(fp, rp);
+	if (rp->o.per_class > 0)
+		section_gallery(fp, rp);
+	if (dups)
+		section_dups(fp, rp);
+	if (iss)
+		section_issues(fp, rp);
 	fprintf(fp, "<footer class=\"note\"><p>winnow-report %s</p></footer>\n<script>\n%s"
 	        "</script>\n</body></html>\n", WINNOW_VERSION, js);
 	if (ferror(fp))

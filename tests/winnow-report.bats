@@ -386,7 +386,7 @@ print("%.6g" % c)')
 	assert_output "<b id=\"n-issues\">$n"
 	awk -F'\t' 'NR > 1 && $7 == 1' aud.tsv | sort -t "$(printf '\t')" -k6,6g -k1,1 | head -5 |
 		cut -f6 >want
-	sed -n '/id="issues"/,/<\/section>/s/.*quality \([0-9.]*\)<\/td>.*/\1/p' r.html >got
+	sed -n '/id="issues"/,/<\/section>/s/.*<td class="quality">\([0-9.]*\)<\/td>.*/\1/p' r.html >got
 	run diff want got
 	assert_success
 	run -0 browse r.html
