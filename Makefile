@@ -60,17 +60,21 @@ $(O)/tests/unit/%: $(O)/tests/unit/%.o $(UTILA) $(LIBA)
 	$(CC) $(LDFLAGS) -o $@ $< $(UTILA) $(LIBA) $(LIBS)
 
 # Install the Debian packages winnow builds, tests and demonstrates with
-# (deps-bench: and the references the benchmarks measure against).
+# (deps-bench: and the references the benchmarks measure against;
+# deps-check: and the browser the report tests use).
 deps:
 	@sh data/deps.sh
 
 deps-bench:
 	@sh data/deps.sh bench
 
-check: deps all
+deps-check:
+	@sh data/deps.sh check
+
+check: deps-check all
 	@sh tests/run.sh "$(O)"
 
-check-asan: deps
+check-asan: deps-check
 	$(MAKE) O=build-asan CFLAGS="$(CFLAGS) -O1 $(SANFLAGS)" LDFLAGS="$(LDFLAGS) $(SANFLAGS)" all
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		sh tests/run.sh build-asan
@@ -107,4 +111,4 @@ clean:
 # "rm ..." line below the test count, and rebuild them next time.
 .SECONDARY:
 
-.PHONY: all deps deps-bench check check-asan demo bench fuzz install uninstall clean
+.PHONY: all deps deps-bench deps-check check check-asan demo bench fuzz install uninstall clean

@@ -18,7 +18,7 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: winnow COMMAND [ARG ...]\n"
 	    "       winnow -h | --version\n"
-	    "commands: manifest embed fit score select train\n"
+	    "commands: manifest embed fit score select train report\n"
 	    "see winnow(7) for the pipeline and winnow-COMMAND(1) for each program\n");
 }
 

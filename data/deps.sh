@@ -1,7 +1,9 @@
 #!/bin/sh
-# data/deps.sh [bench] - install the Debian packages winnow needs, if
-# missing.  Run by `make deps` (and so by `make check` and `make demo`);
-# `make bench` adds "bench": the references its benchmarks measure against.
+# data/deps.sh [bench|check] - install the Debian packages winnow needs, if
+# missing.  Run by `make deps` (and so by `make demo`); `make bench` adds
+# "bench": the references its benchmarks measure against; `make check`
+# adds "check": chromium, the headless browser tests/winnow-report.bats
+# loads the reports in (about 110 MB, half a minute to install).
 set -eu
 pkgs="gcc make libopenblas-dev liblapacke-dev libyaml-dev zlib1g-dev
 libpng-dev libjpeg62-turbo-dev libjansson-dev liblbfgs-dev libxxhash-dev
@@ -9,6 +11,9 @@ bats bats-assert bats-support dataset-fashion-mnist python3-numpy
 python3-sklearn parallel gnuplot-nox time valgrind"
 if [ "${1:-}" = bench ]; then
 	pkgs="$pkgs liblinear-tools python3-pil"
+fi
+if [ "${1:-}" = check ]; then
+	pkgs="$pkgs chromium"
 fi
 missing=
 for p in $pkgs; do

@@ -1400,6 +1400,20 @@ sel_decide_c(const struct sel_decide *d)
 	return exp(d->logc);
 }
 
+double
+sel_decide_logc(const struct sel_decide *d)
+{
+	return d->logc;
+}
+
+double
+sel_biased_pi(double s, double alpha, double logc)
+{
+	double lw = biased_lw(s, alpha);
+
+	return logc == INFINITY ? (lw > -INFINITY ? 1.0 : 0.0) : fmin(1.0, exp(logc + lw));
+}
+
 int
 sel_decide_row(const struct sel_decide *d, const struct sel_key *key, uint32_t cls,
                double *weight, long *stratum)
@@ -1435,9 +1449,7 @@ sel_decide_row(const struct sel_decide *d, const struct sel_key *key, uint32_t c
 		return 1;
 	}
 	case SEL_BIASED: {
-		double lw = biased_lw(key->s, o->alpha);
-		double pi = d->logc == INFINITY ? (lw > -INFINITY ? 1.0 : 0.0) :
-		    fmin(1.0, exp(d->logc + lw));
+		double pi = sel_biased_pi(key->s, o->alpha, d->logc);
 		double u = (double)(key->h >> 11) * 0x1p-53;
 		if (!(u < pi))
 			return 0;

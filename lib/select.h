@@ -145,8 +145,14 @@ const char *sel_class_name(const struct sel_plan *p, uint32_t i);
 /* The budget the decision works to (rows, or sum pi for biased), less the
  * prior rows. */
 double sel_decide_budget(const struct sel_decide *d);
-/* Biased: c. */
+/* Biased: c, and log c (finite where c would overflow a double). */
 double sel_decide_c(const struct sel_decide *d);
+double sel_decide_logc(const struct sel_decide *d);
+/* Biased: the inclusion probability pi = min(1, c s^alpha) of a score s
+ * for log c = logc, exactly as sel_decide_row draws it (logc = +inf: 1 for
+ * every s with a positive weight, 0 otherwise).  winnow-report draws the
+ * curve with it. */
+double sel_biased_pi(double s, double alpha, double logc);
 
 /* ---- kernels, exposed for the unit tests ---- */
 
