@@ -568,8 +568,13 @@ main(int argc, char **argv)
 		usage(stderr);
 		return WN_EUSAGE;
 	}
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		usage(stdout);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "--version") == 0) {
+		if (argv[1][2] == 'v')
+			printf("winnow-manifest %s\n", WINNOW_VERSION);
+		else
+			usage(stdout);
+		efshut(stdout, "<stdout>");
 		return 0;
 	}
 	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)

@@ -27,7 +27,10 @@ typedef void opt_handler(int opt, const char *arg);
  * config section to read ("select"), or NULL for no config support.
  * shortopts must contain "c:" when section is not NULL, and longopts
  * an entry {"config", required_argument, 0, 'c'}; the handler may ignore
- * 'c'.  Unknown options: usage_fn() is called and the program exits 64. */
+ * 'c'.  Unknown options: usage_fn() is called and the program exits 64.
+ * -h (shortopts must hold it) and --version (added to every table) are
+ * handled here, not by the handler: the usage or "PROG VERSION" goes to
+ * stdout and the program exits 0, or 74 if stdout could not take it. */
 int opt_parse(int argc, char **argv, const char *section,
               const char *shortopts, const struct option *longopts,
               opt_handler *handler, void (*usage_fn)(FILE *));
