@@ -24,7 +24,8 @@ E=$WINNOW_TOP/tests/fixtures/embed
 	run --separate-stderr -65 winnow-select -s random -n 1 z.tsv
 	assert_equal "$stderr" "winnow-select: budget of 1 rows is larger than the 0 rows"
 	run -0 winnow-manifest split -f 0.5 -o a.tsv -r b.tsv z.tsv
-	cmp a.tsv z.tsv && cmp b.tsv z.tsv
+	cmp a.tsv z.tsv
+	cmp b.tsv z.tsv
 	printf 'id\tpath\n' >ez.tsv
 	run --separate-stderr -0 winnow-embed -s 4x4 -o e.npy ez.tsv
 	assert_output "id	path	row"

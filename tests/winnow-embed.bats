@@ -219,7 +219,9 @@ fmnist() {
 	run env WINNOW_EMBED_CRASH_AFTER=2 winnow-embed -m kmeans --dict d.dict \
 		--batch 32 -j 2 --resume -o e.npy fm.tsv
 	[ "$status" -eq 137 ]
-	[ ! -e e.npy ] && [ -e e.npy.part ] && [ -e e.npy.resume ]
+	[ ! -e e.npy ]
+	[ -e e.npy.part ]
+	[ -e e.npy.resume ]
 	grep -q '^done 128 128 ' e.npy.resume
 	# a resumed run with other options is refused
 	run --separate-stderr -65 winnow-embed -m kmeans --dict d.dict --batch 16 --resume -o e.npy fm.tsv

@@ -250,7 +250,8 @@ print(len(bad), abs(sum(hits.values()) / S - 8) <= 5 * math.sqrt(var / S))'
 	winnow-select -s biased --alpha 0 -f 0.1 --reweight m.tsv >out.tsv
 	n=$(ids out.tsv | wc -l)
 	# mean 100, sd sqrt(90) < 10
-	[ "$n" -gt 50 ] && [ "$n" -lt 150 ]
+	[ "$n" -gt 50 ]
+	[ "$n" -lt 150 ]
 	run -0 awk -F'\t' 'NR > 1 && $5 != 10' out.tsv
 	assert_output ""
 }
@@ -300,9 +301,16 @@ for l in sys.stdin:
 	printf 'select:\n  scheme: top\n  count: 7\n' >c.yaml
 	winnow-select -c c.yaml -o out.tsv m.tsv
 	winnow-select -s top -n 7 m.tsv | cmp - out.tsv
-	ls -a | grep -v '^\.winnow\|^\.out' >/dev/null
-	run -0 sh -c 'ls -a | grep "^\.out" || true'
-	assert_output ""
+	# regression: this test listed the folder and asserted nothing.  A
+	# failed run (budget over the data) leaves the old out.tsv as it was
+	# and no temporary file (".out.tsv.XXXXXX") beside it.
+	mkdir d
+	cp out.tsv d/out.tsv
+	run -65 --separate-stderr winnow-select -s top -n 1000 -o d/out.tsv m.tsv
+	cmp d/out.tsv out.tsv
+	assert_equal "$(ls -A d)" "out.tsv"
+	run -65 --separate-stderr winnow-select -s top -n 1000 -o d/new.tsv m.tsv
+	assert_equal "$(ls -A d)" "out.tsv"
 }
 
 @test "sharded with GNU parallel over 4 shards equals unsharded, byte for byte" {
@@ -489,9 +497,11 @@ for l in sys.stdin:
 	winnow-select -s biased -f 0.2 --seed 12 --kept r1.tsv m.tsv >r2.tsv
 	winnow-select -s biased -f 0.3 --seed 13 --kept r2.tsv m.tsv >r3.tsv
 	ids r1.tsv | sort >a; ids r2.tsv | sort >b; ids r3.tsv | sort >c
-	[ -z "$(comm -23 a b)" ] && [ -z "$(comm -23 b c)" ]
+	[ -z "$(comm -23 a b)" ]
+	[ -z "$(comm -23 b c)" ]
 	n=$(wc -l <c)
-	[ "$n" -ge 250 ] && [ "$n" -le 350 ]     # Poisson around 300
+	[ "$n" -ge 250 ]
+	[ "$n" -le 350 ]  # Poisson around 300
 	# the same rounds give the same rows
 	winnow-select -s biased -f 0.3 --seed 13 --kept r2.tsv m.tsv | cmp - r3.tsv
 }
@@ -538,6 +548,9 @@ for l in sys.stdin:
 		sed -n 's/^\$ //p' >examples.sh
 	[ "$(wc -l <examples.sh)" -ge 6 ]
 	run -0 --separate-stderr sh -e examples.sh
-	[ -s keep.tsv ] && [ -s keep.jsonl ] && [ -s hard.tsv ] && [ -s all.plan ]
+	[ -s keep.tsv ]
+	[ -s keep.jsonl ]
+	[ -s hard.tsv ]
+	[ -s all.plan ]
 	[ "$(cat shard*.kept | grep -vc '^id')" -eq 40 ]
 }

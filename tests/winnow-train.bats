@@ -161,7 +161,8 @@ PY
 	run -75 --separate-stderr winnow-train $opts --checkpoint-every 1 --stop-after 2 \
 		-o part.model train.npy train.tsv
 	[[ $stderr == *"stopped after epoch 2"* ]]
-	[ -e part.model.ckpt ] && [ ! -e part.model ]
+	[ -e part.model.ckpt ]
+	[ ! -e part.model ]
 	run -0 --separate-stderr winnow-train $opts --checkpoint-every 1 --resume \
 		-o part.model train.npy train.tsv
 	[[ $stderr == *"resuming from part.model.ckpt after epoch 2"* ]]
