@@ -108,6 +108,25 @@ find_config(int argc, char **argv)
 	return path;
 }
 
+/* Keys of the config section that belong to sibling commands (see
+ * opt_config_siblings), or NULL. */
+static const char *const *siblings;
+
+void
+opt_config_siblings(const char *const *keys)
+{
+	siblings = keys;
+}
+
+static int
+is_sibling(const char *key)
+{
+	for (size_t i = 0; siblings != NULL && siblings[i] != NULL; i++)
+		if (strcmp(siblings[i], key) == 0)
+			return 1;
+	return 0;
+}
+
 /* The loaded config: handlers keep pointers to its values, so it lives
  * until exit. */
 static struct cfg loaded;
@@ -137,6 +156,8 @@ apply_config(const char *path, const char *section, const struct option *longopt
 				o = l;
 		snprintf(cur.where, sizeof cur.where, "%s:%d:%d", path, e->line, e->col);
 		snprintf(cur.name, sizeof cur.name, "%s", e->key);
+		if (o == NULL && is_sibling(e->key))
+			continue;       /* another command of the program reads it */
 		if (o == NULL) {
 			char known[1024] = "";
 			for (const struct option *l = longopts; l->name; l++) {

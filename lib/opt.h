@@ -35,6 +35,13 @@ int opt_parse(int argc, char **argv, const char *section,
               const char *shortopts, const struct option *longopts,
               opt_handler *handler, void (*usage_fn)(FILE *));
 
+/* For a program whose commands share one config section (winnow-manifest
+ * split, to-jsonl, from-jsonl read "manifest"): keys (NULL-terminated,
+ * borrowed) that the section may hold for the other commands.  Such a key
+ * is skipped by a command that has no option of its name, instead of
+ * being refused as unknown. */
+void opt_config_siblings(const char *const *keys);
+
 /* Die as a usage error about the option being handled (exit 64, or 78 with
  * FILE:LINE:COL when it came from a config file). */
 void opt_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
