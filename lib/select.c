@@ -473,10 +473,8 @@ sel_row_key(struct sel_plan *p, const char *id, size_t idlen,
 				return wn_seterr(err, WN_EDATA,
 				    "%s: score %s is negative; -s biased with "
 				    "--alpha %g needs scores >= 0", where, score, o->alpha);
-			if (key->s == 0 && o->alpha < 0)
-				return wn_seterr(err, WN_EDATA,
-				    "%s: score %s is zero; -s biased with a negative "
-				    "--alpha (%g) needs scores > 0", where, score, o->alpha);
+			/* s = 0 with alpha < 0: s^alpha is infinite, pi = 1
+			 * (sel_decide_new refuses more of them than the budget) */
 		}
 	}
 	if (sel_needs_class(o)) {
@@ -1162,11 +1160,12 @@ qs_desc(const void *pa, const void *pb)
 	return (a < b) - (a > b);
 }
 
-/* log(s^alpha): -inf for a zero weight (s = 0, alpha > 0). */
+/* log(s^alpha): -inf for a zero weight (s = 0, alpha > 0), +inf for an
+ * infinite one (s = 0, alpha < 0: the easiest rows, kept for certain). */
 static double
 biased_lw(double s, double alpha)
 {
-	return alpha == 0 ? 0.0 : s > 0 ? alpha * log(s) : -INFINITY;
+	return alpha == 0 ? 0.0 : s > 0 ? alpha * log(s) : alpha < 0 ? INFINITY : -INFINITY;
 }
 
 static long
@@ -1343,12 +1342,20 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 		double *w = malloc((p->nkeys + 1) * sizeof *w);
 		if (w == NULL)
 			goto nomem;
-		size_t npos = 0;
+		size_t npos = 0, ninf = 0;
 		for (size_t i = 0; i < p->nkeys; i++) {
 			w[i] = biased_lw(p->keys[i].s, o->alpha);
 			npos += w[i] > -INFINITY;
+			ninf += w[i] == INFINITY;
 		}
 		qsort(w, p->nkeys, sizeof *w, qs_desc);
+		if (d->budget < (double)ninf) {
+			free(w);
+			wn_seterr(err, WN_EDATA, "budget of %.9g rows is smaller than the %zu "
+			    "rows with score 0, which -s biased with a negative --alpha (%g) "
+			    "keeps for certain (pi = 1)", d->budget, ninf, o->alpha);
+			goto fail;
+		}
 		if (d->budget > (double)npos) {
 			free(w);
 			if (p->nprior)
@@ -1360,7 +1367,9 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 				    "%zu rows with a score above zero", d->budget, npos);
 			goto fail;
 		}
-		d->logc = sel_biased_logc(w, p->nkeys, d->budget);
+		/* the rows of infinite weight take pi = 1 and their share of the
+		 * budget; c spreads the rest over the others */
+		d->logc = sel_biased_logc(w + ninf, p->nkeys - ninf, d->budget - (double)ninf);
 		free(w);
 		if (isnan(d->logc))
 			goto nomem;
@@ -1436,7 +1445,7 @@ sel_decide_row(const struct sel_decide *d, const struct sel_key *key, uint32_t c
 	}
 	case SEL_BIASED: {
 		double lw = biased_lw(key->s, o->alpha);
-		double pi = d->logc == INFINITY ? (lw > -INFINITY ? 1.0 : 0.0) :
+		double pi = lw == INFINITY ? 1.0 : d->logc == INFINITY ? (lw > -INFINITY ? 1.0 : 0.0) :
 		    fmin(1.0, exp(d->logc + lw));
 		double u = (double)(key->h >> 11) * 0x1p-53;
 		if (!(u < pi))
