@@ -1357,7 +1357,7 @@ main(int argc, char **argv)
 	R.D = &D;
 	R.classes = make_classes(&D, &R.k);
 	if (D.skipped)
-		warnx("%s: %zu rows without a label skipped", D.name, D.skipped);
+		warnx("%s: %zu row%s without a label skipped", D.name, D.skipped, WN_S(D.skipped));
 	if (O.test) {
 		char *e, *f;
 		split_pair(O.test, "--test", &e, &f);

@@ -1195,11 +1195,12 @@ budget_rows(const struct sel_plan *p, long long *k, struct wn_err *err)
 	*k = o->by_count ? o->count : sel_budget_count(o->fraction, n);
 	if (*k > n)
 		return wn_seterr(err, WN_EDATA,
-		    "budget of %lld rows is larger than the %lld rows%s", *k, n,
-		    o->scheme == SEL_CCS ? " left after --cutoff" : "");
+		    "budget of %lld row%s is larger than the %lld row%s%s", *k, WN_S(*k),
+		    n, WN_S(n), o->scheme == SEL_CCS ? " left after --cutoff" : "");
 	if (*k < p->nprior)
-		return wn_seterr(err, WN_EDATA, "budget of %lld rows is smaller than "
-		    "the %lld rows already kept (--kept)", *k, p->nprior);
+		return wn_seterr(err, WN_EDATA, "budget of %lld row%s is smaller than "
+		    "the %lld row%s already kept (--kept)", *k, WN_S(*k), p->nprior,
+		    WN_S(p->nprior));
 	*k -= p->nprior;
 	return 0;
 }
@@ -1299,8 +1300,9 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 		if (budget_rows(p, &k, err) < 0)
 			goto fail;
 		if (k > rest) {
-			wn_seterr(err, WN_EDATA, "budget of %lld rows is larger than the "
-			    "%lld rows left after --cutoff %g", k, rest, o->cutoff);
+			wn_seterr(err, WN_EDATA, "budget of %lld row%s is larger than the "
+			    "%lld row%s left after --cutoff %g", k, WN_S(k), rest, WN_S(rest),
+			    o->cutoff);
 			goto fail;
 		}
 		d->budget = (double)k;
@@ -1332,8 +1334,9 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 	case SEL_BIASED: {
 		double total = o->by_count ? (double)o->count : o->fraction * (double)p->nrows;
 		if (total < (double)p->nprior) {
-			wn_seterr(err, WN_EDATA, "budget of %.9g rows is smaller than "
-			    "the %lld rows already kept (--kept)", total, p->nprior);
+			wn_seterr(err, WN_EDATA, "budget of %.9g row%s is smaller than "
+			    "the %lld row%s already kept (--kept)", total, WN_S(total),
+			    p->nprior, WN_S(p->nprior));
 			goto fail;
 		}
 		d->budget = total - (double)p->nprior;
@@ -1351,20 +1354,23 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 		qsort(w, p->nkeys, sizeof *w, qs_desc);
 		if (d->budget < (double)ninf) {
 			free(w);
-			wn_seterr(err, WN_EDATA, "budget of %.9g rows is smaller than the %zu "
-			    "rows with score 0, which -s biased with a negative --alpha (%g) "
-			    "keeps for certain (pi = 1)", d->budget, ninf, o->alpha);
+			wn_seterr(err, WN_EDATA, "budget of %.9g row%s is smaller than the %zu "
+			    "row%s with score 0, which -s biased with a negative --alpha (%g) "
+			    "keeps for certain (pi = 1)", d->budget, WN_S(d->budget), ninf,
+			    WN_S(ninf), o->alpha);
 			goto fail;
 		}
 		if (d->budget > (double)npos) {
 			free(w);
 			if (p->nprior)
-				wn_seterr(err, WN_EDATA, "budget of %.9g rows is larger than "
-				    "the %lld rows already kept (--kept) and the %zu others "
-				    "with a score above zero", total, p->nprior, npos);
+				wn_seterr(err, WN_EDATA, "budget of %.9g row%s is larger than "
+				    "the %lld row%s already kept (--kept) and the %zu other%s "
+				    "with a score above zero", total, WN_S(total), p->nprior,
+				    WN_S(p->nprior), npos, WN_S(npos));
 			else
-				wn_seterr(err, WN_EDATA, "budget of %.9g rows is larger than the "
-				    "%zu rows with a score above zero", d->budget, npos);
+				wn_seterr(err, WN_EDATA, "budget of %.9g row%s is larger than the "
+				    "%zu row%s with a score above zero", d->budget, WN_S(d->budget),
+				    npos, WN_S(npos));
 			goto fail;
 		}
 		/* the rows of infinite weight take pi = 1 and their share of the

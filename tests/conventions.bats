@@ -38,3 +38,21 @@ commands=(
 		done
 	done
 }
+
+# Regression: -m was --kind in winnow-fit but --model in winnow-train.
+@test "-m and --model choose the model in fit and train alike; fit's --kind is an alias" {
+	blobs 60 1 b
+	winnow-fit --model mlp --epochs 2 --seed 1 -o a.model b.npy b.tsv 2>/dev/null
+	winnow-fit -m mlp --epochs 2 --seed 1 -o m.model b.npy b.tsv 2>/dev/null
+	winnow-fit --kind mlp --epochs 2 --seed 1 -o k.model b.npy b.tsv 2>/dev/null
+	printf 'fit:\n  model: mlp\n  epochs: 2\n  seed: 1\n' >c.yaml
+	winnow-fit -c c.yaml -o c.model b.npy b.tsv 2>/dev/null
+	grep -q '^kind: mlp$' a.model
+	cmp a.model m.model
+	cmp a.model k.model
+	cmp a.model c.model
+	winnow-train --model mlp --epochs 2 -o t.model b.npy b.tsv >/dev/null
+	winnow-train -m mlp --epochs 2 -o u.model b.npy b.tsv >/dev/null
+	grep -q '^kind: mlp$' t.model
+	cmp t.model u.model
+}

@@ -384,11 +384,11 @@ for l in sys.stdin:
 		[[ $line == "a	2.20710678" || $line == "c	3.12132034" || $line == "d	4.41421356" ]]
 	done
 	run -65 --separate-stderr winnow-select -s biased --alpha -0.5 -n 1 z.tsv
-	assert_equal "$stderr" "winnow-select: budget of 1 rows is smaller than the 2 rows with score 0, which -s biased with a negative --alpha (-0.5) keeps for certain (pi = 1)"
+	assert_equal "$stderr" "winnow-select: budget of 1 row is smaller than the 2 rows with score 0, which -s biased with a negative --alpha (-0.5) keeps for certain (pi = 1)"
 	printf 'id\tscore\na\t1\nb\t0\n' >m.tsv
 	run -0 winnow-select -s biased --alpha 1 -n 1 m.tsv
 	run -65 --separate-stderr winnow-select -s biased --alpha 1 -n 2 m.tsv
-	assert_equal "$stderr" "winnow-select: budget of 2 rows is larger than the 1 rows with a score above zero"
+	assert_equal "$stderr" "winnow-select: budget of 2 rows is larger than the 1 row with a score above zero"  # regression: "1 rows"
 }
 
 @test "fraction outside (0,1] and bad options: exit 64" {
