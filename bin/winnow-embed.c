@@ -116,28 +116,53 @@ handle(int c, const char *arg)
 	}
 }
 
+/*
+ * Each command takes only the options it uses (one that does nothing is
+ * refused, not ignored): --dict, -d, -m, --batch, --resume and --stats
+ * are embed's, -k, --iters, --patch and --patches learn's.  Both read the
+ * "embed" config section, each skipping the other's keys.
+ */
 static const struct option longopts[] = {
 	{ "batch", required_argument, 0, 'B' },
-	{ "centroids", required_argument, 0, 'k' },
 	{ "channels", required_argument, 0, 'C' },
 	{ "config", required_argument, 0, 'c' },
 	{ "dict", required_argument, 0, 'D' },
 	{ "dim", required_argument, 0, 'd' },
 	{ "help", no_argument, 0, 'h' },
-	{ "iters", required_argument, 0, 'I' },
 	{ "jobs", required_argument, 0, 'j' },
 	{ "max-pixels", required_argument, 0, 'M' },
 	{ "method", required_argument, 0, 'm' },
 	{ "on-error", required_argument, 0, 'E' },
 	{ "output", required_argument, 0, 'o' },
-	{ "patch", required_argument, 0, 'Q' },
-	{ "patches", required_argument, 0, 'N' },
 	{ "progress", no_argument, 0, 'P' },
 	{ "resume", no_argument, 0, 'R' },
 	{ "seed", required_argument, 0, 'S' },
 	{ "size", required_argument, 0, 's' },
 	{ "stats", no_argument, 0, 'A' },
 	{ 0, 0, 0, 0 }
+};
+static const struct option learn_longopts[] = {
+	{ "centroids", required_argument, 0, 'k' },
+	{ "channels", required_argument, 0, 'C' },
+	{ "config", required_argument, 0, 'c' },
+	{ "help", no_argument, 0, 'h' },
+	{ "iters", required_argument, 0, 'I' },
+	{ "jobs", required_argument, 0, 'j' },
+	{ "max-pixels", required_argument, 0, 'M' },
+	{ "on-error", required_argument, 0, 'E' },
+	{ "output", required_argument, 0, 'o' },
+	{ "patch", required_argument, 0, 'Q' },
+	{ "patches", required_argument, 0, 'N' },
+	{ "progress", no_argument, 0, 'P' },
+	{ "seed", required_argument, 0, 'S' },
+	{ "size", required_argument, 0, 's' },
+	{ 0, 0, 0, 0 }
+};
+/* Every key of the "embed" config section, for both commands. */
+static const char *const config_keys[] = {
+	"batch", "centroids", "channels", "dict", "dim", "iters", "jobs", "max-pixels",
+	"method", "on-error", "output", "patch", "patches", "progress", "resume", "seed",
+	"size", "stats", NULL
 };
 
 /* ---- batches ---- */
@@ -542,7 +567,7 @@ cmd_learn(int argc, char **argv)
 	long long skipped = 0;
 	const char *mfname;
 	FILE *in;
-	int i = opt_parse(argc, argv, "embed", "hc:j:k:o:s:", longopts, handle, usage);
+	int i = opt_parse(argc, argv, "embed", "hc:j:k:o:s:", learn_longopts, handle, usage);
 
 	if (argc - i > 1 || !opt.out) {
 		fprintf(stderr, "%s: %s\n", progname, !opt.out ? "learn: -o DICT is required" :
@@ -636,6 +661,7 @@ main(int argc, char **argv)
 	int rc;
 
 	prog_init("winnow-embed");
+	opt_config_siblings(config_keys);
 	/* one BLAS thread per worker: -j is the parallelism, and results do
 	 * not depend on how OpenBLAS would split a GEMM */
 	openblas_set_num_threads(1);

@@ -54,10 +54,11 @@ static const struct option longopts[] = {
 	{ "help", no_argument, 0, 'h' },
 	{ "hidden", required_argument, 0, O_HIDDEN },
 	{ "influence", required_argument, 0, O_INFL },
-	{ "kind", required_argument, 0, 'm' },
+	{ "kind", required_argument, 0, 'm' },    /* the old name of --model */
 	{ "lambda", required_argument, 0, 'l' },
 	{ "lr", required_argument, 0, O_LR },
 	{ "max-iter", required_argument, 0, O_MAXITER },
+	{ "model", required_argument, 0, 'm' },   /* as in winnow-train */
 	{ "momentum", required_argument, 0, O_MOMENTUM },
 	{ "no-intercept", no_argument, 0, O_NOINTERCEPT },
 	{ "no-standardize", no_argument, 0, O_NOSTD },
@@ -220,13 +221,14 @@ main(int argc, char **argv)
 	if (wn_out_commit(&out, &err) != 0)
 		die_err(&err);
 	if (m->kind == SUR_SOFTMAX)
-		fprintf(stderr, "%s: softmax: %zu rows, %d features, %d classes: objective %.9g "
+		fprintf(stderr, "%s: softmax: %zu row%s, %d features, %d classes: objective %.9g "
 		        "gradient-norm %.3g iterations %d train-accuracy %.4f (%.2f s)\n", progname,
-		        D.n, D.d, D.k, m->hp.objective, m->hp.grad_norm, m->hp.iterations, acc, secs);
+		        D.n, WN_S(D.n), D.d, D.k, m->hp.objective, m->hp.grad_norm,
+		        m->hp.iterations, acc, secs);
 	else
-		fprintf(stderr, "%s: mlp: %zu rows, %d features, %d classes, %d hidden: objective "
-		        "%.9g epochs %d train-accuracy %.4f (%.2f s)\n", progname, D.n, D.d, D.k,
-		        m->h, m->hp.objective, m->hp.iterations, acc, secs);
+		fprintf(stderr, "%s: mlp: %zu row%s, %d features, %d classes, %d hidden: objective "
+		        "%.9g epochs %d train-accuracy %.4f (%.2f s)\n", progname, D.n, WN_S(D.n),
+		        D.d, D.k, m->h, m->hp.objective, m->hp.iterations, acc, secs);
 	if (m->kind == SUR_SOFTMAX && !(m->hp.grad_norm <= opt.tol))
 		warnx("not converged: gradient norm %.3g > --tol %g after %d iterations "
 		      "(raise --max-iter or lambda)", m->hp.grad_norm, opt.tol, m->hp.iterations);

@@ -5,8 +5,10 @@
  *   winnow-manifest dir DIR
  *   winnow-manifest split -f FRACTION [--seed S] [--stratify COLUMN]
  *                         [-o FIRST] [-r REST] [MANIFEST]
- *   winnow-manifest to-jsonl [--namespace NS] [MANIFEST]
- *   winnow-manifest from-jsonl [--label-attribute ATTR] [JSONL]
+ *   winnow-manifest to-jsonl [--namespace NS] [--source-prefix LOCAL=URI]
+ *                            [--strings] [-c CONFIG] [MANIFEST]
+ *   winnow-manifest from-jsonl [--label-attribute ATTR] [--namespace NS]
+ *                              [--source-prefix LOCAL=URI] [-c CONFIG] [JSONL]
  *
  * See winnow-manifest(1).
  */
@@ -37,9 +39,18 @@ static struct {
 	unsigned long long seed;
 	const char *stratify;       /* split: column */
 	const char *out_first, *out_rest;
-	const char *ns;             /* to-jsonl: namespace key */
-	const char *label_attr;     /* from-jsonl */
-} opt = { .fraction = -1, .seed = 0, .ns = "winnow", .label_attr = "label" };
+	const char *ns;             /* to-jsonl, from-jsonl: namespace key */
+	const char *label_attr;     /* from-jsonl; NULL: found in the file */
+	struct gt_prefix *prefix;   /* --source-prefix mappings */
+	size_t nprefix;
+	int strings;                /* to-jsonl: every value a string */
+} opt = { .fraction = -1, .seed = 0, .ns = "winnow" };
+
+/* The keys of the "manifest" config section, for all commands. */
+static const char *const config_keys[] = {
+	"fraction", "seed", "stratify", "output", "rest", "namespace",
+	"source-prefix", "strings", "label-attribute", NULL
+};
 
 static void
 usage(FILE *fp)
@@ -49,8 +60,10 @@ usage(FILE *fp)
 	    "       winnow-manifest dir DIR\n"
 	    "       winnow-manifest split -f FRACTION [--seed S] [--stratify COLUMN]\n"
 	    "                             [-o FIRST] [-r REST] [-c CONFIG] [MANIFEST]\n"
-	    "       winnow-manifest to-jsonl [--namespace NS] [MANIFEST]\n"
-	    "       winnow-manifest from-jsonl [--label-attribute ATTR] [JSONL]\n");
+	    "       winnow-manifest to-jsonl [--namespace NS] [--source-prefix LOCAL=URI]\n"
+	    "                                [--strings] [-c CONFIG] [MANIFEST]\n"
+	    "       winnow-manifest from-jsonl [--label-attribute ATTR] [--namespace NS]\n"
+	    "                                  [--source-prefix LOCAL=URI] [-c CONFIG] [JSONL]\n");
 }
 
 static void
@@ -61,6 +74,16 @@ handle(int c, const char *arg)
 	case 'I': opt.id_prefix = arg; break;
 	case 'L': opt.label_attr = arg; break;
 	case 'N': opt.ns = arg; break;
+	case 'P': {
+		struct gt_prefix p;
+		const char *why = gt_prefix_parse(&p, estrdup(arg));
+
+		if (why != NULL)
+			opt_fail("\"%s\" %s", arg, why);
+		opt.prefix = ereallocarray(opt.prefix, opt.nprefix + 1, sizeof *opt.prefix);
+		opt.prefix[opt.nprefix++] = p;
+		break;
+	}
 	case 'S': opt.stratify = arg; break;
 	case 'c': break;    /* the config file: read by opt_parse */
 	case 'f': opt.fraction = opt_double(arg, 0, 1); break;
@@ -68,6 +91,7 @@ handle(int c, const char *arg)
 	case 'o': opt.out_first = arg; break;
 	case 'r': opt.out_rest = arg; break;
 	case 's': opt.seed = opt_seed(arg); break;
+	case 'T': opt.strings = 1; break;
 	}
 }
 
@@ -88,13 +112,19 @@ static const struct option split_opts[] = {
 	{ 0, 0, 0, 0 }
 };
 static const struct option tojsonl_opts[] = {
-	{ "namespace", required_argument, 0, 'N' },
+	{ "config", required_argument, 0, 'c' },
 	{ "help", no_argument, 0, 'h' },
+	{ "namespace", required_argument, 0, 'N' },
+	{ "source-prefix", required_argument, 0, 'P' },
+	{ "strings", no_argument, 0, 'T' },
 	{ 0, 0, 0, 0 }
 };
 static const struct option fromjsonl_opts[] = {
-	{ "label-attribute", required_argument, 0, 'L' },
+	{ "config", required_argument, 0, 'c' },
 	{ "help", no_argument, 0, 'h' },
+	{ "label-attribute", required_argument, 0, 'L' },
+	{ "namespace", required_argument, 0, 'N' },
+	{ "source-prefix", required_argument, 0, 'P' },
 	{ 0, 0, 0, 0 }
 };
 static const struct option no_opts[] = {
@@ -467,14 +497,54 @@ cmd_split(int argc, char **argv)
 
 /* ---- to-jsonl / from-jsonl ----------------------------------------------- */
 
+/*
+ * Pass 1 of to-jsonl: which columns are JSON, json[k] for output column k.
+ * A column is written as JSON when it has a value and every value it has
+ * is the text of a JSON number, true, false, null, object or array (what
+ * from-jsonl makes of keys that were not strings); id, path and label,
+ * and every column with --strings, are strings.
+ */
+static unsigned char *
+json_columns(struct spool *sp, const char *name, const struct mf_out *plan)
+{
+	struct wn_err err = { 0 };
+	struct mf_reader *r;
+	unsigned char *json = ecalloc(plan->nout, 1), *seen = ecalloc(plan->nout, 1);
+	int rc;
+
+	if ((r = mf_open(sp->fp, name, MF_CHECK_DUPS, &err)) == NULL)
+		die_err(&err);
+	for (size_t k = 0; k < plan->nout; k++)
+		json[k] = !opt.strings && strcmp(plan->names[k], "id") != 0 &&
+		          strcmp(plan->names[k], "path") != 0 && strcmp(plan->names[k], "label") != 0;
+	while ((rc = mf_next(r, &err)) > 0)
+		for (size_t k = 0; k < plan->nout; k++) {
+			size_t len = mf_fieldlen(r, (size_t)plan->src[k]);
+
+			if (!json[k] || len == 0)
+				continue;
+			seen[k] = 1;
+			json[k] = gt_json_value(mf_field(r, (size_t)plan->src[k]), len);
+		}
+	if (rc < 0)
+		die_err(&err);
+	mf_close(r);
+	for (size_t k = 0; k < plan->nout; k++)
+		json[k] = json[k] && seen[k];
+	free(seen);
+	return json;
+}
+
 static int
 cmd_to_jsonl(int argc, char **argv)
 {
-	int i = opt_parse(argc, argv, NULL, "h", tojsonl_opts, handle, usage);
+	int i = opt_parse(argc, argv, "manifest", "c:h", tojsonl_opts, handle, usage);
 	const char *inpath = i < argc ? argv[i] : NULL, *name = input_name(inpath);
 	struct wn_err err = { 0 };
-	struct mf_reader *r;
+	struct mf_reader *head, *r;     /* head: the plan's names live in it */
 	struct mf_out plan;
+	struct gt_wopts w = { 0 };
+	struct spool sp;
 	FILE *in;
 	int rc;
 
@@ -483,20 +553,32 @@ cmd_to_jsonl(int argc, char **argv)
 		return WN_EUSAGE;
 	}
 	in = efopen_input(inpath);
-	/* a duplicate id would reach a paid labeling job twice */
-	if ((r = mf_open(in, name, MF_CHECK_DUPS, &err)) == NULL)
+	if (spool_open(&sp, in, name, &err) != 0)
 		die_err(&err);
-	if (mf_col(r, "path") < 0)
+	if ((head = mf_open(sp.fp, name, 0, &err)) == NULL)
+		die_err(&err);
+	if (mf_col(head, "path") < 0)
 		die(WN_EDATA, "%s:1: no \"path\" column: Ground Truth needs a \"source-ref\" for each row", name);
-	if (mf_out_init(&plan, r, NULL, 0, &err) != 0)
+	if (mf_out_init(&plan, head, NULL, 0, &err) != 0)
+		die_err(&err);
+	/* pass 1: the JSON columns (and duplicate ids); pass 2: the lines */
+	if (spool_rewind(&sp, &err) != 0)
+		die_err(&err);
+	w.json = json_columns(&sp, name, &plan);
+	w.prefix = opt.prefix;
+	w.nprefix = opt.nprefix;
+	if (spool_rewind(&sp, &err) != 0 || (r = mf_open(sp.fp, name, 0, &err)) == NULL)
 		die_err(&err);
 	while ((rc = mf_next(r, &err)) > 0)
-		if (gt_write_row(stdout, "<stdout>", &plan, r, NULL, opt.ns, &err) != 0)
+		if (gt_write(stdout, "<stdout>", &plan, r, NULL, opt.ns, &w, &err) != 0)
 			die_err(&err);
 	if (rc < 0)
 		die_err(&err);
+	free((void *)w.json);
 	mf_out_free(&plan);
 	mf_close(r);
+	mf_close(head);
+	spool_close(&sp);
 	if (in != stdin)
 		fclose(in);
 	return 0;
@@ -505,10 +587,11 @@ cmd_to_jsonl(int argc, char **argv)
 static int
 cmd_from_jsonl(int argc, char **argv)
 {
-	int i = opt_parse(argc, argv, NULL, "h", fromjsonl_opts, handle, usage);
+	int i = opt_parse(argc, argv, "manifest", "c:h", fromjsonl_opts, handle, usage);
 	const char *inpath = i < argc ? argv[i] : NULL, *name = input_name(inpath);
 	struct wn_err err = { 0 };
 	const char *const *row;
+	long long nfailed = 0, nrows = 0;
 	struct spool sp;
 	struct gtr *g;
 	char *line = NULL;
@@ -525,10 +608,11 @@ cmd_from_jsonl(int argc, char **argv)
 	if (spool_open(&sp, in, name, &err) != 0 ||
 	    (g = gtr_new(name, opt.label_attr, opt.ns, &err)) == NULL)
 		die_err(&err);
+	gtr_set_prefix(g, opt.prefix, opt.nprefix);
 	/* pass 1: the columns; pass 2: one TSV row per line */
 	for (int pass = 1; pass <= 2; pass++) {
 		if (pass == 2) {
-			if (spool_rewind(&sp, &err) != 0)
+			if (gtr_columns(g, &err) != 0 || spool_rewind(&sp, &err) != 0)
 				die_err(&err);
 			write_row(gtr_colnames(g), gtr_ncols(g));
 		}
@@ -538,12 +622,21 @@ cmd_from_jsonl(int argc, char **argv)
 			if (pass == 1 ? gtr_scan(g, line, (size_t)len, lineno, &err) != 0 :
 			    gtr_row(g, line, (size_t)len, lineno, &row, &err) != 0)
 				die_err(&err);
-			if (pass == 2)
-				write_row(row, gtr_ncols(g));
+			if (pass == 1)
+				continue;
+			write_row(row, gtr_ncols(g));
+			nrows++;
+			/* a failed task is not an unlabeled row: say which */
+			if (gtr_failure(g) != NULL && ++nfailed <= 10)
+				warnx("%s:%lld: labeling task failed (%s): \"%s\" has no label",
+				      name, lineno, gtr_failure(g), row[0]);
 		}
 		if (ferror(sp.fp))
 			die(WN_EIO, "%s: read error: %s", name, strerror(errno));
 	}
+	if (nfailed > 0)
+		warnx("%s: %lld of %lld labeling tasks failed; their rows have an empty "
+		      "label and the reason in the failure-reason column", name, nfailed, nrows);
 	gtr_free(g);
 	free(line);
 	spool_close(&sp);
@@ -565,12 +658,18 @@ main(int argc, char **argv)
 	int rc;
 
 	prog_init("winnow-manifest");
+	opt_config_siblings(config_keys);
 	if (argc < 2) {
 		usage(stderr);
 		return WN_EUSAGE;
 	}
-	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-		usage(stdout);
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "--version") == 0) {
+		if (argv[1][2] == 'v')
+			printf("winnow-manifest %s\n", WINNOW_VERSION);
+		else
+			usage(stdout);
+		efshut(stdout, "<stdout>");
 		return 0;
 	}
 	for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++)

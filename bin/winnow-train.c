@@ -955,14 +955,16 @@ main(int argc, char **argv)
 	R.classes = D.classes;
 	R.k = D.k;
 	if (D.skipped)
-		warnx("%s: %zu rows without a label skipped", input_name(i + 1 < argc ? argv[i + 1] :
-		      NULL), D.skipped);
+		warnx("%s: %zu row%s without a label skipped", input_name(i + 1 < argc ? argv[i + 1] : NULL), D.skipped, WN_S(D.skipped));
 	if (O.test) {
 		char *e, *f;
 		split_pair(O.test, "--test", &e, &f);
 		load_data(&T, e, f, (const char *const *)R.classes, R.k, 0);
 		if (T.d != D.d)
 			die(WN_EDATA, "%s: %d columns, but the training embeddings have %d", e, T.d, D.d);
+		if (T.skipped)
+			warnx("%s: %zu row%s without a label left out of the test measurement",
+			      input_name(f), T.skipped, WN_S(T.skipped));
 		R.T = &T;
 		free(e);
 		free(f);
@@ -973,6 +975,9 @@ main(int argc, char **argv)
 		load_data(&V, e, f, (const char *const *)R.classes, R.k, 0);
 		if (V.d != D.d)
 			die(WN_EDATA, "%s: %d columns, but the training embeddings have %d", e, V.d, D.d);
+		if (V.skipped)
+			warnx("%s: %zu row%s without a label left out of the validation set",
+			      input_name(f), V.skipped, WN_S(V.skipped));
 		R.V = &V;
 		free(e);
 		free(f);
@@ -1001,8 +1006,16 @@ main(int argc, char **argv)
 	}
 	m = train_model(&R);
 	if (R.best) {
-		printf("early stopping: best validation loss %.6f at epoch %d of %d\n",
-		       R.best_val, R.best_epoch, R.epoch);
+		/* "early stopping" only when training stopped before --epochs */
+		if (R.best_epoch == R.epoch)
+			printf("validation: best loss %.6f at the last epoch, %d\n", R.best_val,
+			       R.epoch);
+		else if (R.epoch < O.epochs)
+			printf("early stopping: best validation loss %.6f at epoch %d of %d\n",
+			       R.best_val, R.best_epoch, R.epoch);
+		else
+			printf("validation: best loss %.6f at epoch %d of %d, whose model is kept\n",
+			       R.best_val, R.best_epoch, R.epoch);
 		sur_model_free(m);
 		m = R.best;
 		R.best = NULL;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "err.h"
+#include "prog.h"
 
 static void
 usage(FILE *fp)
@@ -34,10 +35,12 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
 		usage(stdout);
+		efshut(stdout, "<stdout>");    /* 74 if it could not be written */
 		return 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		puts("winnow " WINNOW_VERSION);
+		efshut(stdout, "<stdout>");
 		return 0;
 	}
 	if (argv[1][0] == '-' || strchr(argv[1], '/') != NULL) {

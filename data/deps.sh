@@ -8,7 +8,8 @@ set -eu
 pkgs="gcc make libopenblas-dev liblapacke-dev libyaml-dev zlib1g-dev
 libpng-dev libjpeg62-turbo-dev libjansson-dev liblbfgs-dev libxxhash-dev
 bats bats-assert bats-support dataset-fashion-mnist python3-numpy
-python3-sklearn parallel gnuplot-nox time valgrind"
+python3-sklearn parallel gnuplot-nox time valgrind man-db groff-base
+bsdextrautils"
 if [ "${1:-}" = bench ]; then
 	pkgs="$pkgs liblinear-tools python3-pil"
 fi

@@ -26,6 +26,9 @@ struct wn_err {
 	char msg[1024];     /* "FILE:LINE: what is wrong", without program name */
 };
 
+/* The plural "s" of a count in a message: "%lld row%s", n, WN_S(n). */
+#define WN_S(n) ((n) == 1 ? "" : "s")
+
 /* Fill err (if not NULL) with code and a printf-style message; return -1. */
 int wn_seterr(struct wn_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -473,10 +473,8 @@ sel_row_key(struct sel_plan *p, const char *id, size_t idlen,
 				return wn_seterr(err, WN_EDATA,
 				    "%s: score %s is negative; -s biased with "
 				    "--alpha %g needs scores >= 0", where, score, o->alpha);
-			if (key->s == 0 && o->alpha < 0)
-				return wn_seterr(err, WN_EDATA,
-				    "%s: score %s is zero; -s biased with a negative "
-				    "--alpha (%g) needs scores > 0", where, score, o->alpha);
+			/* s = 0 with alpha < 0: s^alpha is infinite, pi = 1
+			 * (sel_decide_new refuses more of them than the budget) */
 		}
 	}
 	if (sel_needs_class(o)) {
@@ -1162,11 +1160,12 @@ qs_desc(const void *pa, const void *pb)
 	return (a < b) - (a > b);
 }
 
-/* log(s^alpha): -inf for a zero weight (s = 0, alpha > 0). */
+/* log(s^alpha): -inf for a zero weight (s = 0, alpha > 0), +inf for an
+ * infinite one (s = 0, alpha < 0: the easiest rows, kept for certain). */
 static double
 biased_lw(double s, double alpha)
 {
-	return alpha == 0 ? 0.0 : s > 0 ? alpha * log(s) : -INFINITY;
+	return alpha == 0 ? 0.0 : s > 0 ? alpha * log(s) : alpha < 0 ? INFINITY : -INFINITY;
 }
 
 static long
@@ -1196,11 +1195,12 @@ budget_rows(const struct sel_plan *p, long long *k, struct wn_err *err)
 	*k = o->by_count ? o->count : sel_budget_count(o->fraction, n);
 	if (*k > n)
 		return wn_seterr(err, WN_EDATA,
-		    "budget of %lld rows is larger than the %lld rows%s", *k, n,
-		    o->scheme == SEL_CCS ? " left after --cutoff" : "");
+		    "budget of %lld row%s is larger than the %lld row%s%s", *k, WN_S(*k),
+		    n, WN_S(n), o->scheme == SEL_CCS ? " left after --cutoff" : "");
 	if (*k < p->nprior)
-		return wn_seterr(err, WN_EDATA, "budget of %lld rows is smaller than "
-		    "the %lld rows already kept (--kept)", *k, p->nprior);
+		return wn_seterr(err, WN_EDATA, "budget of %lld row%s is smaller than "
+		    "the %lld row%s already kept (--kept)", *k, WN_S(*k), p->nprior,
+		    WN_S(p->nprior));
 	*k -= p->nprior;
 	return 0;
 }
@@ -1300,8 +1300,9 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 		if (budget_rows(p, &k, err) < 0)
 			goto fail;
 		if (k > rest) {
-			wn_seterr(err, WN_EDATA, "budget of %lld rows is larger than the "
-			    "%lld rows left after --cutoff %g", k, rest, o->cutoff);
+			wn_seterr(err, WN_EDATA, "budget of %lld row%s is larger than the "
+			    "%lld row%s left after --cutoff %g", k, WN_S(k), rest, WN_S(rest),
+			    o->cutoff);
 			goto fail;
 		}
 		d->budget = (double)k;
@@ -1333,8 +1334,9 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 	case SEL_BIASED: {
 		double total = o->by_count ? (double)o->count : o->fraction * (double)p->nrows;
 		if (total < (double)p->nprior) {
-			wn_seterr(err, WN_EDATA, "budget of %.9g rows is smaller than "
-			    "the %lld rows already kept (--kept)", total, p->nprior);
+			wn_seterr(err, WN_EDATA, "budget of %.9g row%s is smaller than "
+			    "the %lld row%s already kept (--kept)", total, WN_S(total),
+			    p->nprior, WN_S(p->nprior));
 			goto fail;
 		}
 		d->budget = total - (double)p->nprior;
@@ -1343,24 +1345,37 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 		double *w = malloc((p->nkeys + 1) * sizeof *w);
 		if (w == NULL)
 			goto nomem;
-		size_t npos = 0;
+		size_t npos = 0, ninf = 0;
 		for (size_t i = 0; i < p->nkeys; i++) {
 			w[i] = biased_lw(p->keys[i].s, o->alpha);
 			npos += w[i] > -INFINITY;
+			ninf += w[i] == INFINITY;
 		}
 		qsort(w, p->nkeys, sizeof *w, qs_desc);
+		if (d->budget < (double)ninf) {
+			free(w);
+			wn_seterr(err, WN_EDATA, "budget of %.9g row%s is smaller than the %zu "
+			    "row%s with score 0, which -s biased with a negative --alpha (%g) "
+			    "keeps for certain (pi = 1)", d->budget, WN_S(d->budget), ninf,
+			    WN_S(ninf), o->alpha);
+			goto fail;
+		}
 		if (d->budget > (double)npos) {
 			free(w);
 			if (p->nprior)
-				wn_seterr(err, WN_EDATA, "budget of %.9g rows is larger than "
-				    "the %lld rows already kept (--kept) and the %zu others "
-				    "with a score above zero", total, p->nprior, npos);
+				wn_seterr(err, WN_EDATA, "budget of %.9g row%s is larger than "
+				    "the %lld row%s already kept (--kept) and the %zu other%s "
+				    "with a score above zero", total, WN_S(total), p->nprior,
+				    WN_S(p->nprior), npos, WN_S(npos));
 			else
-				wn_seterr(err, WN_EDATA, "budget of %.9g rows is larger than the "
-				    "%zu rows with a score above zero", d->budget, npos);
+				wn_seterr(err, WN_EDATA, "budget of %.9g row%s is larger than the "
+				    "%zu row%s with a score above zero", d->budget, WN_S(d->budget),
+				    npos, WN_S(npos));
 			goto fail;
 		}
-		d->logc = sel_biased_logc(w, p->nkeys, d->budget);
+		/* the rows of infinite weight take pi = 1 and their share of the
+		 * budget; c spreads the rest over the others */
+		d->logc = sel_biased_logc(w + ninf, p->nkeys - ninf, d->budget - (double)ninf);
 		free(w);
 		if (isnan(d->logc))
 			goto nomem;
@@ -1411,6 +1426,8 @@ sel_biased_pi(double s, double alpha, double logc)
 {
 	double lw = biased_lw(s, alpha);
 
+	if (lw == INFINITY)     /* a zero score with alpha < 0: kept for certain */
+		return 1.0;
 	return logc == INFINITY ? (lw > -INFINITY ? 1.0 : 0.0) : fmin(1.0, exp(logc + lw));
 }
 

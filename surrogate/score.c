@@ -172,7 +172,8 @@ sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
 		return 0;
 	case SUR_LOSS:
 		for (size_t i = 0; i < n; i++)
-			out[i] = -log(fmax(P[i * k + y[i]], FLT_MIN));
+			/* 0.0 - x, not -x: -log(1) is -0, printed "-0" */
+			out[i] = 0.0 - log(fmax(P[i * k + y[i]], FLT_MIN));
 		return 0;
 	case SUR_EL2N:
 		for (size_t i = 0; i < n; i++)

@@ -140,10 +140,14 @@ with open('m.tsv', 'w') as f:
     for i in range(400):
         f.write('t%d\t%d\t%s\n' % (i, i, '' if i % 7 == 0 else 'ab'[i % 2]))"
 	run --separate-stderr -0 winnow-train -o m.model e.npy m.tsv
-	n=$(printf '%s\n' "$stderr" | sed -n 's/.*final: samples \([0-9]*\) .*/\1/p')
+	# regression: this read "final:" from stderr (it is on stdout) and its
+	# [ "" -eq 342 ] && ... list failed in a way errexit ignores
+	n=$(printf '%s\n' "$output" | sed -n 's/^final: samples \([0-9]*\) .*/\1/p')
 	skipped=$(printf '%s\n' "$stderr" | sed -n 's/.*m\.tsv: \([0-9]*\) rows without a label skipped.*/\1/p')
 	echo "trained $n, skipped $skipped"
-	[ "$n" -eq 342 ] && [ "$skipped" -eq 58 ]
+	assert_equal "$n" 342
+	assert_equal "$skipped" 58
+	assert_equal "$((n + skipped))" 400
 	grep -q '^n_train: 342$' m.model
 }
 

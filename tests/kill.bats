@@ -71,7 +71,8 @@ absent_or_same() {
 		run --separate-stderr -0 winnow-embed -m random -d 32 --batch 64 --resume -o e.npy fm.tsv
 		[ "$output" = "$(cat ref.tsv)" ] || { echo "resumed manifest differs"; return 1; }
 		cmp e.npy ref.npy
-		[ ! -e e.npy.part ] && [ ! -e e.npy.resume ]
+		[ ! -e e.npy.part ]
+		[ ! -e e.npy.resume ]
 	done
 }
 

@@ -22,9 +22,10 @@ E=$WINNOW_TOP/tests/fixtures/embed
 		[ "${#lines[@]}" -eq 1 ] && [[ ${lines[0]} == "id	row	label	score"* ]] || { echo "$s: $output"; return 1; }
 	done
 	run --separate-stderr -65 winnow-select -s random -n 1 z.tsv
-	assert_equal "$stderr" "winnow-select: budget of 1 rows is larger than the 0 rows"
+	assert_equal "$stderr" "winnow-select: budget of 1 row is larger than the 0 rows"  # regression: "1 rows"
 	run -0 winnow-manifest split -f 0.5 -o a.tsv -r b.tsv z.tsv
-	cmp a.tsv z.tsv && cmp b.tsv z.tsv
+	cmp a.tsv z.tsv
+	cmp b.tsv z.tsv
 	printf 'id\tpath\n' >ez.tsv
 	run --separate-stderr -0 winnow-embed -s 4x4 -o e.npy ez.tsv
 	assert_output "id	path	row"

@@ -57,7 +57,8 @@ config() {
 	pool=$(($(wc -l <out/work/pool.tsv) - 1))
 	kept=$(($(wc -l <out/selected.tsv) - 1))
 	[ "$pool" -eq 2700 ]
-	[ "$kept" -gt 700 ] && [ "$kept" -lt 920 ]
+	[ "$kept" -gt 700 ]
+	[ "$kept" -lt 920 ]
 	assert_line --index 0 "kept $kept of $pool"
 	assert_line --regexp '^Shirt +[0-9]+ +[0-9]+ '
 	[ "$(wc -l <out/to-label.jsonl)" -eq "$kept" ]
@@ -204,7 +205,8 @@ nightly_setup() {
 	mkdir st
 	run -75 --separate-stderr flock st/lock "$PL/nightly" -c n.yaml
 	assert_equal "$stderr" "nightly: st/lock: held by another run; try again later"
-	[ ! -e st/current ] && [ ! -e out/selected.tsv ]
+	[ ! -e st/current ]
+	[ ! -e out/selected.tsv ]
 	# free again: runs
 	run -0 "$PL/nightly" -c n.yaml
 	[ -e out/selected.tsv ]
@@ -414,7 +416,8 @@ sweep_config() {
 		assert_equal "$stderr" "$p: bad.yaml: section \"pipeline\" needs the key \"seed-manifest\""
 		run -66 --separate-stderr "$PL/$p" -c nonesuch.yaml
 		assert_equal "$stderr" "$p: nonesuch.yaml: cannot read the config file"
-		[ ! -e out ] && [ ! -e st ]
+		[ ! -e out ]
+		[ ! -e st ]
 	done
 	config c.yaml input=x seed-manifest=y shards=two
 	run -78 --separate-stderr "$PL/sharded" -c c.yaml

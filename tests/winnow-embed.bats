@@ -219,7 +219,9 @@ fmnist() {
 	run env WINNOW_EMBED_CRASH_AFTER=2 winnow-embed -m kmeans --dict d.dict \
 		--batch 32 -j 2 --resume -o e.npy fm.tsv
 	[ "$status" -eq 137 ]
-	[ ! -e e.npy ] && [ -e e.npy.part ] && [ -e e.npy.resume ]
+	[ ! -e e.npy ]
+	[ -e e.npy.part ]
+	[ -e e.npy.resume ]
 	grep -q '^done 128 128 ' e.npy.resume
 	# a resumed run with other options is refused
 	run --separate-stderr -65 winnow-embed -m kmeans --dict d.dict --batch 16 --resume -o e.npy fm.tsv
@@ -310,4 +312,22 @@ fmnist() {
 	manifest s.tsv gray.png
 	run -0 bash -c "winnow-embed -s 2x2 -o s.npy <s.tsv"
 	assert_line --index 1 --partial "gray.png"
+}
+
+# Regression: options that do nothing were accepted silently.
+@test "options of the other command are refused: --patches on embed, --resume on learn" {
+	printf 'id\tpath\n' >m.tsv
+	for o in "--patches 100" "--centroids 4" "--iters 2" "--patch 3"; do
+		run -64 --separate-stderr winnow-embed $o -o e.npy m.tsv
+		[[ $stderr == "winnow-embed: unknown option: ${o% *}"$'\n'usage:* ]]
+	done
+	for o in "--resume" "--dict d.dict" "--dim 8" "--method random" "--batch 8" "--stats"; do
+		run -64 --separate-stderr winnow-embed learn $o -o d.dict m.tsv
+		[[ $stderr == "winnow-embed: unknown option: ${o% *}"$'\n'usage:* ]]
+	done
+	# a config section shared by both still works for each
+	printf 'embed:\n  patches: 500\n  resume: true\n  centroids: 4\n  method: pixels\n' >c.yaml
+	printf 'id\tpath\na\t%s\n' "$FIXTURES/embed/gray.png" >one.tsv
+	run -0 winnow-embed -c c.yaml -s 8x8 -o e.npy one.tsv
+	run -0 winnow-embed learn -c c.yaml -s 8x8 --patch 4 -o d.dict one.tsv
 }

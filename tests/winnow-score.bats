@@ -251,3 +251,12 @@ EOF
 	assert_line "influence ok"
 	assert_line "grand ok"
 }
+
+# Regression: -s loss printed "-0" (-log(1)) for rows the model is sure of.
+@test "-s loss never prints -0" {
+	npy_from_python sep.npy "np.array([[-50, 0], [-51, 1], [-49, -1], [50, 0], [51, 1], [49, -1]], np.float32)"
+	make_manifest sep.tsv "id|row|label" "r0|0|a" "r1|1|a" "r2|2|a" "r3|3|b" "r4|4|b" "r5|5|b"
+	winnow-fit -l 1e-9 --no-standardize -o sep.model sep.npy sep.tsv
+	run -0 sh -c 'winnow-score -M sep.model -s loss sep.npy sep.tsv | cut -f4'
+	assert_output "$(printf 'score\n0\n0\n0\n0\n0\n0')"
+}

@@ -161,7 +161,8 @@ PY
 	run -75 --separate-stderr winnow-train $opts --checkpoint-every 1 --stop-after 2 \
 		-o part.model train.npy train.tsv
 	[[ $stderr == *"stopped after epoch 2"* ]]
-	[ -e part.model.ckpt ] && [ ! -e part.model ]
+	[ -e part.model.ckpt ]
+	[ ! -e part.model ]
 	run -0 --separate-stderr winnow-train $opts --checkpoint-every 1 --resume \
 		-o part.model train.npy train.tsv
 	[[ $stderr == *"resuming from part.model.ckpt after epoch 2"* ]]
@@ -185,6 +186,26 @@ PY
 		--test test.npy:test.tsv -o m.model train.npy train.tsv
 	assert_line --regexp '^early stopping: best validation loss [0-9.]+ at epoch [0-9]+ of [0-9]+$'
 	assert_line --partial "val accuracy"
+}
+
+# Regression: --test rows with an empty label were dropped without a word.
+@test "--test and --val rows without a label are reported" {
+	data
+	awk -F'\t' 'BEGIN { OFS = "\t" } NR > 1 && NR <= 4 { $3 = "" } { print }' test.tsv >t2.tsv
+	run -0 --separate-stderr winnow-train --solver sgd --epochs 1 --test test.npy:t2.tsv --val test.npy:t2.tsv \
+		-o m.model train.npy train.tsv
+	assert_equal "$stderr" "$(printf '%s\n' \
+		'winnow-train: t2.tsv: 3 rows without a label left out of the test measurement' \
+		'winnow-train: t2.tsv: 3 rows without a label left out of the validation set')"
+}
+
+# Regression: "early stopping ... at epoch 5 of 5" when nothing stopped.
+@test "--val without an early stop does not say early stopping" {
+	data
+	blobs 150 4 val
+	run -0 winnow-train --solver sgd --epochs 1 --val val.npy:val.tsv -o m.model train.npy train.tsv
+	refute_line --partial "early stopping"
+	assert_line --regexp '^validation: best loss [0-9.]+ at the last epoch, 1$'
 }
 
 @test "mlp: trains, early-stops on --val, checkpoint/resume equality" {

@@ -108,6 +108,25 @@ find_config(int argc, char **argv)
 	return path;
 }
 
+/* Keys of the config section that belong to sibling commands (see
+ * opt_config_siblings), or NULL. */
+static const char *const *siblings;
+
+void
+opt_config_siblings(const char *const *keys)
+{
+	siblings = keys;
+}
+
+static int
+is_sibling(const char *key)
+{
+	for (size_t i = 0; siblings != NULL && siblings[i] != NULL; i++)
+		if (strcmp(siblings[i], key) == 0)
+			return 1;
+	return 0;
+}
+
 /* The loaded config: handlers keep pointers to its values, so it lives
  * until exit. */
 static struct cfg loaded;
@@ -137,6 +156,8 @@ apply_config(const char *path, const char *section, const struct option *longopt
 				o = l;
 		snprintf(cur.where, sizeof cur.where, "%s:%d:%d", path, e->line, e->col);
 		snprintf(cur.name, sizeof cur.name, "%s", e->key);
+		if (o == NULL && is_sibling(e->key))
+			continue;       /* another command of the program reads it */
 		if (o == NULL) {
 			char known[1024] = "";
 			for (const struct option *l = longopts; l->name; l++) {
@@ -162,13 +183,38 @@ apply_config(const char *path, const char *section, const struct option *longopt
 	cur.where[0] = '\0';
 }
 
+/* The getopt value of the --version that opt_parse adds to every table. */
+enum { OPT_VERSION = 0x10000 };
+
+/* -h and --version for every program alike: print to stdout, then exit 0
+ * only if stdout took it (efshut: 74 on a full disk or /dev/full). */
+static _Noreturn void
+help_or_version(int c, void (*usage_fn)(FILE *))
+{
+	if (c == 'h')
+		usage_fn(stdout);
+	else
+		printf("%s %s\n", progname, WINNOW_VERSION);
+	efshut(stdout, "<stdout>");
+	exit(0);
+}
+
 int
 opt_parse(int argc, char **argv, const char *section, const char *shortopts,
           const struct option *longopts, opt_handler *handler, void (*usage_fn)(FILE *))
 {
 	const char *cfgpath = section ? find_config(argc, argv) : NULL;
 	char optstring[256];
+	struct option *all;
+	size_t n = 0;
 	int c, longindex;
+
+	/* the program's table plus --version */
+	while (longopts[n].name != NULL)
+		n++;
+	all = ecalloc(n + 2, sizeof *all);
+	memcpy(all, longopts, n * sizeof *all);
+	all[n] = (struct option){ "version", no_argument, 0, OPT_VERSION };
 
 	if (cfgpath != NULL)
 		apply_config(cfgpath, section, longopts, handler);
@@ -178,9 +224,13 @@ opt_parse(int argc, char **argv, const char *section, const char *shortopts,
 	optind = 1;
 	for (;;) {
 		longindex = -1;
-		c = getopt_long(argc, argv, optstring, longopts, &longindex);
+		c = getopt_long(argc, argv, optstring, all, &longindex);
 		if (c == -1)
 			break;
+		if (c == 'h' || c == OPT_VERSION) {
+			free(all);
+			help_or_version(c, usage_fn);
+		}
 		if (c == '?' || c == ':') {
 			const char *what = c == '?' ? "unknown option" : "option needs an argument";
 			if (optopt)
@@ -188,13 +238,15 @@ opt_parse(int argc, char **argv, const char *section, const char *shortopts,
 			else
 				fprintf(stderr, "%s: %s: %s\n", progname, what, argv[optind - 1]);
 			usage_fn(stderr);
+			free(all);
 			exit(WN_EUSAGE);
 		}
 		if (longindex >= 0)
-			snprintf(cur.name, sizeof cur.name, "--%s", longopts[longindex].name);
+			snprintf(cur.name, sizeof cur.name, "--%s", all[longindex].name);
 		else
 			snprintf(cur.name, sizeof cur.name, "-%c", c);
 		handler(c, optarg);
 	}
+	free(all);
 	return optind;
 }

@@ -27,10 +27,20 @@ typedef void opt_handler(int opt, const char *arg);
  * config section to read ("select"), or NULL for no config support.
  * shortopts must contain "c:" when section is not NULL, and longopts
  * an entry {"config", required_argument, 0, 'c'}; the handler may ignore
- * 'c'.  Unknown options: usage_fn() is called and the program exits 64. */
+ * 'c'.  Unknown options: usage_fn() is called and the program exits 64.
+ * -h (shortopts must hold it) and --version (added to every table) are
+ * handled here, not by the handler: the usage or "PROG VERSION" goes to
+ * stdout and the program exits 0, or 74 if stdout could not take it. */
 int opt_parse(int argc, char **argv, const char *section,
               const char *shortopts, const struct option *longopts,
               opt_handler *handler, void (*usage_fn)(FILE *));
+
+/* For a program whose commands share one config section (winnow-manifest
+ * split, to-jsonl, from-jsonl read "manifest"): keys (NULL-terminated,
+ * borrowed) that the section may hold for the other commands.  Such a key
+ * is skipped by a command that has no option of its name, instead of
+ * being refused as unknown. */
+void opt_config_siblings(const char *const *keys);
 
 /* Die as a usage error about the option being handled (exit 64, or 78 with
  * FILE:LINE:COL when it came from a config file). */

@@ -1,0 +1,58 @@
+#!/usr/bin/env bats
+# What a Unix user expects of every program alike (issue 15, "Conventions
+# a Unix user expects"): --version, and -h whose write error is an error.
+
+load test_helper
+
+# Every program and subcommand that parses options.
+commands=(
+	"winnow"
+	"winnow-embed" "winnow-embed learn"
+	"winnow-fit" "winnow-score" "winnow-select" "winnow-train"
+	"winnow-manifest" "winnow-manifest idx" "winnow-manifest dir"
+	"winnow-manifest split" "winnow-manifest to-jsonl"
+	"winnow-manifest from-jsonl"
+)
+
+@test "every program and subcommand has --version" {
+	for c in "${commands[@]}"; do
+		run -0 $c --version
+		assert_output --regexp "^${c%% *} [0-9]+\.[0-9]+"
+	done
+}
+
+@test "-h writes the usage to stdout and exits 0" {
+	for c in "${commands[@]}"; do
+		run -0 --separate-stderr $c -h
+		assert_output --partial "usage:"
+		assert_equal "$stderr" ""
+	done
+}
+
+# Regression: -h >/dev/full exited 0 everywhere.
+@test "-h and --version on a full stdout exit 74 with a write error" {
+	for c in "${commands[@]}"; do
+		for o in -h --version; do
+			run -74 --separate-stderr sh -c "$c $o >/dev/full"
+			assert_equal "$stderr" "${c%% *}: <stdout>: write error: No space left on device"
+		done
+	done
+}
+
+# Regression: -m was --kind in winnow-fit but --model in winnow-train.
+@test "-m and --model choose the model in fit and train alike; fit's --kind is an alias" {
+	blobs 60 1 b
+	winnow-fit --model mlp --epochs 2 --seed 1 -o a.model b.npy b.tsv 2>/dev/null
+	winnow-fit -m mlp --epochs 2 --seed 1 -o m.model b.npy b.tsv 2>/dev/null
+	winnow-fit --kind mlp --epochs 2 --seed 1 -o k.model b.npy b.tsv 2>/dev/null
+	printf 'fit:\n  model: mlp\n  epochs: 2\n  seed: 1\n' >c.yaml
+	winnow-fit -c c.yaml -o c.model b.npy b.tsv 2>/dev/null
+	grep -q '^kind: mlp$' a.model
+	cmp a.model m.model
+	cmp a.model k.model
+	cmp a.model c.model
+	winnow-train --model mlp --epochs 2 -o t.model b.npy b.tsv >/dev/null
+	winnow-train -m mlp --epochs 2 -o u.model b.npy b.tsv >/dev/null
+	grep -q '^kind: mlp$' t.model
+	cmp t.model u.model
+}
