@@ -343,6 +343,18 @@ sweep_config() {
 	[ "$(awk -F '\t' '$1 == "random" && $2 == 0.3 { print $4 }' $r)" -eq 300 ]
 	[ "$(grep -c . sweep-out/summary.tsv)" -eq 6 ]
 	! command -v gnuplot >/dev/null || [ -s sweep-out/sweep.png ]
+	# one seed: no standard deviation ("-", not 0)
+	run -0 awk -F '\t' 'NR > 1 { print $6 }' sweep-out/summary.tsv
+	assert_output "$(printf -- '-\n-\n-\n-\n-')"
+	# the plot's y range holds every line with room above and below: the
+	# full-data line is not on the border
+	full=$(awk -F '\t' '$1 == "full" { print $5 }' $r)
+	run -0 awk -v full="$full" '/^set yrange / { v = $3; gsub(/[][]/, "", v)
+		split(v, a, ":"); lo = a[1]; hi = a[2]; n++ }
+		END { if (n != 1 || !(lo < full - 0.0005 && full + 0.0005 < hi)) exit 1 }' sweep-out/sweep.gp
+	run -0 awk -F '\t' 'NR == FNR { if (/^set yrange /) { v = $0; sub(/^set yrange /, "", v)
+			gsub(/[][]/, "", v); split(v, a, ":"); lo = a[1]; hi = a[2] }; next }
+		FNR > 1 && !(lo < $5 && $5 < hi) { bad++ } END { exit bad > 0 }' sweep-out/sweep.gp sweep-out/summary.tsv
 	cp $r before.tsv
 	touch -d '2 hours ago' sweep-out/train.npy
 	run -0 "$PL/sweep" -c s.yaml
