@@ -210,8 +210,52 @@ nightly_setup() {
 	[ -e out/selected.tsv ]
 }
 
+@test "nightly: bad images are skipped by default, listed in the log, the report and bad-images.tsv, and tried again" {
+	nightly_setup 1200
+	"$PL/nightly" -c n.yaml
+	cp out/selected.tsv good.tsv
+	printf 'not an image' >corrupt.png
+	{ cat grow.tsv
+	  printf 'gone\t%s\t\n' "$BATS_TEST_TMPDIR/missing.png"
+	  printf 'junk\t%s\t\n' "$BATS_TEST_TMPDIR/corrupt.png"; } >grow2.tsv
+	mv grow2.tsv grow.tsv
+	run -0 --separate-stderr "$PL/nightly" -c n.yaml
+	assert_equal "$stderr" ""
+	log=st/log/nightly-$(date -u +%Y-%m-%d).log
+	run -0 cat out/bad-images.tsv
+	assert_line -n 0 "$(printf 'id\tpath\treason')"
+	assert_line -n 1 --regexp "^gone	$BATS_TEST_TMPDIR/missing.png	.*missing.png: No such file or directory\$"
+	assert_line -n 2 --regexp "^junk	$BATS_TEST_TMPDIR/corrupt.png	.*corrupt.png: not a PNG, JPEG"
+	[ "${#lines[@]}" -eq 3 ]
+	run -0 cat out/report.txt
+	assert_line "bad images: 2 left out, tried again next run (bad-images.tsv):"
+	assert_line --partial "gone	$BATS_TEST_TMPDIR/missing.png	"
+	grep -q 'missing.png: No such file or directory (skipped)' "$log"
+	grep -q 'corrupt.png: not a PNG' "$log"
+	# the other images are selected as before the bad ones came
+	cmp good.tsv out/selected.tsv
+	# a night later the corrupt image is good: embedded, no longer reported
+	cp "$BATS_FILE_TMPDIR/png/$(ls "$BATS_FILE_TMPDIR/png" | head -1)"/"$(ls "$BATS_FILE_TMPDIR/png/$(ls "$BATS_FILE_TMPDIR/png" | head -1)" | head -1)" corrupt.png
+	run -0 "$PL/nightly" -c n.yaml
+	grep -q '^junk	' st/current/embedded.tsv
+	run -0 cut -f1 out/bad-images.tsv
+	assert_output "$(printf 'id\ngone')"
+	# only bad images new: no new generation of the state
+	g=$(readlink st/current)
+	run -0 "$PL/nightly" -c n.yaml
+	[ "$(readlink st/current)" = "$g" ]
+	run -0 cut -f1 out/bad-images.tsv
+	assert_output "$(printf 'id\ngone')"
+	# bad-images is skip or fail
+	sed -i 's/^pipeline:$/pipeline:\n  bad-images: maybe/' n.yaml
+	run -78 --separate-stderr "$PL/nightly" -c n.yaml
+	assert_equal "$stderr" 'nightly: n.yaml: bad-images: "maybe" is not skip or fail'
+}
+
 @test "nightly: a failing stage gives its exit code, a message on stderr, the details in the dated log" {
 	nightly_setup 1200
+	# failing hard on a bad image is the config's choice
+	sed -i 's/^pipeline:$/pipeline:\n  bad-images: fail/' n.yaml
 	"$PL/nightly" -c n.yaml
 	cp out/selected.tsv before.tsv
 	# a missing image among the new ones: winnow-embed exits 65
