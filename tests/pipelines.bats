@@ -322,9 +322,27 @@ nightly_setup() {
 	cmp r/selected.tsv s/selected.tsv
 	cmp r/work/pool.npy s/work/pool.npy
 	run -64 --separate-stderr "$PL/sharded" -c s.yaml shard
-	assert_equal "$stderr" "sharded: no shard index: give I, or set SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX"
+	assert_equal "$stderr" "sharded: shard: no shard index: give I (0 to 2), or set SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX"
 	run -64 --separate-stderr "$PL/sharded" -c s.yaml shard 3
 	assert_equal "$stderr" "sharded: shard 3: there are 3 shards (0 to 2)"
+}
+
+@test "sharded: a bad shard index, or a step before prepare, names what is wrong (64, 66)" {
+	config s.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest="$BATS_FILE_TMPDIR/pngseed.tsv" out=s shards=3
+	run -64 --separate-stderr "$PL/sharded" -c s.yaml shard abc
+	assert_equal "$stderr" 'sharded: shard abc: "abc" is not a shard index (a whole number, 0 to 2)'
+	run -64 --separate-stderr env SLURM_ARRAY_TASK_ID=-1 "$PL/sharded" -c s.yaml apply
+	assert_equal "$stderr" 'sharded: SLURM_ARRAY_TASK_ID=-1: "-1" is not a shard index (a whole number, 0 to 2)'
+	# before prepare: every later step says to run prepare (no sh error)
+	for step in "shard 0" "apply 1" merge finish; do
+		run -66 --separate-stderr "$PL/sharded" -c s.yaml $step
+		assert_equal "$stderr" "sharded: $step: s/work: not prepared; run \"sharded -c s.yaml prepare\" first"
+	done
+	[ ! -e s ]
+	"$PL/sharded" -c s.yaml prepare
+	"$PL/sharded" -c s.yaml shard 1
+	run -66 "$PL/sharded" -c s.yaml apply 1
+	assert_line --partial 'apply 1: s/work/all.plan: the plans are not merged; run "sharded -c s.yaml merge" first'
 }
 
 @test "sharded: merge and finish refuse a shard that has not run" {
