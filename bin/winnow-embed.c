@@ -13,10 +13,12 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cblas.h>
@@ -564,6 +566,10 @@ cmd_embed(int argc, char **argv)
 		die(err.code, "%s%s%s", opt.dict ? opt.dict : "", opt.dict ? ": " : "", err.msg);
 	in = efopen_input(i < argc ? argv[i] : NULL);
 	mfname = input_name(i < argc ? argv[i] : NULL);
+	/* the total of the progress line: the rows of a manifest file (a
+	 * pipe has none), counted before the reader buffers any of it */
+	long long nlines = opt.progress || isatty(STDERR_FILENO) ?
+	    progress_count_lines(fileno(in)) : -1;
 	if (!(r = mf_open(in, mfname, MF_CHECK_DUPS, &err)))
 		die_err(&err);
 	cx.e = &e;
@@ -591,7 +597,7 @@ cmd_embed(int argc, char **argv)
 	}
 	ids = XXH64_createState();
 	XXH64_reset(ids, 0);
-	progress_init(&pg, "embed", 0, opt.progress);
+	progress_init(&pg, "embed", nlines > 1 ? nlines - 1 : 0, opt.progress);
 
 	/* --resume: the rows done before, without decoding */
 	while (nin < sink.done_in) {
@@ -622,6 +628,9 @@ cmd_embed(int argc, char **argv)
 	if (skipped != sink.done_skip || nin - skipped != sink.done_out)
 		die(WN_EDATA, "%s: inconsistent; remove %s and %s to start over",
 		    sink.side, sink.part, sink.side);
+	/* the rate and ETA count only the rows this run embeds */
+	pg.base = nin;
+	pg.t0 = wn_now();
 
 	for (int eof = 0;;) {
 		size_t nb = 0;
@@ -724,6 +733,8 @@ struct ljob {
 	int *ok;
 	struct wn_err *err;
 	struct img_cache *cache;
+	atomic_llong *done;     /* images done by every job: the progress line */
+	atomic_int *finished;   /* jobs finished */
 };
 
 static int
@@ -764,8 +775,10 @@ learn_work(void *arg)
 			j->ok[i] = 1;
 		}
 		img_free(&im);
+		atomic_fetch_add(j->done, 1);
 	}
 	free(px);
+	atomic_fetch_add(j->finished, 1);
 	return NULL;
 }
 
@@ -829,17 +842,25 @@ cmd_learn(int argc, char **argv)
 	struct img_cache *cache = img_cache_new();
 	if (!cache)
 		die(WN_ESOFTWARE, "out of memory");
+	atomic_llong done = 0;
+	atomic_int finished = 0;
+	struct progress pg;
+	progress_init(&pg, "learn (images)", (long long)n, opt.progress);
 	for (size_t w = 0; w < nw; w++) {
 		jobs[w] = (struct ljob){ .rows = rows, .from = w * n / nw,
 		    .to = (w + 1) * n / nw, .ppi = ppi, .patches = patches, .ok = ok,
-		    .err = errs, .cache = cache };
-		if (nw == 1)
-			learn_work(&jobs[w]);
-		else if (pthread_create(&jobs[w].th, NULL, learn_work, &jobs[w]) != 0)
+		    .err = errs, .cache = cache, .done = &done, .finished = &finished };
+		if (pthread_create(&jobs[w].th, NULL, learn_work, &jobs[w]) != 0)
 			die(WN_ESOFTWARE, "cannot start a thread: %s", strerror(errno));
 	}
-	for (size_t w = 0; nw > 1 && w < nw; w++)
+	/* the jobs count the images they did; this thread shows the count */
+	while ((size_t)atomic_load(&finished) < nw) {
+		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
+		progress_update(&pg, atomic_load(&done));
+	}
+	for (size_t w = 0; w < nw; w++)
 		pthread_join(jobs[w].th, NULL);
+	progress_done(&pg, atomic_load(&done));
 	/* failures in manifest order would need another sort; report them in
 	 * the (deterministic) hashed order */
 	for (size_t k = 0; k < n; k++) {
@@ -853,8 +874,11 @@ cmd_learn(int argc, char **argv)
 	}
 	if (skipped)
 		warnx("skipped %lld of %zu images", skipped, n);
+	/* the iterations run inside the library: their line comes at the end */
+	progress_init(&pg, "learn (k-means iterations)", opt.iters, opt.progress);
 	if (emb_learn_kmeans(&d, patches, m * ppi, opt.patch, opt.C, opt.k, opt.iters, &err) != 0)
 		die_err(&err);
+	progress_done(&pg, opt.iters);
 	d.seed = opt.seed;
 	if (wn_out_open(&out, opt.out, &err) != 0 ||
 	    emb_dict_save(&d, out.fp, opt.out, &err) != 0 ||

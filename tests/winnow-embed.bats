@@ -284,6 +284,28 @@ fmnist() {
 	[ -z "$stderr" ]
 }
 
+@test "--progress: total, percentage and ETA from a manifest file; only a count from a pipe; learn --progress too" {
+	manifest m.tsv $good
+	run --separate-stderr -0 winnow-embed --progress -s 4x4 -o e.npy m.tsv
+	# the last line: every row of the 13, 100%, a rate, the time
+	last=$(printf '%s' "$stderr" | tr '\r' '\n' | grep . | tail -n 1)
+	[[ $last =~ ^embed:\ 13/13\ 100%\ [0-9.]+/s\ in\ [0-9.]+s\ done$ ]]
+	run --separate-stderr -0 sh -c 'cat m.tsv | winnow-embed --progress -s 4x4 -o e.npy'
+	last=$(printf '%s' "$stderr" | tr '\r' '\n' | grep . | tail -n 1)
+	[[ $last =~ ^embed:\ 13\ [0-9.]+/s\ in\ [0-9.]+s\ done$ ]]
+	run --separate-stderr -0 winnow-embed -s 4x4 -o e.npy <m.tsv
+	[ -z "$stderr" ]
+	printf 'id\tpath\n' >fm.tsv
+	for i in $(seq 0 9); do printf 'f%d\t%s/train-images-idx3-ubyte.gz#%d\n' $i "$FMNIST" $i; done >>fm.tsv
+	[ -r "$FMNIST/train-images-idx3-ubyte.gz" ] || skip "no $FMNIST"
+	run --separate-stderr -0 winnow-embed learn --progress -k 4 --patches 200 --iters 3 -o d.dict fm.tsv
+	run -0 sh -c 'printf "%s" "$1" | tr "\r" "\n" | grep .' sh "$stderr"
+	assert_line --regexp '^learn \(images\): 10/10 100% [0-9.]+/s in [0-9.]+s done$'
+	assert_line --regexp '^learn \(k-means iterations\): 3/3 100% .* done$'
+	run --separate-stderr -0 winnow-embed learn -k 4 --patches 200 --iters 3 -o d.dict fm.tsv
+	[ -z "$stderr" ]
+}
+
 @test "bad options and manifests" {
 	manifest m.tsv gray.png
 	run -0 winnow-embed -h; assert_line --partial "usage: winnow-embed"
