@@ -499,6 +499,28 @@ sink_skip(struct sink *s, long long in)
 		fprintf(s->sfp, "skip %lld\n", in);
 }
 
+/* After a run without --resume: the EMB.npy.part and EMB.npy.resume an
+ * interrupted --resume run left would let a later --resume continue that
+ * old run over this one's output.  Remove them, and say so. */
+static void
+remove_stale(void)
+{
+	size_t sz = strlen(opt.out) + 16;
+	char *part = emalloc(sz), *side = emalloc(sz);
+	int gone = 0;
+
+	snprintf(part, sz, "%s.part", opt.out);
+	snprintf(side, sz, "%s.resume", opt.out);
+	gone |= unlink(part) == 0;
+	gone |= (unlink(side) == 0) << 1;
+	if (gone)
+		warnx("removed %s%s%s, left by an interrupted --resume run (this run "
+		      "did not resume)", gone & 1 ? part : "", gone == 3 ? " and " : "",
+		      gone & 2 ? side : "");
+	free(part);
+	free(side);
+}
+
 static void
 sink_commit(struct sink *s)
 {
@@ -512,6 +534,7 @@ sink_commit(struct sink *s)
 	if (!opt.resume) {
 		if (wn_out_commit(&s->ao, &err) != 0)
 			die_err(&err);
+		remove_stale();
 		return;
 	}
 	if (fflush(s->fp) != 0 || fsync(fileno(s->fp)) != 0 || fclose(s->fp) != 0)

@@ -248,6 +248,29 @@ fmnist() {
 	[[ "$stderr" == *"the first 2 ids differ"* ]]
 }
 
+@test "a run without --resume removes (and reports) the .part and .resume of a killed --resume run" {
+	manifest m.tsv gray.png rgb.png gray.jpg rgb.jpg gray.pgm
+	winnow-embed -s 4x4 --batch 2 -o full.npy m.tsv >full.tsv
+	run env WINNOW_EMBED_CRASH_AFTER=1 winnow-embed -s 4x4 --batch 2 -j 1 --resume -o e.npy m.tsv
+	[ "$status" -eq 137 ]
+	[ -e e.npy.part ]
+	[ -e e.npy.resume ]
+	run --separate-stderr -0 winnow-embed -s 4x4 --batch 2 -o e.npy m.tsv
+	assert_equal "$stderr" "winnow-embed: removed e.npy.part and e.npy.resume, left by an interrupted --resume run (this run did not resume)"
+	cmp e.npy full.npy
+	[ ! -e e.npy.part ]
+	[ ! -e e.npy.resume ]
+	# nothing stale: nothing said
+	run --separate-stderr -0 winnow-embed -s 4x4 --batch 2 -o e.npy m.tsv
+	assert_equal "$stderr" ""
+	# a failed run leaves them for a later --resume
+	run env WINNOW_EMBED_CRASH_AFTER=1 winnow-embed -s 4x4 --batch 2 -j 1 --resume -o e.npy m.tsv
+	manifest bad.tsv gray.png missing.png
+	run -65 winnow-embed -s 4x4 -o e.npy bad.tsv
+	[ -e e.npy.part ]
+	[ -e e.npy.resume ]
+}
+
 @test "kmeans dictionary: corrupt, truncated, wrong channels" {
 	fmnist 50
 	winnow-embed learn -k 8 --patches 500 -o d.dict fm.tsv
