@@ -5,12 +5,15 @@
 # keys ("seed-manifest" -> seed_manifest).
 
 # The programs: $WINNOW_BIN (tests, ASan builds), else the build tree beside
-# this file, else PATH (installed).
+# this file, else PREFIX/bin when this is PREFIX/share/winnow/pipelines
+# (make install), else PATH.
 wn_top=$(cd "$(dirname "$0")/.." && pwd)
 if [ -n "${WINNOW_BIN:-}" ]; then
 	PATH=$WINNOW_BIN:$PATH
 elif [ -x "$wn_top/bin/winnow-embed" ]; then
 	PATH=$wn_top/bin:$PATH
+elif [ -x "$wn_top/../../bin/winnow-embed" ]; then
+	PATH=$(cd "$wn_top/../../bin" && pwd):$PATH
 fi
 export PATH
 LC_ALL=C
