@@ -48,6 +48,17 @@ readme_pipeline() {
 	[ -s random.model ]
 }
 
+@test "winnow(7)'s EXAMPLES are the README's pipeline, command for command" {
+	# from the first winnow-embed line on, leading blanks and "$ " gone
+	sed -n '/^## The pipeline a user copies/,/^[^ #]/p' "$WINNOW_TOP/README.md" |
+		sed -n 's/^    //p' | sed -n '/^winnow-embed/,$p' | sed 's/^ *//' >readme.txt
+	awk '/^\.Sh EXAMPLES/ { on = 1 } on && /^\.Bd/ { in_bd = 1; next }
+		in_bd && /^\.Ed/ { exit } in_bd' "$WINNOW_TOP/man/man7/winnow.7" |
+		sed 's/\\e/\\/g; s/^ *//; s/^\$ //' | sed -n '/^winnow-embed/,$p' >man.txt
+	[ -s readme.txt ]
+	diff readme.txt man.txt
+}
+
 @test "pipelines/rounds: the seed over the budget, a seed row without a label, bad options" {
 	blobs 200 1 b
 	head -n 31 b.tsv >seed.tsv
