@@ -29,6 +29,11 @@ DATATOOLS = $(DATASRC:%.c=$(O)/%)
 UNITSRC = $(wildcard tests/unit/test_*.c)
 UNITS   = $(UNITSRC:%.c=$(O)/%)
 
+# Installed under $(SHAREDIR): the pipelines and the data tools they run.
+SHAREDIR  = $(PREFIX)/share/winnow
+PIPELINES = $(filter-out %~,$(wildcard pipelines/*))
+DATAFILES = data/fashion-mnist.sh data/fashion-mnist-classes.txt
+
 MAN1 = $(wildcard man/man1/*.1)
 MAN5 = $(wildcard man/man5/*.5)
 MAN7 = $(wildcard man/man7/*.7)
@@ -89,18 +94,27 @@ bench: deps-bench all
 fuzz: deps
 	@sh tests/fuzz/run.sh
 
+# The pipelines find the programs in $(PREFIX)/bin from $(SHAREDIR)
+# (pipelines/lib.sh, data/fashion-mnist.sh), so the installed tree works
+# as is, also under DESTDIR.
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANPREFIX)/man1 \
-		$(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7
+		$(DESTDIR)$(MANPREFIX)/man5 $(DESTDIR)$(MANPREFIX)/man7 \
+		$(DESTDIR)$(SHAREDIR)/pipelines $(DESTDIR)$(SHAREDIR)/data
 	cp -f $(PROGS) $(DESTDIR)$(PREFIX)/bin/
 	cp -f $(MAN1) $(DESTDIR)$(MANPREFIX)/man1/
 	cp -f $(MAN5) $(DESTDIR)$(MANPREFIX)/man5/
 	cp -f $(MAN7) $(DESTDIR)$(MANPREFIX)/man7/
+	cp -f $(PIPELINES) $(DESTDIR)$(SHAREDIR)/pipelines/
+	cp -f $(DATAFILES) $(DATATOOLS) $(DESTDIR)$(SHAREDIR)/data/
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(PREFIX)/bin/$${p##*/}; done
 	for m in $(MAN1) $(MAN5) $(MAN7); do \
 		s=$${m%/*}; s=$${s##*/}; rm -f $(DESTDIR)$(MANPREFIX)/$$s/$${m##*/}; done
+	for f in $(PIPELINES); do rm -f $(DESTDIR)$(SHAREDIR)/$$f; done
+	for f in $(DATAFILES) $(DATATOOLS); do rm -f $(DESTDIR)$(SHAREDIR)/data/$${f##*/}; done
+	-rmdir $(DESTDIR)$(SHAREDIR)/pipelines $(DESTDIR)$(SHAREDIR)/data $(DESTDIR)$(SHAREDIR) 2>/dev/null
 
 clean:
 	rm -f $(LIBOBJ) $(LIBA) $(UTILOBJ) $(UTILA) $(PROGS) $(PROGS:=.o) $(UNITS) $(UNITS:=.o) $(DATATOOLS) $(DATATOOLS:=.o)

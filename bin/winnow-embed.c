@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,28 @@ end_round(struct rs_sink *s, long long in, long long skipped, uint64_t idhash)
 		raise(SIGKILL);
 }
 
+/* After a run without --resume: the EMB.npy.part and EMB.npy.resume an
+ * interrupted --resume run left would let a later --resume continue that
+ * old run over this one's output.  Remove them, and say so. */
+static void
+remove_stale(void)
+{
+	size_t sz = strlen(opt.out) + 16;
+	char *part = emalloc(sz), *side = emalloc(sz);
+	int gone = 0;
+
+	snprintf(part, sz, "%s.part", opt.out);
+	snprintf(side, sz, "%s.resume", opt.out);
+	gone |= unlink(part) == 0;
+	gone |= (unlink(side) == 0) << 1;
+	if (gone)
+		warnx("removed %s%s%s, left by an interrupted --resume run (this run "
+		      "did not resume)", gone & 1 ? part : "", gone == 3 ? " and " : "",
+		      gone & 2 ? side : "");
+	free(part);
+	free(side);
+}
+
 /* ---- embedding ---- */
 
 static int
@@ -344,6 +367,10 @@ cmd_embed(int argc, char **argv)
 		die(err.code, "%s%s%s", opt.dict ? opt.dict : "", opt.dict ? ": " : "", err.msg);
 	in = efopen_input(i < argc ? argv[i] : NULL);
 	mfname = input_name(i < argc ? argv[i] : NULL);
+	/* the total of the progress line: the rows of a manifest file (a
+	 * pipe has none), counted before the reader buffers any of it */
+	long long nlines = opt.progress || isatty(STDERR_FILENO) ?
+	    progress_count_lines(fileno(in)) : -1;
 	if (!(r = mf_open(in, mfname, MF_CHECK_DUPS, &err)))
 		die_err(&err);
 	cx.e = &e;
@@ -374,7 +401,7 @@ cmd_embed(int argc, char **argv)
 	}
 	ids = XXH64_createState();
 	XXH64_reset(ids, 0);
-	progress_init(&pg, "embed", 0, opt.progress);
+	progress_init(&pg, "embed", nlines > 1 ? nlines - 1 : 0, opt.progress);
 
 	/* --resume: the rows done before, without decoding */
 	while (nin < sink.done_in) {
@@ -405,6 +432,9 @@ cmd_embed(int argc, char **argv)
 	if (skipped != sink.done_skip || nin - skipped != sink.done_out)
 		die(WN_EDATA, "%s: inconsistent; remove %s and %s to start over",
 		    sink.side, sink.part, sink.side);
+	/* the rate and ETA count only the rows this run embeds */
+	pg.base = nin;
+	pg.t0 = wn_now();
 
 	for (int eof = 0;;) {
 		size_t nb = 0;
@@ -461,6 +491,8 @@ cmd_embed(int argc, char **argv)
 	progress_done(&pg, nin);
 	if (rs_commit(&sink, &err) != 0)
 		die_err(&err);
+	if (!opt.resume)
+		remove_stale();
 	if (skipped)
 		warnx("skipped %lld of %lld images", skipped, nin);
 	if (opt.stats && e.method == EMB_KMEANS) {
@@ -510,6 +542,8 @@ struct ljob {
 	int *ok;
 	struct wn_err *err;
 	struct img_cache *cache;
+	atomic_llong *done;     /* images done by every job: the progress line */
+	struct progress *pg;    /* job 0 only (the calling thread): shows done */
 };
 
 static int
@@ -550,6 +584,9 @@ learn_work(void *arg)
 			j->ok[i] = 1;
 		}
 		img_free(&im);
+		long long all = atomic_fetch_add(j->done, 1) + 1;
+		if (j->pg)
+			progress_update(j->pg, all);
 	}
 	free(px);
 	return NULL;
@@ -615,12 +652,17 @@ cmd_learn(int argc, char **argv)
 	struct img_cache *cache = img_cache_new();
 	if (!cache)
 		die(WN_ESOFTWARE, "out of memory");
+	atomic_llong done = 0;
+	struct progress pg;
+	progress_init(&pg, "learn (images)", (long long)n, opt.progress);
 	for (size_t w = 0; w < nw; w++) {
 		jobs[w] = (struct ljob){ .rows = rows, .from = w * n / nw,
 		    .to = (w + 1) * n / nw, .ppi = ppi, .patches = patches, .ok = ok,
-		    .err = errs, .cache = cache };
+		    .err = errs, .cache = cache, .done = &done, .pg = w == 0 ? &pg : NULL };
 	}
+	/* job 0 runs on this thread and shows the count of every job */
 	wn_run_threads((int)nw, learn_work, jobs, sizeof *jobs);
+	progress_done(&pg, atomic_load(&done));
 	/* failures in manifest order would need another sort; report them in
 	 * the (deterministic) hashed order */
 	for (size_t k = 0; k < n; k++) {
@@ -634,8 +676,11 @@ cmd_learn(int argc, char **argv)
 	}
 	if (skipped)
 		warnx("skipped %lld of %zu images", skipped, n);
+	/* the iterations run inside the library: their line comes at the end */
+	progress_init(&pg, "learn (k-means iterations)", opt.iters, opt.progress);
 	if (emb_learn_kmeans(&d, patches, m * ppi, opt.patch, opt.C, opt.k, opt.iters, &err) != 0)
 		die_err(&err);
+	progress_done(&pg, opt.iters);
 	d.seed = opt.seed;
 	if (wn_out_open(&out, opt.out, &err) != 0 ||
 	    emb_dict_save(&d, out.fp, opt.out, &err) != 0 ||

@@ -5,12 +5,15 @@
 # keys ("seed-manifest" -> seed_manifest).
 
 # The programs: $WINNOW_BIN (tests, ASan builds), else the build tree beside
-# this file, else PATH (installed).
+# this file, else PREFIX/bin when this is PREFIX/share/winnow/pipelines
+# (make install), else PATH.
 wn_top=$(cd "$(dirname "$0")/.." && pwd)
 if [ -n "${WINNOW_BIN:-}" ]; then
 	PATH=$WINNOW_BIN:$PATH
 elif [ -x "$wn_top/bin/winnow-embed" ]; then
 	PATH=$wn_top/bin:$PATH
+elif [ -x "$wn_top/../../bin/winnow-embed" ]; then
+	PATH=$(cd "$wn_top/../../bin" && pwd):$PATH
 fi
 export PATH
 LC_ALL=C
@@ -286,25 +289,37 @@ wn_grow() {
 }
 
 # wn_rounds FRACTION ROUNDS SEED LABELED SCORED OUT SELECT-OPTIONS...:
-# multi-round selection, as a labeling team works.  Round r keeps
-# FRACTION * r / ROUNDS of SCORED's rows in all, the rows of the earlier
-# rounds among them (winnow-select --kept); between rounds the caller's
-# wn_refit LABELED.TSV fits the surrogate on the labeled seed LABELED and
-# every row kept so far and rewrites SCORED.  OUT gets the last round's
-# manifest.  Round r draws with seed SEED + 1000 (r - 1).
+# multi-round selection, as a labeling team works.  The labeled seed
+# LABELED is part of the selection (it is paid for): its rows found in
+# SCORED are kept from round 1 on and count in the budget.  With N rows in
+# SCORED, B = FRACTION * N (rounded, as winnow-select rounds -f) and K seed
+# rows among them, round r keeps K + (B - K) * r / ROUNDS rows in all
+# (rounded down; the last round exactly B), the rows of the earlier rounds
+# among them (winnow-select --kept); between rounds the caller's wn_refit
+# LABELED.TSV fits the surrogate on the seed and every row kept so far and
+# rewrites SCORED.  OUT gets the last round's manifest.  Round r draws with
+# seed SEED + 1000 (r - 1).  Exit 65 when the seed alone is over the budget.
 wn_rounds() {
 	wn_rf=$1 wn_rn=$2 wn_rs=$3 wn_rl=$4 wn_rsc=$5 wn_ro=$6
 	shift 6
+	wn_nbk=$(awk -F '\t' -v f="$wn_rf" '
+	FNR == 1 { c = 0; for (i = 1; i <= NF; i++) if ($i == "id") c = i; next }
+	NR == FNR { if (c) seed[$c]; next }
+	{ n++; if (c && ($c in seed)) k++ }
+	END { printf "%d %d %d\n", n, int(f * n + 0.5), k }' "$wn_rl" "$wn_rsc")
+	read -r wn_rN wn_rB wn_rK <<EOF
+$wn_nbk
+EOF
+	[ "$wn_rK" -le "$wn_rB" ] ||
+		wn_die 65 "$wn_rl: the $wn_rK seed rows are more than the budget of $wn_rB rows ($wn_rf of $wn_rN)"
+	cp "$wn_rl" "$wn_ro.kept"
 	wn_r=1
-	wn_rk=
 	while :; do
-		wn_f=$(awk -v f="$wn_rf" -v r="$wn_r" -v n="$wn_rn" 'BEGIN { printf "%.9g", f * r / n }')
-		# shellcheck disable=SC2086 # --kept FILE, two words
-		winnow-select -f "$wn_f" "$@" --seed "$((wn_rs + 1000 * (wn_r - 1)))" $wn_rk \
-			"$wn_rsc" >"$wn_ro.next"
+		wn_n=$((wn_rK + (wn_rB - wn_rK) * wn_r / wn_rn))
+		winnow-select -n "$wn_n" "$@" --seed "$((wn_rs + 1000 * (wn_r - 1)))" \
+			--kept "$wn_ro.kept" "$wn_rsc" >"$wn_ro.next"
 		mv -f "$wn_ro.next" "$wn_ro"
 		[ "$wn_r" -ge "$wn_rn" ] && break
-		wn_rk="--kept $wn_ro.kept"
 		cp "$wn_ro" "$wn_ro.kept"
 		awk -F'\t' -v OFS='\t' 'FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i
 				if (NR == 1) print "id", "label", "row"; next }

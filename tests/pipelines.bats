@@ -212,8 +212,52 @@ nightly_setup() {
 	[ -e out/selected.tsv ]
 }
 
+@test "nightly: bad images are skipped by default, listed in the log, the report and bad-images.tsv, and tried again" {
+	nightly_setup 1200
+	"$PL/nightly" -c n.yaml
+	cp out/selected.tsv good.tsv
+	printf 'not an image' >corrupt.png
+	{ cat grow.tsv
+	  printf 'gone\t%s\t\n' "$BATS_TEST_TMPDIR/missing.png"
+	  printf 'junk\t%s\t\n' "$BATS_TEST_TMPDIR/corrupt.png"; } >grow2.tsv
+	mv grow2.tsv grow.tsv
+	run -0 --separate-stderr "$PL/nightly" -c n.yaml
+	assert_equal "$stderr" ""
+	log=st/log/nightly-$(date -u +%Y-%m-%d).log
+	run -0 cat out/bad-images.tsv
+	assert_line -n 0 "$(printf 'id\tpath\treason')"
+	assert_line -n 1 --regexp "^gone	$BATS_TEST_TMPDIR/missing.png	.*missing.png: No such file or directory\$"
+	assert_line -n 2 --regexp "^junk	$BATS_TEST_TMPDIR/corrupt.png	.*corrupt.png: not a PNG, JPEG"
+	[ "${#lines[@]}" -eq 3 ]
+	run -0 cat out/report.txt
+	assert_line "bad images: 2 left out, tried again next run (bad-images.tsv):"
+	assert_line --partial "gone	$BATS_TEST_TMPDIR/missing.png	"
+	grep -q 'missing.png: No such file or directory (skipped)' "$log"
+	grep -q 'corrupt.png: not a PNG' "$log"
+	# the other images are selected as before the bad ones came
+	cmp good.tsv out/selected.tsv
+	# a night later the corrupt image is good: embedded, no longer reported
+	cp "$BATS_FILE_TMPDIR/png/$(ls "$BATS_FILE_TMPDIR/png" | head -1)"/"$(ls "$BATS_FILE_TMPDIR/png/$(ls "$BATS_FILE_TMPDIR/png" | head -1)" | head -1)" corrupt.png
+	run -0 "$PL/nightly" -c n.yaml
+	grep -q '^junk	' st/current/embedded.tsv
+	run -0 cut -f1 out/bad-images.tsv
+	assert_output "$(printf 'id\ngone')"
+	# only bad images new: no new generation of the state
+	g=$(readlink st/current)
+	run -0 "$PL/nightly" -c n.yaml
+	[ "$(readlink st/current)" = "$g" ]
+	run -0 cut -f1 out/bad-images.tsv
+	assert_output "$(printf 'id\ngone')"
+	# bad-images is skip or fail
+	sed -i 's/^pipeline:$/pipeline:\n  bad-images: maybe/' n.yaml
+	run -78 --separate-stderr "$PL/nightly" -c n.yaml
+	assert_equal "$stderr" 'nightly: n.yaml: bad-images: "maybe" is not skip or fail'
+}
+
 @test "nightly: a failing stage gives its exit code, a message on stderr, the details in the dated log" {
 	nightly_setup 1200
+	# failing hard on a bad image is the config's choice
+	sed -i 's/^pipeline:$/pipeline:\n  bad-images: fail/' n.yaml
 	"$PL/nightly" -c n.yaml
 	cp out/selected.tsv before.tsv
 	# a missing image among the new ones: winnow-embed exits 65
@@ -280,9 +324,27 @@ nightly_setup() {
 	cmp r/selected.tsv s/selected.tsv
 	cmp r/work/pool.npy s/work/pool.npy
 	run -64 --separate-stderr "$PL/sharded" -c s.yaml shard
-	assert_equal "$stderr" "sharded: no shard index: give I, or set SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX"
+	assert_equal "$stderr" "sharded: shard: no shard index: give I (0 to 2), or set SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX"
 	run -64 --separate-stderr "$PL/sharded" -c s.yaml shard 3
 	assert_equal "$stderr" "sharded: shard 3: there are 3 shards (0 to 2)"
+}
+
+@test "sharded: a bad shard index, or a step before prepare, names what is wrong (64, 66)" {
+	config s.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest="$BATS_FILE_TMPDIR/pngseed.tsv" out=s shards=3
+	run -64 --separate-stderr "$PL/sharded" -c s.yaml shard abc
+	assert_equal "$stderr" 'sharded: shard abc: "abc" is not a shard index (a whole number, 0 to 2)'
+	run -64 --separate-stderr env SLURM_ARRAY_TASK_ID=-1 "$PL/sharded" -c s.yaml apply
+	assert_equal "$stderr" 'sharded: SLURM_ARRAY_TASK_ID=-1: "-1" is not a shard index (a whole number, 0 to 2)'
+	# before prepare: every later step says to run prepare (no sh error)
+	for step in "shard 0" "apply 1" merge finish; do
+		run -66 --separate-stderr "$PL/sharded" -c s.yaml $step
+		assert_equal "$stderr" "sharded: $step: s/work: not prepared; run \"sharded -c s.yaml prepare\" first"
+	done
+	[ ! -e s ]
+	"$PL/sharded" -c s.yaml prepare
+	"$PL/sharded" -c s.yaml shard 1
+	run -66 "$PL/sharded" -c s.yaml apply 1
+	assert_line --partial 'apply 1: s/work/all.plan: the plans are not merged; run "sharded -c s.yaml merge" first'
 }
 
 @test "sharded: merge and finish refuse a shard that has not run" {
@@ -345,6 +407,18 @@ sweep_config() {
 	[ "$(awk -F '\t' '$1 == "random" && $2 == 0.3 { print $4 }' $r)" -eq 300 ]
 	[ "$(grep -c . sweep-out/summary.tsv)" -eq 6 ]
 	! command -v gnuplot >/dev/null || [ -s sweep-out/sweep.png ]
+	# one seed: no standard deviation ("-", not 0)
+	run -0 awk -F '\t' 'NR > 1 { print $6 }' sweep-out/summary.tsv
+	assert_output "$(printf -- '-\n-\n-\n-\n-')"
+	# the plot's y range holds every line with room above and below: the
+	# full-data line is not on the border
+	full=$(awk -F '\t' '$1 == "full" { print $5 }' $r)
+	run -0 awk -v full="$full" '/^set yrange / { v = $3; gsub(/[][]/, "", v)
+		split(v, a, ":"); lo = a[1]; hi = a[2]; n++ }
+		END { if (n != 1 || !(lo < full - 0.0005 && full + 0.0005 < hi)) exit 1 }' sweep-out/sweep.gp
+	run -0 awk -F '\t' 'NR == FNR { if (/^set yrange /) { v = $0; sub(/^set yrange /, "", v)
+			gsub(/[][]/, "", v); split(v, a, ":"); lo = a[1]; hi = a[2] }; next }
+		FNR > 1 && !(lo < $5 && $5 < hi) { bad++ } END { exit bad > 0 }' sweep-out/sweep.gp sweep-out/summary.tsv
 	cp $r before.tsv
 	touch -d '2 hours ago' sweep-out/train.npy
 	run -0 "$PL/sweep" -c s.yaml

@@ -250,6 +250,29 @@ fmnist() {
 	[[ "$stderr" == *"the first 2 ids differ"* ]]
 }
 
+@test "a run without --resume removes (and reports) the .part and .resume of a killed --resume run" {
+	manifest m.tsv gray.png rgb.png gray.jpg rgb.jpg gray.pgm
+	winnow-embed -s 4x4 --batch 2 -o full.npy m.tsv >full.tsv
+	run env WINNOW_EMBED_CRASH_AFTER=1 winnow-embed -s 4x4 --batch 2 -j 1 --resume -o e.npy m.tsv
+	[ "$status" -eq 137 ]
+	[ -e e.npy.part ]
+	[ -e e.npy.resume ]
+	run --separate-stderr -0 winnow-embed -s 4x4 --batch 2 -o e.npy m.tsv
+	assert_equal "$stderr" "winnow-embed: removed e.npy.part and e.npy.resume, left by an interrupted --resume run (this run did not resume)"
+	cmp e.npy full.npy
+	[ ! -e e.npy.part ]
+	[ ! -e e.npy.resume ]
+	# nothing stale: nothing said
+	run --separate-stderr -0 winnow-embed -s 4x4 --batch 2 -o e.npy m.tsv
+	assert_equal "$stderr" ""
+	# a failed run leaves them for a later --resume
+	run env WINNOW_EMBED_CRASH_AFTER=1 winnow-embed -s 4x4 --batch 2 -j 1 --resume -o e.npy m.tsv
+	manifest bad.tsv gray.png missing.png
+	run -65 winnow-embed -s 4x4 -o e.npy bad.tsv
+	[ -e e.npy.part ]
+	[ -e e.npy.resume ]
+}
+
 @test "kmeans dictionary: corrupt, truncated, wrong channels" {
 	fmnist 50
 	winnow-embed learn -k 8 --patches 500 -o d.dict fm.tsv
@@ -283,6 +306,28 @@ fmnist() {
 	run --separate-stderr -0 winnow-embed --progress -s 2x2 -o e.npy m.tsv
 	[[ "$stderr" == *"embed"*"2"* ]]
 	run --separate-stderr -0 winnow-embed -s 2x2 -o e.npy m.tsv
+	[ -z "$stderr" ]
+}
+
+@test "--progress: total, percentage and ETA from a manifest file; only a count from a pipe; learn --progress too" {
+	manifest m.tsv $good
+	run --separate-stderr -0 winnow-embed --progress -s 4x4 -o e.npy m.tsv
+	# the last line: every row of the 13, 100%, a rate, the time
+	last=$(printf '%s' "$stderr" | tr '\r' '\n' | grep . | tail -n 1)
+	[[ $last =~ ^embed:\ 13/13\ 100%\ [0-9.]+/s\ in\ [0-9.]+s\ done$ ]]
+	run --separate-stderr -0 sh -c 'cat m.tsv | winnow-embed --progress -s 4x4 -o e.npy'
+	last=$(printf '%s' "$stderr" | tr '\r' '\n' | grep . | tail -n 1)
+	[[ $last =~ ^embed:\ 13\ [0-9.]+/s\ in\ [0-9.]+s\ done$ ]]
+	run --separate-stderr -0 winnow-embed -s 4x4 -o e.npy <m.tsv
+	[ -z "$stderr" ]
+	printf 'id\tpath\n' >fm.tsv
+	for i in $(seq 0 9); do printf 'f%d\t%s/train-images-idx3-ubyte.gz#%d\n' $i "$FMNIST" $i; done >>fm.tsv
+	[ -r "$FMNIST/train-images-idx3-ubyte.gz" ] || skip "no $FMNIST"
+	run --separate-stderr -0 winnow-embed learn --progress -k 4 --patches 200 --iters 3 -o d.dict fm.tsv
+	run -0 sh -c 'printf "%s" "$1" | tr "\r" "\n" | grep .' sh "$stderr"
+	assert_line --regexp '^learn \(images\): 10/10 100% [0-9.]+/s in [0-9.]+s done$'
+	assert_line --regexp '^learn \(k-means iterations\): 3/3 100% .* done$'
+	run --separate-stderr -0 winnow-embed learn -k 4 --patches 200 --iters 3 -o d.dict fm.tsv
 	[ -z "$stderr" ]
 }
 

@@ -10,6 +10,7 @@ struct progress {
 	int on;             /* print at all */
 	const char *what;
 	long long total;    /* 0 if unknown */
+	long long base;     /* done before t0 (a resumed run): not in the rate */
 	double t0, last;    /* seconds (monotonic) */
 };
 
@@ -17,6 +18,13 @@ struct progress {
 void progress_init(struct progress *p, const char *what, long long total, int force);
 void progress_update(struct progress *p, long long done);
 void progress_done(struct progress *p, long long done);
+
+/* The number of lines of the regular file open on fd, from its current
+ * offset to the end (a last line without a newline counts), without
+ * moving the offset; -1 when fd is not a regular file (a pipe, a
+ * terminal) or cannot be read.  For totals: call it before the stream on
+ * fd is read. */
+long long progress_count_lines(int fd);
 
 /* Monotonic clock in seconds. */
 double wn_now(void);

@@ -70,18 +70,21 @@ def inclusion(t, k):
 
 
 def select_rounds(x, y, is_seed, s, frac, rounds, alpha, rng, fit_lambda, how):
-    """Multi-round biased selection (pipelines/demo with DEMO_ROUNDS, and
-    winnow-select --kept): round r keeps frac * r / rounds in all, the rows
-    kept before among them; between rounds the surrogate is refitted on
-    the seed and the kept rows and scores every row again."""
+    """Multi-round biased selection (pipelines/rounds, winnow-select
+    --kept): the seed is kept from round 1 and counts in the budget B =
+    frac * n; round r keeps K + (B - K) r / rounds in all (K seed rows),
+    the rows kept before among them; between rounds the surrogate is
+    refitted on the kept rows (the seed among them) and scores every row
+    again."""
     n = len(s)
-    kept = np.zeros(n, bool)
+    kept = is_seed.copy()
+    b, k0 = int(round(frac * n)), int(is_seed.sum())
     for r in range(1, rounds + 1):
-        k = int(round(frac * r / rounds * n)) - kept.sum()
+        k = k0 + (b - k0) * r // rounds - kept.sum()
         pi = inclusion(np.where(kept, 0.0, np.power(np.maximum(s, 1e-12), alpha)), k)
         kept |= rng.random(n) < pi
         if r < rounds:
-            lab = kept | is_seed
+            lab = kept
             sur = train(x[lab], y[lab], None, fit_lambda, 500)
             s = scores(sur.predict_proba(x), how)
     idx = np.nonzero(kept)[0]
@@ -203,7 +206,11 @@ def main():
         m = train(etr, ytr, None, a.lam, a.max_iter, a.lambda_per_full)
         rows.append(("full", n, m.score(ete, yte), time.perf_counter() - t, m.objective))
     t = time.perf_counter()
-    idx, w = select(s, a.fraction, "random", 0, rng, False)
+    # random: the seed and random rows, as winnow-select -s random --kept
+    rest = np.nonzero(~is_seed)[0]
+    extra = rng.choice(rest, int(round(a.fraction * n)) - int(is_seed.sum()), replace=False)
+    idx = np.sort(np.concatenate([np.nonzero(is_seed)[0], extra]))
+    w = np.ones(len(idx))
     m = train(etr[idx], ytr[idx], w, a.lam, a.max_iter, a.lambda_per_full)
     rows.append(("random %g%%" % (100 * a.fraction), len(idx), m.score(ete, yte),
                  time.perf_counter() - t, m.objective))
