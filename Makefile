@@ -12,6 +12,11 @@ LIBHDR  = $(wildcard lib/*.h surrogate/*.h)
 LIBOBJ  = $(LIBSRC:%.c=$(O)/%.o)
 LIBA    = $(O)/lib/libwinnow.a
 
+# winnow-dedup's faiss search (dedup/): linked into that program and its
+# unit test only, since libfaiss.a is large and needs OpenMP.
+DEDUPHDR = $(wildcard dedup/*.h)
+DEDUPOBJ = $(O)/dedup/dedup.o $(O)/dedup/faissx.o
+
 PROGSRC = $(wildcard bin/*.c)
 PROGS   = $(PROGSRC:%.c=$(O)/%)
 
@@ -31,6 +36,20 @@ all: $(LIBA) $(PROGS) $(UNITS) $(DATATOOLS)
 $(O)/%.o: %.c $(LIBHDR) config.mk
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(O)/%.o: %.cpp $(LIBHDR) $(DEDUPHDR) config.mk
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+$(O)/dedup/dedup.o $(O)/bin/winnow-dedup.o $(O)/tests/unit/test_dedup.o: $(DEDUPHDR)
+$(O)/dedup/dedup.o $(O)/dedup/faissx.o $(O)/bin/winnow-dedup.o \
+$(O)/tests/unit/test_dedup.o: CPPFLAGS += -Idedup
+
+$(O)/bin/winnow-dedup: $(O)/bin/winnow-dedup.o $(DEDUPOBJ) $(LIBA)
+	$(CXX) $(LDFLAGS) -o $@ $< $(DEDUPOBJ) $(LIBA) $(FAISS_LIBS) $(LIBS)
+
+$(O)/tests/unit/test_dedup: $(O)/tests/unit/test_dedup.o $(DEDUPOBJ) $(LIBA)
+	$(CXX) $(LDFLAGS) -o $@ $< $(DEDUPOBJ) $(LIBA) $(FAISS_LIBS) $(LIBS)
 
 $(LIBA): $(LIBOBJ)
 	@mkdir -p $(@D)
@@ -59,7 +78,8 @@ check: deps all
 	@sh tests/run.sh "$(O)"
 
 check-asan: deps
-	$(MAKE) O=build-asan CFLAGS="$(CFLAGS) -O1 $(SANFLAGS)" LDFLAGS="$(LDFLAGS) $(SANFLAGS)" all
+	$(MAKE) O=build-asan CFLAGS="$(CFLAGS) -O1 $(SANFLAGS)" CXXFLAGS="$(CXXFLAGS) -O1 $(SANFLAGS)" \
+		LDFLAGS="$(LDFLAGS) $(SANFLAGS)" all
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		sh tests/run.sh build-asan
 
@@ -87,7 +107,7 @@ uninstall:
 		s=$${m%/*}; s=$${s##*/}; rm -f $(DESTDIR)$(MANPREFIX)/$$s/$${m##*/}; done
 
 clean:
-	rm -f $(LIBOBJ) $(LIBA) $(PROGS) $(PROGS:=.o) $(UNITS) $(UNITS:=.o) $(DATATOOLS) $(DATATOOLS:=.o)
+	rm -f $(LIBOBJ) $(LIBA) $(DEDUPOBJ) $(PROGS) $(PROGS:=.o) $(UNITS) $(UNITS:=.o) $(DATATOOLS) $(DATATOOLS:=.o)
 	rm -rf build-asan
 
 # Keep the objects of programs and unit tests built through implicit rule
