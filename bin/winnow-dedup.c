@@ -246,9 +246,6 @@ cmd_merge(int argc, char **argv, int i)
 	}
 	if (dd_partial_check(&P, &R, mname, &err) != 0)
 		die_err(&err);
-	if (run && (strstr(run, " seed=") == NULL || strtoull(strstr(run, " seed=") + 6,
-	                                                       NULL, 10) != opt.seed))
-		die(WN_EUSAGE, "merge: --seed %llu, but the shards ran with %s", opt.seed, run);
 	write_output(&P, &R, &sp, mname);
 	free(run);
 	spool_close(&sp);

@@ -757,6 +757,13 @@ dd_partial_read(struct mf_reader *r, const struct dd_pool *P, struct dd_result *
 			return wn_seterr(err, WN_EDATA, "%s:%lld: id \"%s\" is not in the manifest",
 			                 name, ln, id);
 		if (!*run) {
+			char want[64];
+			int l = snprintf(want, sizeof want, "n=%zu seed=%llu ", P->n,
+			                 (unsigned long long)P->seed);
+			if (strncmp(rs, want, (size_t)l) != 0)
+				return wn_seterr(err, WN_EDATA, "%s:%lld: run \"%s\" is not of this "
+				                 "manifest's %zu rows with seed %llu (--seed)", name, ln,
+				                 rs, P->n, (unsigned long long)P->seed);
 			if (!(*run = strdup(rs)))
 				return wn_seterr(err, WN_ESOFTWARE, "out of memory");
 		} else if (strcmp(*run, rs) != 0) {
