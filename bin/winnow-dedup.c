@@ -59,7 +59,7 @@ static const struct option longopts[] = {
 	{ "score", required_argument, 0, O_SCORE },
 	{ "seed", required_argument, 0, O_SEED },
 	{ "shard", required_argument, 0, O_SHARD },
-	{ "threads", required_argument, 0, 'j' },
+	{ "jobs", required_argument, 0, 'j' },
 	{ "threshold", required_argument, 0, 't' },
 	{ "version", no_argument, 0, O_VERSION },
 	{ 0, 0, 0, 0 }

@@ -401,9 +401,10 @@ search_queries(const struct dd_pool *P, const struct dd_opts *o, struct dd_resul
 	size_t B = nq < DD_BATCH ? nq : DD_BATCH;
 	float *Q = malloc(B * (size_t)d * sizeof *Q), *D = malloc(B * (size_t)kn * sizeof *D);
 	int64_t *I = malloc(B * (size_t)kn * sizeof *I);
+	size_t *sat = malloc(B * sizeof *sat);
 	struct cand *c = NULL;
 	size_t ccap = 0;
-	if (!Q || !D || !I)
+	if (!Q || !D || !I || !sat)
 		goto oom;
 	for (size_t b0 = 0; b0 < nq; b0 += B) {
 		size_t nb = nq - b0 < B ? nq - b0 : B;
@@ -414,9 +415,20 @@ search_queries(const struct dd_pool *P, const struct dd_opts *o, struct dd_resul
 			memcpy(Q + j * d, P->X + (size_t)qs[b0 + j] * d, (size_t)d * sizeof *Q);
 		if (wf_search(ix, nb, Q, kn, D, I, err) < 0)
 			goto out;
-		if (*has_range) {
-			int rc = wf_range_search(ix, nb, Q, (float)o->threshold - DD_EPS, &lims, &rs,
-			                         &rl, err);
+		/* Range search only the queries whose k-NN list may not hold all
+		 * their pairs: those whose last neighbour is still above the
+		 * radius (usually none, and a second pass over the index saved). */
+		size_t ns = 0;
+		float radius = (float)o->threshold - DD_EPS;
+		for (size_t j = 0; j < nb; j++)
+			if (kn < (int)nindex && I[j * kn + kn - 1] >= 0 && D[j * kn + kn - 1] >= radius) {
+				sat[ns] = j;
+				if (ns != j)
+					memcpy(Q + ns * d, Q + j * d, (size_t)d * sizeof *Q);
+				ns++;
+			}
+		if (*has_range && ns > 0) {
+			int rc = wf_range_search(ix, ns, Q, radius, &lims, &rs, &rl, err);
 			if (rc < 0)
 				goto out;
 			if (rc == 1) {
@@ -426,11 +438,18 @@ search_queries(const struct dd_pool *P, const struct dd_opts *o, struct dd_resul
 				free(D);
 				free(I);
 				free(c);
+				free(sat);
 				return search_queries(P, o, R, ix, nindex, map, qs, nq, has_range, err);
 			}
 		}
+		size_t si = 0;
 		for (size_t j = 0; j < nb; j++) {
-			size_t nr = lims ? lims[j + 1] - lims[j] : 0, nc = 0;
+			size_t nr = 0, r0 = 0, nc = 0;
+			if (lims && si < ns && sat[si] == j) {
+				r0 = lims[si];
+				nr = lims[si + 1] - lims[si];
+				si++;
+			}
 			if (grow((void **)&c, &ccap, (size_t)kn + nr, sizeof *c) < 0) {
 				free(lims);
 				free(rs);
@@ -443,7 +462,7 @@ search_queries(const struct dd_pool *P, const struct dd_opts *o, struct dd_resul
 					c[nc++].p = map ? map[l] : l;
 			}
 			for (size_t t = 0; t < nr; t++) {
-				int64_t l = rl[lims[j] + t];
+				int64_t l = rl[r0 + t];
 				c[nc++].p = map ? map[l] : l;
 			}
 			finish_query(P, o, R, qs[b0 + j], c, nc);
@@ -461,6 +480,7 @@ out:
 	free(D);
 	free(I);
 	free(c);
+	free(sat);
 	return ret;
 }
 

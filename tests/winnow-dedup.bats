@@ -103,6 +103,26 @@ PY
 	echo "$output"
 }
 
+@test "a row between two big groups joins them: pairs past the k-NN list (range search)" {
+	# 20 copies of u, 20 of v (u.v = 0.94), b with b.u = 0.99, b.v = 0.979,
+	# threshold 0.96: b's 18 nearest are all copies of u, its pairs with the
+	# copies of v come from the range search
+	"$PYTHON" -c "
+import numpy as np
+rng = np.random.default_rng(3)
+x = rng.standard_normal((100, 8))
+a, b = np.arccos(0.94), np.arccos(0.99)
+u = np.eye(8)[0]; v = np.cos(a) * u + np.sin(a) * np.eye(8)[1]
+x[:20] = u; x[20:40] = v; x[40] = np.cos(b) * u + np.sin(b) * np.eye(8)[1]
+np.save('e.npy', x.astype(np.float32))
+open('m.tsv', 'w').write('id\trow\n' + ''.join('r%d\t%d\n' % (i, i) for i in range(100)))"
+	winnow-dedup -t 0.96 e.npy m.tsv >out.tsv
+	col out.tsv dup_group | head -41 | sort -u >groups
+	assert_equal "$(wc -l <groups)" 1
+	col out.tsv dup_rank | sort -n >ranks
+	assert_equal "$(tail -1 ranks)" 40
+}
+
 @test "output does not depend on input order, -j, or sharding (exact, IVF, --clusters)" {
 	pool 600 3 p
 	(head -1 p.tsv; tail -n +2 p.tsv | sort -R --random-source=p.npy) >shuf.tsv
