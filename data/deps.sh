@@ -3,12 +3,13 @@
 # missing.  Run by `make deps` (and so by `make check` and `make demo`);
 # `make bench` adds "bench": the references its benchmarks measure against.
 set -eu
-pkgs="gcc make libopenblas-dev liblapacke-dev libyaml-dev zlib1g-dev
+pkgs="gcc g++ make libopenblas-dev liblapacke-dev libyaml-dev zlib1g-dev
 libpng-dev libjpeg62-turbo-dev libjansson-dev liblbfgs-dev libxxhash-dev
+libfaiss-dev libgomp1
 bats bats-assert bats-support dataset-fashion-mnist python3-numpy
 python3-sklearn parallel gnuplot-nox time valgrind"
 if [ "${1:-}" = bench ]; then
-	pkgs="$pkgs liblinear-tools python3-pil"
+	pkgs="$pkgs liblinear-tools python3-pil python3-faiss"
 fi
 missing=
 for p in $pkgs; do
