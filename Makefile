@@ -19,6 +19,11 @@ UTILHDR = $(wildcard bin/util/*.h)
 UTILOBJ = $(UTILSRC:%.c=$(O)/%.o)
 UTILA   = $(O)/bin/util/libwnutil.a
 
+# winnow-dedup's faiss search (dedup/): linked into that program and its
+# unit test only, since libfaiss.a is large and needs OpenMP.
+DEDUPHDR = $(wildcard dedup/*.h)
+DEDUPOBJ = $(O)/dedup/dedup.o $(O)/dedup/faissx.o
+
 PROGSRC = $(wildcard bin/*.c)
 PROGS   = $(PROGSRC:%.c=$(O)/%)
 
@@ -43,6 +48,20 @@ all: $(LIBA) $(UTILA) $(PROGS) $(UNITS) $(DATATOOLS)
 $(O)/%.o: %.c $(LIBHDR) $(UTILHDR) config.mk
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(O)/%.o: %.cpp $(LIBHDR) $(DEDUPHDR) config.mk
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
+
+$(O)/dedup/dedup.o $(O)/bin/winnow-dedup.o $(O)/tests/unit/test_dedup.o: $(DEDUPHDR)
+$(O)/dedup/dedup.o $(O)/dedup/faissx.o $(O)/bin/winnow-dedup.o \
+$(O)/tests/unit/test_dedup.o: CPPFLAGS += -Idedup
+
+$(O)/bin/winnow-dedup: $(O)/bin/winnow-dedup.o $(DEDUPOBJ) $(UTILA) $(LIBA)
+	$(CXX) $(LDFLAGS) -o $@ $< $(DEDUPOBJ) $(UTILA) $(LIBA) $(FAISS_LIBS) $(LIBS)
+
+$(O)/tests/unit/test_dedup: $(O)/tests/unit/test_dedup.o $(DEDUPOBJ) $(UTILA) $(LIBA)
+	$(CXX) $(LDFLAGS) -o $@ $< $(DEDUPOBJ) $(UTILA) $(LIBA) $(FAISS_LIBS) $(LIBS)
 
 $(LIBA): $(LIBOBJ)
 	@mkdir -p $(@D)
@@ -80,7 +99,8 @@ check: deps-check all
 	@sh tests/run.sh "$(O)"
 
 check-asan: deps-check
-	$(MAKE) O=build-asan CFLAGS="$(CFLAGS) -O1 $(SANFLAGS)" LDFLAGS="$(LDFLAGS) $(SANFLAGS)" all
+	$(MAKE) O=build-asan CFLAGS="$(CFLAGS) -O1 $(SANFLAGS)" CXXFLAGS="$(CXXFLAGS) -O1 $(SANFLAGS)" \
+		LDFLAGS="$(LDFLAGS) $(SANFLAGS)" all
 	@ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 		sh tests/run.sh build-asan
 
@@ -117,7 +137,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(SHAREDIR)/pipelines $(DESTDIR)$(SHAREDIR)/data $(DESTDIR)$(SHAREDIR) 2>/dev/null
 
 clean:
-	rm -f $(LIBOBJ) $(LIBA) $(UTILOBJ) $(UTILA) $(PROGS) $(PROGS:=.o) $(UNITS) $(UNITS:=.o) $(DATATOOLS) $(DATATOOLS:=.o)
+	rm -f $(LIBOBJ) $(LIBA) $(UTILOBJ) $(UTILA) $(DEDUPOBJ) $(PROGS) $(PROGS:=.o) $(UNITS) $(UNITS:=.o) $(DATATOOLS) $(DATATOOLS:=.o)
 	rm -rf build-asan
 
 # Keep the objects of programs and unit tests built through implicit rule

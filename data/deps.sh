@@ -5,13 +5,14 @@
 # adds "check": chromium, the headless browser tests/winnow-report.bats
 # loads the reports in (about 110 MB, half a minute to install).
 set -eu
-pkgs="gcc make libopenblas-dev liblapacke-dev libyaml-dev zlib1g-dev
+pkgs="gcc g++ make libopenblas-dev liblapacke-dev libyaml-dev zlib1g-dev
 libpng-dev libjpeg62-turbo-dev libjansson-dev liblbfgs-dev libxxhash-dev
+libfaiss-dev libgomp1
 bats bats-assert bats-support dataset-fashion-mnist python3-numpy
 python3-sklearn parallel gnuplot-nox time valgrind man-db groff-base
 bsdextrautils"
 if [ "${1:-}" = bench ]; then
-	pkgs="$pkgs liblinear-tools python3-pil"
+	pkgs="$pkgs liblinear-tools python3-pil python3-faiss"
 fi
 if [ "${1:-}" = check ]; then
 	pkgs="$pkgs chromium"

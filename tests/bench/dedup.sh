@@ -1,0 +1,106 @@
+#!/bin/sh
+# tests/bench/dedup.sh - winnow-dedup: quality, speed, scale.
+#
+#   quality  near-duplicates injected into Fashion-MNIST (dedup-quality.py:
+#            copies, noise, a one-pixel shift, JPEG, brightness), per
+#            embedding (pixels, random, kmeans): recall of the injected
+#            pairs and the share of false pairs at the default threshold
+#   speed    exact search on the 60,000 x 1,024 random embedding of the
+#            training set: winnow-dedup's wall time against python3-faiss
+#            doing the same search in this script, and as a fraction of
+#            the sgemm peak measured here; the approximate IVF1024,Flat
+#            (nprobe 16): time and the recall of its nearest neighbours
+#   million  one million rows (64-D, a Gaussian mixture) with IVF1024,Flat:
+#            wall time and peak RSS, against python3-faiss
+#
+# DEDUP_BENCH="quality speed million" picks parts; DEDUP_N0 (10000) and
+# DEDUP_M (1000) size the quality pool; DEDUP_JOBS (2) threads.
+set -eu
+parts=${DEDUP_BENCH:-quality speed million}
+n0=${DEDUP_N0:-10000}
+m=${DEDUP_M:-1000}
+j=${DEDUP_JOBS:-2}
+py=/usr/bin/python3
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/dedup-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+. tests/bench/lib.sh
+
+# wall CMD...: run CMD, print its wall seconds and peak RSS (MiB) on fd 3
+wall() {
+	/usr/bin/time -f '%e %M' -o "$tmp/time" "$@"
+	awk '{ printf "%.2f s, %.0f MiB peak RSS\n", $1, $2 / 1024 }' "$tmp/time"
+}
+secs() { awk '{ print $1 }' "$tmp/time"; }
+
+case " $parts " in *" quality "*)
+	echo "quality: $n0 originals + $m near-copies per transform, default threshold"
+	$py tests/bench/dedup-quality.py gen "$n0" "$m" "$tmp/q"
+	winnow-manifest idx --id-prefix q "$tmp/q-images-idx3-ubyte" \
+		"$tmp/q-labels-idx1-ubyte" >"$tmp/q.tsv"
+	winnow-embed -m pixels -j "$j" -o "$tmp/pixels.npy" "$tmp/q.tsv" >/dev/null
+	winnow-embed -m random -d 1024 -j "$j" -o "$tmp/random.npy" "$tmp/q.tsv" >/dev/null
+	winnow-embed learn -k 256 -j "$j" -o "$tmp/km.dict" "$tmp/q.tsv"
+	winnow-embed -m kmeans --dict "$tmp/km.dict" -j "$j" -o "$tmp/kmeans.npy" \
+		"$tmp/q.tsv" >/dev/null
+	for e in pixels random kmeans; do
+		winnow-dedup -j "$j" -o "$tmp/$e.tsv" "$tmp/$e.npy" "$tmp/q.tsv"
+		$py tests/bench/dedup-quality.py eval "$tmp/q" "$tmp/$e.tsv" "$e"
+	done
+	;;
+esac
+
+case " $parts " in *" speed "*)
+	echo "speed: exact search, 60,000 x 1,024 (winnow-embed -m random), -j $j"
+	sh data/fashion-mnist.sh "$tmp/fm"
+	winnow-embed -m random -d 1024 -j "$j" -o "$tmp/fm.npy" "$tmp/fm/train.tsv" >/dev/null
+	bench_cc "$tmp/sgemm-peak" tests/bench/sgemm-peak.c
+	peak=$("$tmp/sgemm-peak" "$j")
+	for rep in 1 2; do
+		printf 'winnow-dedup exact: '
+		wall winnow-dedup -j "$j" -o "$tmp/exact.tsv" "$tmp/fm.npy" "$tmp/fm/train.tsv"
+		t=$(secs)
+		$py tests/bench/dedup-faiss.py "$tmp/fm.npy" 0.98 10 Flat - "$j" >"$tmp/ref"
+		cat "$tmp/ref"
+		tf=$(sed 's/.*: \([0-9.]*\) s.*/\1/' "$tmp/ref")
+		awk -v t="$t" -v f="$tf" -v p="$peak" 'BEGIN {
+			fl = 2 * 60000 * 60000 * 1024 / 1e9
+			printf "  winnow-dedup / faiss time %.2f; exact search %.1f GFLOP/s = %.0f%% of the sgemm peak %.1f GFLOP/s (whole run, manifest and output included)\n", t / f, fl / t, 100 * fl / t / p, p }'
+	done
+	printf 'winnow-dedup IVF1024,Flat nprobe 16: '
+	wall winnow-dedup -j "$j" --index IVF1024,Flat --nprobe 16 -o "$tmp/ivf.tsv" \
+		"$tmp/fm.npy" "$tmp/fm/train.tsv"
+	$py - "$tmp/exact.tsv" "$tmp/ivf.tsv" <<'PY'
+import sys
+def load(p):
+    rows = [l.rstrip("\n").split("\t") for l in open(p)]
+    h = {c: i for i, c in enumerate(rows[0])}
+    return [(r[h["nn_id"]], r[h["dup_group"]], r[h["dup_rank"]]) for r in rows[1:]]
+a, b = load(sys.argv[1]), load(sys.argv[2])
+nn = sum(x[0] == y[0] for x, y in zip(a, b)) / len(a)
+da = sum(x[2] != "0" for x in a); db = sum(y[2] != "0" for y in b)
+print("  IVF1024,Flat nprobe 16: nearest neighbour = exact's for %.4f of rows; "
+      "rows dropped as duplicates %d (exact %d)" % (nn, db, da))
+PY
+	$py tests/bench/dedup-faiss.py "$tmp/fm.npy" 0.98 10 IVF1024,Flat nprobe=16 "$j" \
+		"$tmp/exact.tsv"
+	;;
+esac
+
+case " $parts " in *" million "*)
+	echo "million: 1,000,000 x 64 (Gaussian mixture), IVF1024,Flat nprobe 8, -j $j"
+	$py -c "
+import numpy as np
+rng = np.random.default_rng(5)
+c = rng.standard_normal((2000, 64)).astype(np.float32)
+x = c[rng.integers(0, 2000, 1000000)] + 0.5 * rng.standard_normal((1000000, 64)).astype(np.float32)
+np.save('$tmp/m.npy', x)
+with open('$tmp/m.tsv', 'w') as f:
+    f.write('id\trow\n')
+    f.writelines('m%d\t%d\n' % (i, i) for i in range(1000000))"
+	printf 'winnow-dedup: '
+	wall winnow-dedup -j "$j" --index IVF1024,Flat --nprobe 8 -o "$tmp/m.out" \
+		"$tmp/m.npy" "$tmp/m.tsv"
+	printf 'python3-faiss: '
+	wall $py tests/bench/dedup-faiss.py "$tmp/m.npy" 0.98 10 IVF1024,Flat nprobe=8 "$j"
+	;;
+esac
