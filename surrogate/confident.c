@@ -44,22 +44,28 @@ sur_cl_quality(const float *p, int k, int y, enum sur_cl_rank rank)
 }
 
 /*
- * Round f[0..k) to integers summing to total (an integer): rint (half to
- * even) first, then one unit at a time onto the entries with the largest
- * remainder f - int (when short) or off those with the smallest (when
- * over), lower index first among equals.
+ * Row i of the calibrated joint: num[j] / den (num[j] = C[i][j] count_i,
+ * den = sum_j C[i][j] > 0) rounded to integers summing to count_i (= the
+ * sum of num / den): half to even first, then one unit at a time onto the
+ * entry with the largest remainder num/den - out (when short) or off the
+ * one with the smallest (when over), lower index first among equals.  In
+ * integers, so that the rule is exact (a double quotient can put 1.5 at
+ * 1.4999999).
  */
 static void
-round_row(const double *f, int k, long long total, long long *out)
+round_row(const long long *num, long long den, int k, long long total, long long *out)
 {
 	long long sum = 0;
-	for (int c = 0; c < k; c++)
-		sum += out[c] = (long long)rint(f[c]);
+	for (int c = 0; c < k; c++) {
+		long long q = num[c] / den, r = num[c] % den;
+		out[c] = q + (2 * r > den || (2 * r == den && q % 2 != 0));
+		sum += out[c];
+	}
 	while (sum != total) {
 		int up = sum < total, best = -1;
-		double bv = 0;
+		long long bv = 0;
 		for (int c = 0; c < k; c++) {
-			double r = f[c] - (double)out[c];
+			long long r = num[c] - out[c] * den;    /* remainder times den */
 			if (!up && out[c] <= 0)
 				continue;
 			if (best < 0 || (up ? r > bv : r < bv)) {
@@ -86,7 +92,7 @@ sur_cl_fit(struct sur_cl *cl, const float *P, const int *y, size_t n, int k,
 	cl->thresh = calloc(k, sizeof *cl->thresh);
 	cl->cj = calloc(kk, sizeof *cl->cj);
 	cl->cal = calloc(kk, sizeof *cl->cal);
-	double *row = calloc(k, sizeof *row);
+	long long *row = calloc(k, sizeof *row);
 	if (!cl->count || !cl->thresh || !cl->cj || !cl->cal || !row) {
 		free(row);
 		sur_cl_free(cl);
@@ -128,9 +134,9 @@ sur_cl_fit(struct sur_cl *cl, const float *P, const int *y, size_t n, int k,
 		for (int j = 0; j < k; j++)
 			rs += cl->cj[(size_t)i * k + j];
 		for (int j = 0; j < k; j++)
-			row[j] = rs ? (double)cl->cj[(size_t)i * k + j] / (double)rs *
-			              (double)cl->count[i] : j == i ? (double)cl->count[i] : 0;
-		round_row(row, k, cl->count[i], cl->cal + (size_t)i * k);
+			row[j] = rs ? cl->cj[(size_t)i * k + j] * cl->count[i] :
+			         j == i ? cl->count[i] : 0;
+		round_row(row, rs ? rs : 1, k, cl->count[i], cl->cal + (size_t)i * k);
 	}
 	free(row);
 	return 0;

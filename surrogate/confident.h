@@ -15,12 +15,12 @@
  *              p_xc >= t_c}   (the confident joint, given x true; a row
  *              with no class at its threshold is not counted; ties go to
  *              the lower class index)
- *   Cal[i][] = C[i][] / sum_j C[i][j] * count_i, rounded to integers
- *              whose sum is count_i (round half to even, then the
- *              entries with the largest (smallest) rounding remainder
- *              moved up (down) one at a time, lower index first: what
- *              the paper's calibration step and cleanlab's
- *              round_preserving_row_totals do); a class with no
+ *   Cal[i][] = C[i][] count_i / sum_j C[i][j], rounded to integers
+ *              whose sum is count_i (exactly, in integers: round half to
+ *              even, then the entries with the largest (smallest)
+ *              rounding remainder moved up (down) one at a time, lower
+ *              index first: the paper's calibration step, rounded as
+ *              cleanlab's round_preserving_row_totals means to); a class with no
  *              confident row has Cal[i][i] = count_i.  Cal estimates
  *              the number of rows with given label i and true label j;
  *              Q = Cal / n is the estimated joint.
