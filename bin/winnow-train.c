@@ -22,6 +22,7 @@
 
 #include "adaptive.h"
 #include "atomic.h"
+#include "confident.h"
 #include "hash.h"
 #include "manifest.h"
 #include "mlp.h"
@@ -43,6 +44,7 @@ static struct {
 	const char *out;
 	const char *test, *val, *log, *ckpt;
 	int use_weights;
+	int drop_issues;        /* leave out rows winnow-audit flagged */
 	int epochs, batch, hidden, patience;
 	double lr, momentum;
 	int adam;
@@ -89,6 +91,7 @@ struct data {
 	uint64_t *key;          /* hash of the id: shuffle and sifting keys */
 	char **labels;          /* training set only, until classes are known */
 	size_t skipped;         /* rows without a label */
+	size_t dropped;         /* rows left out by --drop-issues */
 };
 
 static void
@@ -97,7 +100,8 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: winnow-train [-m softmax|mlp] [-c FILE.yaml] [-j N] [-l LAMBDA]\n"
 	    "                    [--test EMB.npy:MANIFEST] [--val EMB.npy:MANIFEST]\n"
-	    "                    [--log FILE.tsv] [--no-weights] [--solver lbfgs|sgd]\n"
+	    "                    [--log FILE.tsv] [--no-weights] [--drop-issues]\n"
+	    "                    [--solver lbfgs|sgd]\n"
 	    "                    [--epochs N] [--batch N] [--hidden N] [--lr R]\n"
 	    "                    [--optimizer adam|sgd] [--momentum M]\n"
 	    "                    [--lr-schedule constant|cosine|exp:F] [--patience N]\n"
@@ -117,7 +121,7 @@ enum {
 	OPT_PATIENCE, OPT_LAMBDAPER, OPT_NOINTERCEPT, OPT_NOSTD, OPT_MAXITER,
 	OPT_TOL, OPT_SBETA, OPT_SHIST, OPT_SDELAY, OPT_CKPT, OPT_CKPTEVERY,
 	OPT_RESUME, OPT_STOPAFTER, OPT_SEED, OPT_PROGRESS, OPT_ADAPTIVE, OPT_FRACTION,
-	OPT_EVERY, OPT_WARM, OPT_TAYLOR, OPT_TUNE, OPT_TUNETRIALS
+	OPT_EVERY, OPT_WARM, OPT_TAYLOR, OPT_TUNE, OPT_TUNETRIALS, OPT_DROPISSUES
 };
 
 static const struct option longopts[] = {
@@ -126,6 +130,7 @@ static const struct option longopts[] = {
 	{ "checkpoint", required_argument, 0, OPT_CKPT },
 	{ "checkpoint-every", required_argument, 0, OPT_CKPTEVERY },
 	{ "config", required_argument, 0, 'c' },
+	{ "drop-issues", no_argument, 0, OPT_DROPISSUES },
 	{ "epochs", required_argument, 0, OPT_EPOCHS },
 	{ "every", required_argument, 0, OPT_EVERY },
 	{ "fraction", required_argument, 0, OPT_FRACTION },
@@ -186,6 +191,7 @@ handle(int c, const char *arg)
 	case OPT_BATCH: O.batch = (int)opt_int(arg, 1, 1 << 20); break;
 	case OPT_CKPT: O.ckpt = arg; break;
 	case OPT_CKPTEVERY: O.ckpt_every = (int)opt_int(arg, 1, 1000000); break;
+	case OPT_DROPISSUES: O.drop_issues = 1; break;
 	case OPT_EPOCHS: O.epochs = (int)opt_int(arg, 1, 1000000); break;
 	case OPT_EVERY: O.every = (int)opt_int(arg, 1, 1000000); break;
 	case OPT_FRACTION:
@@ -274,7 +280,7 @@ load_data(struct data *D, const char *emb_path, const char *mf_path, char **clas
 	FILE *fp = efopen_input(mf_path);
 	struct mf_reader *r;
 	size_t cap = 0;
-	int crow, clabel, cweight;
+	int crow, clabel, cweight, cissue = -1;
 
 	memset(D, 0, sizeof *D);
 	D->name = input_name(mf_path);
@@ -296,6 +302,8 @@ load_data(struct data *D, const char *emb_path, const char *mf_path, char **clas
 		die(WN_EDATA, "%s:1: no \"row\" column: run winnow-embed to add it", D->name);
 	if (clabel < 0)
 		die(WN_EDATA, "%s:1: no \"label\" column", D->name);
+	if (O.drop_issues && classes == NULL && (cissue = sur_cl_issue_col(r, &err)) < 0)
+		die(err.code, "--drop-issues: %s", err.msg);
 	for (;;) {
 		int rc = mf_next(r, &err);
 		const char *f, *label;
@@ -309,6 +317,12 @@ load_data(struct data *D, const char *emb_path, const char *mf_path, char **clas
 		label = mf_field(r, (size_t)clabel);
 		if (label[0] == '\0') {
 			D->skipped++;
+			continue;
+		}
+		if (cissue >= 0 && (rc = sur_cl_is_issue(r, cissue, &err)) != 0) {
+			if (rc < 0)
+				die_err(&err);
+			D->dropped++;
 			continue;
 		}
 		f = mf_field(r, (size_t)crow);
@@ -1358,6 +1372,9 @@ main(int argc, char **argv)
 	R.classes = make_classes(&D, &R.k);
 	if (D.skipped)
 		warnx("%s: %zu rows without a label skipped", D.name, D.skipped);
+	if (O.drop_issues)
+		warnx("%s: %zu rows flagged by winnow-audit left out (--drop-issues)", D.name,
+		      D.dropped);
 	if (O.test) {
 		char *e, *f;
 		split_pair(O.test, "--test", &e, &f);
