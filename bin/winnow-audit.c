@@ -213,18 +213,24 @@ main(int argc, char **argv)
 	while ((got = mf_next(r, &err)) > 0) {
 		if (!*mf_field(r, (size_t)lc))
 			continue;
-		if ((long long)li == bad)
+		if ((long long)li == bad) {
+			long long line = mf_lineno(r);
+			mf_close(r);    /* die() leaves no reader for the leak checker */
 			die(WN_EDATA, "%s:%lld: feature %d of row %zu of %s is not a finite number",
-			    mname, mf_lineno(r), nfcol, D.row[li], npath);
+			    mname, line, nfcol, D.row[li], npath);
+		}
 		conf[li] = NAN;
 		if (cc >= 0 && *mf_field(r, (size_t)cc)) {
 			const char *s = mf_field(r, (size_t)cc);
 			char *end;
 			errno = 0;
 			conf[li] = strtod(s, &end);
-			if (*end || errno || !(conf[li] >= 0 && conf[li] <= 1))
-				die(WN_EDATA, "%s:%lld: %s \"%s\" is not a number in [0, 1]", mname,
-				    mf_lineno(r), mf_colname(r, (size_t)cc), s);
+			if (*end || errno || !(conf[li] >= 0 && conf[li] <= 1)) {
+				wn_seterr(&err, WN_EDATA, "%s:%lld: %s \"%s\" is not a number in "
+				          "[0, 1]", mname, mf_lineno(r), mf_colname(r, (size_t)cc), s);
+				mf_close(r);
+				die_err(&err);
+			}
 		}
 		li++;
 	}
