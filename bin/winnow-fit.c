@@ -166,7 +166,7 @@ main(int argc, char **argv)
 		die_err(&err);
 	FILE *in = efopen_input(mpath);
 	struct mf_reader *r = mf_open(in, input_name(mpath), 0, &err);
-	if (!r || sur_data_load(&D, &emb, r, opt.weights, NULL, 0, &err) != 0)
+	if (!r || sur_data_load(&D, &emb, r, opt.weights, NULL, NULL, 0, &err) != 0)
 		die_err(&err);
 	mf_close(r);
 	if (in != stdin)

@@ -46,6 +46,7 @@ static struct {
 	const char *out;
 	const char *test, *val, *log, *ckpt;
 	int use_weights;
+	int drop_issues;        /* leave out rows winnow-audit flagged */
 	int epochs, batch, hidden, patience;
 	double lr, momentum;
 	int adam;
@@ -87,7 +88,8 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: winnow-train [-m softmax|mlp] [-c FILE.yaml] [-j N] [-l LAMBDA]\n"
 	    "                    [--test EMB.npy:MANIFEST] [--val EMB.npy:MANIFEST]\n"
-	    "                    [--log FILE.tsv] [--no-weights] [--solver lbfgs|sgd]\n"
+	    "                    [--log FILE.tsv] [--no-weights] [--drop-issues]\n"
+	    "                    [--solver lbfgs|sgd]\n"
 	    "                    [--epochs N] [--batch N] [--hidden N] [--lr R]\n"
 	    "                    [--optimizer adam|sgd] [--momentum M]\n"
 	    "                    [--lr-schedule constant|cosine|exp:F] [--patience N]\n"
@@ -107,7 +109,7 @@ enum {
 	OPT_PATIENCE, OPT_LAMBDAPER, OPT_NOINTERCEPT, OPT_NOSTD, OPT_MAXITER,
 	OPT_TOL, OPT_SBETA, OPT_SHIST, OPT_SDELAY, OPT_CKPT, OPT_CKPTEVERY,
 	OPT_RESUME, OPT_STOPAFTER, OPT_SEED, OPT_PROGRESS, OPT_ADAPTIVE, OPT_FRACTION,
-	OPT_EVERY, OPT_WARM, OPT_TAYLOR, OPT_TUNE, OPT_TUNETRIALS
+	OPT_EVERY, OPT_WARM, OPT_TAYLOR, OPT_TUNE, OPT_TUNETRIALS, OPT_DROPISSUES
 };
 
 static const struct option longopts[] = {
@@ -116,6 +118,7 @@ static const struct option longopts[] = {
 	{ "checkpoint", required_argument, 0, OPT_CKPT },
 	{ "checkpoint-every", required_argument, 0, OPT_CKPTEVERY },
 	{ "config", required_argument, 0, 'c' },
+	{ "drop-issues", no_argument, 0, OPT_DROPISSUES },
 	{ "epochs", required_argument, 0, OPT_EPOCHS },
 	{ "every", required_argument, 0, OPT_EVERY },
 	{ "fraction", required_argument, 0, OPT_FRACTION },
@@ -176,6 +179,7 @@ handle(int c, const char *arg)
 	case OPT_BATCH: O.batch = (int)opt_int(arg, 1, 1 << 20); break;
 	case OPT_CKPT: O.ckpt = arg; break;
 	case OPT_CKPTEVERY: O.ckpt_every = (int)opt_int(arg, 1, 1000000); break;
+	case OPT_DROPISSUES: O.drop_issues = 1; break;
 	case OPT_EPOCHS: O.epochs = (int)opt_int(arg, 1, 1000000); break;
 	case OPT_EVERY: O.every = (int)opt_int(arg, 1, 1000000); break;
 	case OPT_FRACTION:
@@ -263,7 +267,8 @@ load_data(struct sur_data *D, const char *emb_path, const char *mf_path,
 	}
 	if (want_weights && mf_col(r, "weight") < 0)
 		want_weights = 0;
-	if (sur_data_load(D, &emb, r, want_weights ? "weight" : NULL, classes, k, &err) != 0)
+	if (sur_data_load(D, &emb, r, want_weights ? "weight" : NULL,
+	                  O.drop_issues && classes == NULL ? "label_issue" : NULL, classes, k, &err) != 0)
 		die_err(&err);
 	mf_close(r);
 	if (fp != stdin)
@@ -956,6 +961,9 @@ main(int argc, char **argv)
 	R.k = D.k;
 	if (D.skipped)
 		warnx("%s: %zu row%s without a label skipped", input_name(i + 1 < argc ? argv[i + 1] : NULL), D.skipped, WN_S(D.skipped));
+	if (O.drop_issues)
+		warnx("%s: %zu row%s flagged by winnow-audit left out (--drop-issues)",
+		      input_name(i + 1 < argc ? argv[i + 1] : NULL), D.dropped, WN_S(D.dropped));
 	if (O.test) {
 		char *e, *f;
 		split_pair(O.test, "--test", &e, &f);

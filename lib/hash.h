@@ -25,7 +25,8 @@ enum wn_stream {
 	WN_STREAM_TIEBREAK = 3,  /* ordering ties in scores */
 	WN_STREAM_SHUFFLE  = 4,  /* minibatch order in training */
 	WN_STREAM_SIFT     = 5,  /* online sifting */
-	WN_STREAM_PATCH    = 6   /* patch sampling in winnow-embed learn */
+	WN_STREAM_PATCH    = 6,  /* patch sampling in winnow-embed learn */
+	WN_STREAM_FOLD     = 7   /* cross-fitting folds in winnow-audit */
 	/* only ever append */
 };
 

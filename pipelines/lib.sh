@@ -266,14 +266,17 @@ wn_seed_pool() {
 	[ "$(wc -l <"$3/pool.tsv")" -gt 1 ] || wn_die 65 "$1: no unlabeled images left once the seed is taken out"
 }
 
-# wn_grow SEED AUGMENTED ATTR: add the labeled rows of the labelers'
+# wn_grow SEED AUGMENTED ATTR [SKIP]: add the labeled rows of the labelers'
 # augmented manifest AUGMENTED (label attribute ATTR) to SEED, rewritten
 # atomically with columns id, path, label (as Ground Truth JSON Lines if SEED
-# is *.jsonl or *.manifest).  Rows already in SEED are left as they are.
+# is *.jsonl or *.manifest).  Rows already in SEED are left as they are, and
+# so are the rows whose id is a line of the file SKIP.
 wn_grow() {
 	wn_g=$(dirname "$1")/.grow.$$
 	winnow-manifest from-jsonl --label-attribute "$3" "$2" >"$wn_g.back"
-	wn_columns id path label <"$wn_g.back" | awk -F '\t' 'NR == 1 || $3 != ""' >"$wn_g.new"
+	wn_columns id path label <"$wn_g.back" | awk -F '\t' 'NR == 1 || $3 != ""' |
+	    awk -F '\t' -v skip="${4:-/dev/null}" 'NR == 1 { while ((getline l <skip) > 0) s[l] }
+		!($1 in s)' >"$wn_g.new"
 	wn_input "$1" "$wn_g.seed"
 	{
 		cat "$wn_g.seed"

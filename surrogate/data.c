@@ -89,12 +89,12 @@ grow(void **p, size_t *cap, size_t need, size_t size)
 
 int
 sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r,
-              const char *weight_col, const char *const *classes, int k,
-              struct wn_err *err)
+              const char *weight_col, const char *drop_col,
+              const char *const *classes, int k, struct wn_err *err)
 {
 	memset(D, 0, sizeof *D);
 	const char *name = mf_name(r);
-	int lc = mf_col(r, "label"), rc, wc = -1;
+	int lc = mf_col(r, "label"), rc, wc = -1, dc = -1;
 	char **labels = NULL;
 	size_t n = 0, cl = 0, cr = 0, cw = 0, ck = 0, cy = 0;
 	int ret = -1;
@@ -105,6 +105,9 @@ sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r,
 	if (weight_col && (wc = mf_col(r, weight_col)) < 0)
 		return wn_seterr(err, WN_EDATA, "%s:1: no \"%s\" column for the weights", name,
 		                 weight_col);
+	if (drop_col && (dc = mf_col(r, drop_col)) < 0)
+		return wn_seterr(err, WN_EDATA, "%s:1: no \"%s\" column to leave rows out by", name,
+		                 drop_col);
 	if (emb->cols > 1000000)
 		return wn_seterr(err, WN_EDATA, "%s: %zu columns is too wide", emb->name, emb->cols);
 	D->d = (int)emb->cols;
@@ -114,6 +117,18 @@ sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r,
 		if (!*lab) {
 			D->skipped++;
 			continue;
+		}
+		if (dc >= 0) {
+			const char *f = mf_field(r, (size_t)dc);
+			if (strcmp(f, "1") == 0) {
+				D->dropped++;
+				continue;
+			}
+			if (*f && strcmp(f, "0") != 0) {
+				wn_seterr(err, WN_EDATA, "%s:%lld: %s \"%s\" is not 0 or 1", name,
+				          mf_lineno(r), drop_col, f);
+				goto out;
+			}
 		}
 		if (classes && !bsearch(&lab, classes, k, sizeof *classes, cmp_str)) {
 			wn_seterr(err, WN_EDATA, "%s:%lld: label \"%s\" is not one of the %d classes "

@@ -24,6 +24,7 @@
 struct sur_data {
 	size_t n;           /* rows kept */
 	size_t skipped;     /* rows without a label, not kept */
+	size_t dropped;     /* labeled rows left out by drop_col */
 	int d;              /* features */
 	float *X;           /* n x d */
 	int *y;             /* n class indices into classes */
@@ -38,7 +39,10 @@ struct sur_data {
  * Pair r with emb (sur_pair_open: a `row` column, unique ids) and read
  * every row of r whose `label` is not empty, with its embedding row
  * from emb and, if weight_col is not NULL, its weight from that column
- * (a finite number >= 0).  Class names: the given sorted list `classes`
+ * (a finite number >= 0).  If drop_col is not NULL, a labeled row whose
+ * drop_col is 1 is left out and counted in D->dropped (0 or empty: kept;
+ * anything else is an error): winnow-train --drop-issues with
+ * "label_issue", the flag winnow-audit writes.  Class names: the given sorted list `classes`
  * (k of them; a label not in it is an error), or when classes is NULL
  * the distinct labels seen, sorted by strcmp.  Errors (65) name
  * FILE:LINE: no `label` column, a bad or out-of-range row, a bad weight,
@@ -46,7 +50,8 @@ struct sur_data {
  * classes (when they come from the data); more than 1,000,000 features.  66/74 from the reader.
  */
 int sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r,
-                  const char *weight_col, const char *const *classes, int k,
+                  const char *weight_col, const char *drop_col,
+                  const char *const *classes, int k,
                   struct wn_err *err);
 void sur_data_free(struct sur_data *D);
 

@@ -88,7 +88,8 @@ config() {
 
 @test "prune-before-labeling grow: the labelers' augmented manifest grows the seed, the next run leaves those images out" {
 	cp "$BATS_FILE_TMPDIR/pngseed.tsv" seed.tsv
-	config c.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest=seed.tsv out=out label-attribute=job
+	config c.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest=seed.tsv out=out label-attribute=job \
+	    audit=false
 	"$PL/prune-before-labeling" -c c.yaml
 	# the labelers answer the first 50 (the class is the folder name);
 	# the augmented manifest keeps the input keys and adds job, job-metadata
@@ -113,6 +114,50 @@ for l in sys.stdin:
 	winnow-manifest from-jsonl augmented.jsonl | cut -f1 | tail -n +2 | sort >labeled
 	tail -n +2 out/selected.tsv | cut -f1 | sort | comm -12 - labeled >both
 	[ ! -s both ]
+}
+
+@test "prune-before-labeling grow audits the returned labels: the flagged ones go to a verification manifest, not into the seed" {
+	cp "$BATS_FILE_TMPDIR/pngseed.tsv" seed.tsv
+	config c.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest=seed.tsv out=out label-attribute=job
+	printf 'audit:\n  lambda: 0.1\n' >>c.yaml
+	"$PL/prune-before-labeling" -c c.yaml
+	# the labelers answer 150, every fifth answer wrong (the next folder
+	# name in byte order)
+	head -150 out/to-label.jsonl | "$PYTHON" -c '
+import json, sys
+names = sorted(set(l.split("\t")[2] for l in open("seed.tsv").read().splitlines()[1:]))
+wrong = open("wrong.ids", "w")
+for i, l in enumerate(sys.stdin):
+    o = json.loads(l)
+    c = o["source-ref"].split("/")[-2]
+    if i % 5 == 0:
+        c = names[(names.index(c) + 1) % len(names)]
+        wrong.write(o["winnow"]["id"] + "\n")
+    o["job"] = 0
+    o["job-metadata"] = {"class-name": c, "confidence": 0.9, "human-annotated": "yes"}
+    print(json.dumps(o))' >augmented.jsonl
+	run -0 "$PL/prune-before-labeling" -c c.yaml grow augmented.jsonl
+	nflag=$(($(wc -l <out/to-verify.tsv) - 1))
+	assert_line --index 0 "audit: $nflag of 150 returned labels flagged for verification: out/to-verify.jsonl"
+	assert_line --index 1 "seed: 60 + $((150 - nflag)) labeled rows"
+	# the verification manifest: the flagged rows, with the suggested label
+	run -0 head -1 out/to-verify.tsv
+	assert_output "$(printf 'id\tpath\tlabel\tlabel_quality\tsuggested_label')"
+	winnow-manifest from-jsonl out/to-verify.jsonl | cut -f1 | tail -n +2 | sort >back
+	tail -n +2 out/to-verify.tsv | cut -f1 | sort >f
+	cmp back f
+	# none of them joined the seed
+	cut -f1 seed.tsv | sort >s
+	run -0 comm -12 f s
+	assert_output ""
+	# a pixel surrogate on 18 rows a class is weak, but the flagged rows
+	# are wrong half again as often as the answers (20%), and most wrong
+	# answers are flagged
+	sort wrong.ids >w
+	hit=$(comm -12 w f | wc -l)
+	echo "flagged $nflag, wrong 30, both $hit"
+	[ "$hit" -ge 18 ]
+	[ "$((10 * hit))" -ge "$((3 * nflag))" ]
 }
 
 # ---- nightly -----------------------------------------------------------------
