@@ -1,5 +1,6 @@
 # winnow - prune image datasets before they are labeled or trained on
-# See LICENSE and README.md.  Targets: all check check-asan demo bench deps
+# See LICENSE and README.md.  Targets: all check check-asan demo bench
+# bench-million bench-100m deps
 # install uninstall clean.
 include config.mk
 
@@ -110,6 +111,15 @@ demo: deps all
 bench: deps-bench all
 	@sh tests/bench/run.sh
 
+# The long benchmarks, not in make bench: a million images through the
+# whole job (tests/bench/million.sh), 10^8 rows through winnow-select
+# (tests/bench/select-100m.sh).
+bench-million: deps-bench all
+	@BENCH=million sh tests/bench/run.sh
+
+bench-100m: deps-bench all
+	@BENCH=select-100m sh tests/bench/run.sh
+
 # Fuzz every parser with libFuzzer for FUZZ_SECONDS each (tests/fuzz/).
 fuzz: deps
 	@sh tests/fuzz/run.sh
@@ -145,4 +155,5 @@ clean:
 # "rm ..." line below the test count, and rebuild them next time.
 .SECONDARY:
 
-.PHONY: all deps deps-bench deps-check check check-asan demo bench fuzz install uninstall clean
+.PHONY: all deps deps-bench deps-check check check-asan demo bench bench-million bench-100m fuzz \
+	install uninstall clean

@@ -15,6 +15,7 @@
 #include "atomic.h"
 #include "gt.h"
 #include "hash.h"
+#include "idcheck.h"
 #include "manifest.h"
 #include "opt.h"
 #include "prog.h"
@@ -252,27 +253,30 @@ report_dup(struct spool *sp, const char *name, uint64_t h)
 }
 
 /* Pass 1: the plan of every row of the manifest on sp.  Ids must be
- * unique: checked by the reader's id set when the plan keeps only some
- * keys, else by sorting the hashes the plan holds anyway. */
+ * unique: checked through their key hashes (lib/idcheck.h: 64 MiB of
+ * memory at most, past it 8 bytes a row in $TMPDIR), whatever the plan
+ * keeps, so that memory does not grow with the rows. */
 static struct sel_plan *
 build_plan(struct spool *sp, const char *name)
 {
 	struct wn_err err = { 0 };
 	struct sel_plan *p;
+	struct idcheck *ids;
 	struct mf_reader *r;
 	struct sel_key key;
 	uint32_t cls;
 	struct cols c;
 	int rc;
-
 	uint64_t dup;
 
 	if ((p = sel_plan_new(&opt.s, &err)) == NULL ||
-	    (r = mf_open(sp->fp, name, sel_plan_keeps_all(p) ? 0 : MF_CHECK_DUPS, &err)) == NULL)
+	    (ids = idc_new(0, &err)) == NULL ||
+	    (r = mf_open(sp->fp, name, 0, &err)) == NULL)
 		die_err(&err);
 	c = find_cols(r, &opt.s);
 	while ((rc = mf_next(r, &err)) > 0) {
 		size_t k = prior_find(r);
+
 		if (k > 0) {
 			/* kept before: counted in the budget, never drawn */
 			if (prior.seen[k - 1])
@@ -283,19 +287,18 @@ build_plan(struct spool *sp, const char *name)
 			continue;
 		}
 		row_key(p, r, c, 1, &key, &cls);
-		if (sel_plan_add(p, &key, cls, &err) != 0)
+		if (sel_plan_add(p, &key, cls, &err) != 0 || idc_add(ids, key.h, &err) != 0)
 			die_err(&err);
 	}
 	if (rc < 0)
 		die_err(&err);
 	mf_close(r);
-	if (sel_plan_keeps_all(p)) {
-		if ((rc = sel_plan_find_dup(p, &dup, &err)) < 0)
-			die_err(&err);
-		if (rc > 0) {
-			sel_plan_free(p);   /* LeakSanitizer: report_dup dies */
-			report_dup(sp, name, dup);
-		}
+	if ((rc = idc_find_dup(ids, &dup, &err)) < 0)
+		die_err(&err);
+	idc_free(ids);
+	if (rc > 0) {
+		sel_plan_free(p);   /* LeakSanitizer: report_dup dies */
+		report_dup(sp, name, dup);
 	}
 	return p;
 }

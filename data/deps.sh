@@ -3,7 +3,9 @@
 # missing.  Run by `make deps` (and so by `make demo`); `make bench` adds
 # "bench": the references its benchmarks measure against; `make check`
 # adds "check": chromium, the headless browser tests/winnow-report.bats
-# loads the reports in (about 110 MB, half a minute to install).
+# loads the reports in (about 110 MB, half a minute to install), and
+# slurm-wlm and munge, for the one-node cluster of tests/slurm.bats (about
+# 15 s to install), with python3-yaml to read pipelines/sharded-k8s.yaml.
 set -eu
 pkgs="gcc g++ make libopenblas-dev liblapacke-dev libyaml-dev zlib1g-dev
 libpng-dev libjpeg62-turbo-dev libjansson-dev liblbfgs-dev libxxhash-dev
@@ -15,7 +17,7 @@ if [ "${1:-}" = bench ]; then
 	pkgs="$pkgs liblinear-tools python3-pil python3-faiss"
 fi
 if [ "${1:-}" = check ]; then
-	pkgs="$pkgs chromium"
+	pkgs="$pkgs chromium slurm-wlm munge python3-yaml"
 fi
 missing=
 for p in $pkgs; do

@@ -3,7 +3,8 @@
 # repository root with the built programs first on PATH.  Each benchmark
 # prints its own figures, as ratios against a reference measured in the
 # same script, because the machine is shared and absolute times are noisy.
-# BENCH="embed select" runs only the named ones.
+# BENCH="embed select" runs only the named ones; million and select-100m
+# (an hour, and tens of GB of temporary files) run only when named.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
@@ -13,6 +14,8 @@ status=0
 for b in tests/bench/*.sh; do
 	name=$(basename "$b" .sh)
 	case $name in run | lib) continue ;; esac
+	# the long ones only when named (make bench-million, bench-100m)
+	case $name in million | select-100m) [ -n "${BENCH:-}" ] || continue ;; esac
 	if [ -n "${BENCH:-}" ]; then
 		case " $BENCH " in *" $name "*) ;; *) continue ;; esac
 	fi

@@ -1,0 +1,176 @@
+/*
+ * img-sample - write a folder of small JPEG and PNG images of mixed sizes
+ * made from Fashion-MNIST, as many as wanted (the million-image benchmark,
+ * tests/bench/million.sh):
+ *
+ *   data/img-sample [-n N] [-f FIRST] OUTDIR [IMAGES.idx[.gz] LABELS.idx[.gz]]
+ *
+ * Writes images FIRST .. FIRST+N-1 (defaults 0 and 1000): image i is item
+ * i mod COUNT of the IDX file (COUNT items), resized by area averaging
+ * (lib/img.h) to a side of 20, 28, 36, 48 or 64 pixels, gray or tinted RGB,
+ * and encoded as PNG or as JPEG (quality 90), all chosen by a hash of i,
+ * as OUTDIR/CLASS/img-IIIIIII.png or .jpg.  So two runs with the same
+ * options write the same bytes, and ranges can be written by several
+ * processes at once.  The inputs default to the Debian package's
+ * training set in /usr/share/datasets/fashion-mnist.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jpeglib.h>
+#include <png.h>
+
+#include "hash.h"
+#include "idx.h"
+#include "img.h"
+#include "prog.h"
+
+#define FMNIST "/usr/share/datasets/fashion-mnist/"
+
+static const char *const classes[10] = {
+	"T-shirt_top", "Trouser", "Pullover", "Dress", "Coat",
+	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle_boot",
+};
+static const int sides[5] = { 20, 28, 36, 48, 64 };
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: img-sample [-n N] [-f FIRST] OUTDIR [IMAGES LABELS]\n");
+}
+
+static void
+mkdir_or_die(const char *path)
+{
+	if (mkdir(path, 0777) != 0 && errno != EEXIST)
+		die(WN_ECANTCREAT, "%s: %s", path, strerror(errno));
+}
+
+static long
+count_arg(const char *opt, const char *s, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || end == s || v < 0 || v > max)
+		die(WN_EUSAGE, "%s: \"%s\" is not a count from 0 to %ld", opt, s, max);
+	return v;
+}
+
+/* Write w x h x c pixels to path as JPEG (libjpeg-turbo, quality 90). */
+static void
+write_jpeg(const char *path, const unsigned char *px, int w, int h, int c)
+{
+	struct jpeg_compress_struct ci;
+	struct jpeg_error_mgr je;
+	FILE *fp = fopen(path, "wb");
+
+	if (fp == NULL)
+		die(WN_ECANTCREAT, "%s: %s", path, strerror(errno));
+	ci.err = jpeg_std_error(&je);   /* errors exit: a tool, not the library */
+	jpeg_create_compress(&ci);
+	jpeg_stdio_dest(&ci, fp);
+	ci.image_width = (JDIMENSION)w;
+	ci.image_height = (JDIMENSION)h;
+	ci.input_components = c;
+	ci.in_color_space = c == 3 ? JCS_RGB : JCS_GRAYSCALE;
+	jpeg_set_defaults(&ci);
+	jpeg_set_quality(&ci, 90, TRUE);
+	jpeg_start_compress(&ci, TRUE);
+	for (int y = 0; y < h; y++) {
+		JSAMPROW row = (JSAMPROW)(px + (size_t)y * (size_t)w * (size_t)c);
+		jpeg_write_scanlines(&ci, &row, 1);
+	}
+	jpeg_finish_compress(&ci);
+	jpeg_destroy_compress(&ci);
+	if (fclose(fp) != 0)
+		die(WN_EIO, "%s: %s", path, strerror(errno));
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *images = FMNIST "train-images-idx3-ubyte.gz";
+	const char *labels = FMNIST "train-labels-idx1-ubyte.gz";
+	struct idx im, lb;
+	struct wn_err err = { 0 };
+	long n = 1000, first = 0;
+	char path[4096];
+	float *f = emalloc(64 * 64 * 3 * sizeof *f);
+	unsigned char *px = emalloc(64 * 64 * 3);
+	int a = 1;
+
+	prog_init("img-sample");
+	if (argc > 1 && strcmp(argv[1], "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	while (a + 1 < argc && (strcmp(argv[a], "-n") == 0 || strcmp(argv[a], "-f") == 0)) {
+		if (argv[a][1] == 'n')
+			n = count_arg("-n", argv[a + 1], 100000000);
+		else
+			first = count_arg("-f", argv[a + 1], 100000000);
+		a += 2;
+	}
+	if (argc - a != 1 && argc - a != 3) {
+		usage(stderr);
+		return WN_EUSAGE;
+	}
+	if (argc - a == 3) {
+		images = argv[a + 1];
+		labels = argv[a + 2];
+	}
+	if (idx_load(&im, images, &err) != 0 || idx_load(&lb, labels, &err) != 0)
+		die_err(&err);
+	if (im.ndims != 3 || lb.ndims != 1 || im.count != lb.count || im.count == 0)
+		die(WN_EDATA, "%s, %s: not matching IDX images and labels", images, labels);
+	mkdir_or_die(argv[a]);
+	for (int c = 0; c < 10; c++) {
+		snprintf(path, sizeof path, "%s/%s", argv[a], classes[c]);
+		mkdir_or_die(path);
+	}
+	for (long i = first; i < first + n; i++) {
+		size_t k = (size_t)i % im.count;
+		uint64_t r = wn_splitmix64((uint64_t)i);
+		int cls = idx_item(&lb, k)[0], side = sides[r % 5], rgb = (r >> 8) % 4 == 0;
+		int jpeg = (r >> 16) % 2, c = rgb ? 3 : 1;
+		/* a tint per image: gray scaled per channel */
+		float tint[3] = { 0.6f + 0.4f * (float)((r >> 24) & 255) / 255,
+		                  0.6f + 0.4f * (float)((r >> 32) & 255) / 255,
+		                  0.6f + 0.4f * (float)((r >> 40) & 255) / 255 };
+		struct img g = { (int)im.dims[2], (int)im.dims[1], 1,
+		                 (unsigned char *)idx_item(&im, k) };
+
+		if (cls > 9)
+			die(WN_EDATA, "%s: label %d of item %zu is not 0..9", labels, cls, k);
+		if (img_resize(&g, side, side, c, f, &err) != 0)
+			die_err(&err);
+		for (int j = 0; j < side * side * c; j++)
+			px[j] = (unsigned char)(255 * f[j] * (rgb ? tint[j % 3] : 1) + 0.5f);
+		snprintf(path, sizeof path, "%s/%s/img-%07ld.%s", argv[a], classes[cls], i,
+		         jpeg ? "jpg" : "png");
+		if (jpeg) {
+			write_jpeg(path, px, side, side, c);
+		} else {
+			png_image p;
+
+			memset(&p, 0, sizeof p);
+			p.version = PNG_IMAGE_VERSION;
+			p.width = (png_uint_32)side;
+			p.height = (png_uint_32)side;
+			p.format = rgb ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+			if (!png_image_write_to_file(&p, path, 0, px, 0, NULL))
+				die(WN_ECANTCREAT, "%s: %s", path, p.message);
+		}
+	}
+	free(f);
+	free(px);
+	idx_free(&im);
+	idx_free(&lb);
+	return 0;
+}

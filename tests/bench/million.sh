@@ -1,0 +1,163 @@
+#!/bin/sh
+# tests/bench/million.sh - `make bench-million`: the whole before-labeling
+# job on a folder of a million small JPEG and PNG images, unsharded
+# (pipelines/prune-before-labeling) and in shards (pipelines/sharded under
+# GNU parallel), the same config; the two results compared byte for byte.
+# Run from the repository root with bin/ on PATH (tests/bench/run.sh).
+#
+#   the folder: data/img-sample, Fashion-MNIST resized to 20..64 pixels,
+#     gray or tinted RGB, PNG or JPEG (generated into the work directory,
+#     deleted at the end; its generation time is shown, not counted);
+#   the seed: a 1% class-stratified sample of the folder, labeled;
+#   per stage (each program run of the job, timed by /usr/bin/time through
+#     wrappers on PATH): wall s, CPU s, images/s, peak RSS;
+#   disk written (du of the output directory) and the whole job's wall time;
+#   the reference for the decode-bound stage (winnow-embed -m pixels): a
+#     bare decode loop over the same files through img_load()
+#     (tests/bench/decode-loop.c), in images per CPU second and per wall
+#     second at the same -j.  The machine is shared: the per-CPU-second
+#     ratio is the one to trust.
+#
+# MILLION_N=20000 for a quick look; MILLION_SHARDS (default 4);
+# MILLION_DIR=DIR works there (kept) instead of a temporary directory.
+set -eu
+top=$(pwd)
+N=${MILLION_N:-1000000}
+S=${MILLION_SHARDS:-4}
+J=$(nproc)
+if [ -n "${MILLION_DIR:-}" ]; then
+	W=$MILLION_DIR
+	mkdir -p "$W"
+else
+	W=$(mktemp -d "${TMPDIR:-/tmp}/million.XXXXXX")
+	trap 'rm -rf "$W"' EXIT
+fi
+W=$(cd "$W" && pwd)
+PATH=$top/bin:$PATH
+export OPENBLAS_NUM_THREADS=1
+
+. tests/bench/lib.sh
+bench_cc "$W/decode-loop" tests/bench/decode-loop.c
+
+now() { date +%s.%N; }
+
+echo "# million: $N images, $S shards, $J cores, $(date -u +%FT%TZ)"
+
+# the folder: J writers over ranges of the image numbers
+if [ ! -e "$W/img.done" ] || [ "$(cat "$W/img.done")" != "$N" ]; then
+	rm -rf "$W/img"
+	t0=$(now)
+	k=0
+	while [ $k -lt "$J" ]; do
+		a=$((N * k / J)) b=$((N * (k + 1) / J))
+		data/img-sample -n $((b - a)) -f $a "$W/img" &
+		k=$((k + 1))
+	done
+	wait
+	echo "$N" >"$W/img.done"
+	printf 'generated %d images in %.0f s: %s on disk (%d PNG, %d JPEG)\n' "$N" \
+	    "$(echo "$(now) - $t0" | bc)" "$(du -sh "$W/img" | cut -f1)" \
+	    "$(find "$W/img" -name '*.png' | wc -l)" "$(find "$W/img" -name '*.jpg' | wc -l)"
+fi
+cd "$W"
+if [ ! -e seed.tsv ]; then
+	winnow-manifest dir img >all.tsv
+	winnow-manifest split -f 0.01 --seed 1 --stratify label -o seed.tsv all.tsv
+fi
+
+# wrappers: every winnow program of the job through /usr/bin/time, one
+# line a run in $TIMELOG: wall, user, system, max RSS (KB), command line
+mkdir -p wrap
+for p in "$top"/bin/winnow-*; do
+	case $p in *.c | *.o) continue ;; esac
+	cat >"wrap/${p##*/}" <<EOF
+#!/bin/sh
+exec /usr/bin/time -a -o "\$TIMELOG" -f '%e	%U	%S	%M	%C' "$p" "\$@"
+EOF
+	chmod +x "wrap/${p##*/}"
+done
+
+# config OUT [sharded]
+config() {
+	printf '%s\n' pipeline: "  input: img" "  seed-manifest: seed.tsv" "  out: $1"
+	[ -z "${2:-}" ] || printf '%s\n' "  shards: $S" "  jobs: $J"
+	cat <<EOF
+embed:
+  method: pixels
+  size: 16x16
+  jobs: $J
+fit:
+  kind: softmax
+  lambda: 0.001
+score:
+  method: margin
+select:
+  scheme: biased
+  alpha: 1
+  fraction: 0.1
+  reweight: true
+  seed: 1
+EOF
+}
+config u >u.yaml
+config s sharded >s.yaml
+
+# stages LOG: per timed run: a short name for its command line, wall,
+# CPU, RSS (the pipelines' config checks, "PROG -c FILE -h", left out)
+stages() {
+	awk -F '\t' -v OFS='\t' '$5 !~ / -h$/ {
+		c = $5; n = split(c, w, " "); p = w[1]; sub(/.*\//, "", p)
+		s = p
+		if (p == "winnow-manifest" || (p == "winnow-select" && (w[2] == "plan" || w[2] == "apply")))
+			s = p " " w[2]
+		if (p == "winnow-select" && w[2] == "plan" && w[3] == "--merge") s = p " merge"
+		if (p == "winnow-embed") s = p (c ~ /seed\.tsv/ ? " seed" : " pool")
+		print s, $1, $2 + $3, $4
+	}' "$1"
+}
+
+# report NAME LOG WALL DIR: per stage: runs, wall (the sum over its runs,
+# which run J at a time when sharded), CPU, images per wall and per CPU
+# second (stages that go through the pool), peak RSS of its largest run
+report() {
+	echo "## $1: the whole job $(printf '%.1f' "$3") s wall, $(du -sh "$4" | cut -f1) written to $4/"
+	printf '%-26s %4s %8s %8s %10s %10s %8s\n' stage runs "wall s" "CPU s" "images/s" "/CPU s" "peak MB"
+	stages "$2" | awk -F '\t' -v n="$N" '
+	{ if (!($1 in r)) o[++k] = $1; r[$1]++; w[$1] += $2; c[$1] += $3; if ($4 > m[$1]) m[$1] = $4 }
+	END { for (i = 1; i <= k; i++) { s = o[i]
+		pool = s ~ /pool|score|dir|select( plan| apply)?$/
+		iw = (pool && w[s] > 0) ? sprintf("%.0f", n / w[s]) : "-"
+		ic = (pool && c[s] > 0) ? sprintf("%.0f", n / c[s]) : "-"
+		printf "%-26s %4d %8.1f %8.1f %10s %10s %8.1f\n", s, r[s], w[s], c[s], iw, ic, m[s] / 1024 } }'
+}
+
+# the decode-loop reference, then the unsharded and sharded jobs
+ref=$("$W/decode-loop" -j "$J" all.tsv)
+echo "reference: decode-loop -j $J: $ref"
+
+rm -rf u s u.log s.log
+t0=$(now)
+TIMELOG=$W/u.log WINNOW_BIN=$W/wrap "$top/pipelines/prune-before-labeling" -c u.yaml >/dev/null 2>u.err ||
+	{ cat u.err >&2; exit 1; }
+tu=$(echo "$(now) - $t0" | bc)
+t0=$(now)
+TIMELOG=$W/s.log WINNOW_BIN=$W/wrap "$top/pipelines/sharded" -c s.yaml >/dev/null 2>s.err ||
+	{ cat s.err >&2; exit 1; }
+ts=$(echo "$(now) - $t0" | bc)
+export TIMELOG N
+report "unsharded (prune-before-labeling)" u.log "$tu" u
+report "sharded ($S shards, GNU parallel -j $J)" s.log "$ts" s
+same=yes
+for f in selected.tsv to-label.jsonl report.txt work/pool.npy work/scored.tsv; do
+	cmp -s "u/$f" "s/$f" || same="NO ($f differs)"
+done
+echo "sharded == unsharded byte for byte: $same; kept $(($(wc -l <u/selected.tsv) - 1)) of $(($(wc -l <u/work/pool.tsv) - 1))"
+
+# the decode-bound stage against the bare decode loop
+set -- $ref
+stages u.log | awk -F '\t' -v n="$1" -v rw="$3" -v rc="$6" '
+$1 == "winnow-embed pool" {
+	m = n * 0.99    # the pool: the folder less its 1% seed
+	printf "winnow-embed -m pixels (pool) vs decode loop: %.0f%% per CPU second (%.0f vs %.0f images/CPU s), %.0f%% per wall second\n",
+	    100 * (m / $3) / (n / rc), m / $3, n / rc, 100 * (m / $2) / (n / rw)
+}'
