@@ -71,6 +71,9 @@ config() {
 	# per predicted class, the report's rows and kept counts add up
 	awk 'NR > 2 { r += $(NF - 5); k += $(NF - 4) } END { print r, k }' out/report.txt >sums
 	[ "$(cat sums)" = "$pool $kept" ]
+	# and the page (winnow-report) shows the same counts
+	grep -q "<b id=\"n-pool\">$pool</b>" out/report.html
+	grep -q "<b id=\"n-kept\">$kept</b>" out/report.html
 }
 
 @test "prune-before-labeling on the PNG sample folder; a Ground Truth input manifest gives the same selection" {
@@ -343,6 +346,7 @@ sweep_config() {
 	[ "$(awk -F '\t' '$1 == "random" && $2 == 0.3 { print $4 }' $r)" -eq 300 ]
 	[ "$(grep -c . sweep-out/summary.tsv)" -eq 6 ]
 	! command -v gnuplot >/dev/null || [ -s sweep-out/sweep.png ]
+	grep -q '<section id="sweep">' sweep-out/report.html
 	cp $r before.tsv
 	touch -d '2 hours ago' sweep-out/train.npy
 	run -0 "$PL/sweep" -c s.yaml
