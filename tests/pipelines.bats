@@ -72,6 +72,9 @@ config() {
 	# per predicted class, the report's rows and kept counts add up
 	awk 'NR > 2 { r += $(NF - 5); k += $(NF - 4) } END { print r, k }' out/report.txt >sums
 	[ "$(cat sums)" = "$pool $kept" ]
+	# and the page (winnow-report) shows the same counts
+	grep -q "<b id=\"n-pool\">$pool</b>" out/report.html
+	grep -q "<b id=\"n-kept\">$kept</b>" out/report.html
 }
 
 @test "prune-before-labeling on the PNG sample folder; a Ground Truth input manifest gives the same selection" {
@@ -464,6 +467,7 @@ sweep_config() {
 	run -0 awk -F '\t' 'NR == FNR { if (/^set yrange /) { v = $0; sub(/^set yrange /, "", v)
 			gsub(/[][]/, "", v); split(v, a, ":"); lo = a[1]; hi = a[2] }; next }
 		FNR > 1 && !(lo < $5 && $5 < hi) { bad++ } END { exit bad > 0 }' sweep-out/sweep.gp sweep-out/summary.tsv
+	grep -q '<section id="sweep">' sweep-out/report.html
 	cp $r before.tsv
 	touch -d '2 hours ago' sweep-out/train.npy
 	run -0 "$PL/sweep" -c s.yaml
