@@ -59,6 +59,34 @@ readme_pipeline() {
 	diff readme.txt man.txt
 }
 
+@test "one scheme everywhere: the demo, pipelines/rounds, the sweep and every shipped config" {
+	PL=$WINNOW_TOP/pipelines
+	sel="-s biased --alpha 2"
+	fit="-m softmax -l 1e-2 --tol 1e-3 --influence none"
+	grep -qF "select_opts=\${DEMO_SELECT:-$sel}" "$PL/demo"
+	grep -qF "fit_opts=\${DEMO_FIT:-$fit}" "$PL/demo"
+	grep -qF 'score=${DEMO_SCORE:-margin}' "$PL/demo"
+	grep -qF "select_opts=\"$sel\"" "$PL/rounds"
+	grep -qF "fit_opts=\"$fit\"" "$PL/rounds"
+	grep -qF "score=margin" "$PL/rounds"
+	grep -qE "^  winnow: $sel( |\$)" "$PL/sweep.yaml"
+	for y in prune-before-labeling nightly sharded sweep; do
+		# section key value, one a line, comments gone
+		awk '/^[^ #]/ { sec = $1; sub(/:.*/, "", sec); next }
+			/^  [a-z-]+:/ { k = $1; sub(/:$/, "", k); v = $2; print sec, k, v }' \
+			"$PL/$y.yaml" >kv
+		grep -qx 'fit lambda 0.01' kv
+		grep -qx 'fit tol 0.001' kv
+		grep -qx 'fit influence none' kv
+		grep -qx 'score method margin' kv
+		[ "$y" = sweep ] && continue
+		grep -qx 'select scheme biased' kv
+		grep -qx 'select alpha 2' kv
+		run grep -c '^select reweight' kv
+		assert_output 0
+	done
+}
+
 @test "pipelines/rounds: the seed over the budget, a seed row without a label, bad options" {
 	blobs 200 1 b
 	head -n 31 b.tsv >seed.tsv
