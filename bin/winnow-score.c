@@ -30,6 +30,7 @@ static struct {
 	unsigned long long seed;
 	int block;
 	int shared;             /* --influence shared */
+	int infl_given;         /* --influence was given */
 	int jobs;               /* BLAS threads; 0: all cores */
 	int progress;           /* --progress: rows scored, even without a terminal */
 	int verbose;            /* -v: a summary line at the end */
@@ -86,7 +87,7 @@ handle(int c, const char *arg)
 		break;
 	case O_BLOCK: opt.block = (int)opt_int(arg, 1, 1 << 20); break;
 	case O_CLUSTERS: opt.clusters = (int)opt_int(arg, 1, 1 << 20); break;
-	case O_INFL: opt.shared = opt_choice(arg, infls); break;
+	case O_INFL: opt.shared = opt_choice(arg, infls); opt.infl_given = 1; break;
 	case O_ITERS: opt.iters = (int)opt_int(arg, 0, 1 << 20); break;
 	case O_SAMPLE: opt.sample = opt_int(arg, 1, 1LL << 40); break;
 	case O_SEED: opt.seed = opt_seed(arg); break;
@@ -133,6 +134,9 @@ main(int argc, char **argv)
 		return WN_EUSAGE;
 	}
 	enum sur_method meth = (enum sur_method)opt.method;
+	if (opt.infl_given && meth != SUR_INFLUENCE && meth != SUR_INFLUENCE_SHARED)
+		die(WN_EUSAGE, "--influence goes with -s influence (it does nothing for %s)",
+		    sur_method_name(meth));
 	if (meth == SUR_INFLUENCE && opt.shared)
 		meth = SUR_INFLUENCE_SHARED;
 	if (!opt.model && sur_method_needs_model(meth))

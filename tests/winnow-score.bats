@@ -269,3 +269,11 @@ EOF
 	assert_equal "$stderr" "winnow-score: plain: the model has no per-class influence factors (fit a softmax model with --influence class)"
 	run -0 winnow-score -M plain -s entropy emb.npy m.tsv
 }
+
+# Regression: --influence was accepted, and did nothing, with other methods.
+@test "--influence with a method other than influence is refused" {
+	fixture
+	run -64 --separate-stderr winnow-score -M model -s margin --influence shared emb.npy m.tsv
+	assert_equal "$stderr" "winnow-score: --influence goes with -s influence (it does nothing for margin)"
+	run -0 winnow-score -M model -s influence --influence shared emb.npy m.tsv
+}
