@@ -47,6 +47,7 @@ static struct {
 	int resume;
 	int progress;
 	int stats;
+	int verbose;            /* -v: a summary line at the end */
 	long long max_pixels;
 	/* learn */
 	int k, patch, iters;
@@ -82,6 +83,7 @@ handle(int c, const char *arg)
 
 	switch (c) {
 	case 'A': opt.stats = 1; break;
+	case 'v': opt.verbose = 1; break;
 	case 'B': opt.batch = (int)opt_int(arg, 1, 1 << 16); break;
 	case 'C': opt.C = (int)opt_int(arg, 1, 3);
 		if (opt.C == 2)
@@ -140,6 +142,7 @@ static const struct option longopts[] = {
 	{ "seed", required_argument, 0, 'S' },
 	{ "size", required_argument, 0, 's' },
 	{ "stats", no_argument, 0, 'A' },
+	{ "verbose", no_argument, 0, 'v' },
 	{ 0, 0, 0, 0 }
 };
 static const struct option learn_longopts[] = {
@@ -157,13 +160,14 @@ static const struct option learn_longopts[] = {
 	{ "progress", no_argument, 0, 'P' },
 	{ "seed", required_argument, 0, 'S' },
 	{ "size", required_argument, 0, 's' },
+	{ "verbose", no_argument, 0, 'v' },
 	{ 0, 0, 0, 0 }
 };
 /* Every key of the "embed" config section, for both commands. */
 static const char *const config_keys[] = {
 	"batch", "centroids", "channels", "dict", "dim", "iters", "jobs", "max-pixels",
 	"method", "on-error", "output", "patch", "patches", "progress", "resume", "seed",
-	"size", "stats", NULL
+	"size", "stats", "verbose", NULL
 };
 
 /* ---- batches ---- */
@@ -342,7 +346,7 @@ cmd_embed(int argc, char **argv)
 	const char *set[] = { "row" };
 	const char *mfname;
 	FILE *in;
-	int i = opt_parse(argc, argv, "embed", "hc:d:j:m:o:s:", longopts, handle, usage);
+	int i = opt_parse(argc, argv, "embed", "hc:d:j:m:o:s:v", longopts, handle, usage);
 	long long nin = 0, skipped = 0, resumed_skip = 0;
 	size_t nw, sk = 0;
 	XXH64_state_t *ids;
@@ -495,6 +499,9 @@ cmd_embed(int argc, char **argv)
 		remove_stale();
 	if (skipped)
 		warnx("skipped %lld of %lld images", skipped, nin);
+	if (opt.verbose)
+		warnx("%lld image%s embedded, %zu features each, in %.2f s", nin - skipped,
+		      WN_S(nin - skipped), (size_t)e.out_dim, wn_now() - pg.t0);
 	if (opt.stats && e.method == EMB_KMEANS) {
 		double flop = 0, sec = 0;
 		for (size_t w = 0; w < nw; w++) {
@@ -604,7 +611,7 @@ cmd_learn(int argc, char **argv)
 	long long skipped = 0;
 	const char *mfname;
 	FILE *in;
-	int i = opt_parse(argc, argv, "embed", "hc:j:k:o:s:", learn_longopts, handle, usage);
+	int i = opt_parse(argc, argv, "embed", "hc:j:k:o:s:v", learn_longopts, handle, usage);
 
 	if (argc - i > 1 || !opt.out) {
 		fprintf(stderr, "%s: %s\n", progname, !opt.out ? "learn: -o DICT is required" :
@@ -682,6 +689,9 @@ cmd_learn(int argc, char **argv)
 		die_err(&err);
 	progress_done(&pg, opt.iters);
 	d.seed = opt.seed;
+	if (opt.verbose)
+		warnx("learn: %d centroids from %zu patches of %zu image%s", opt.k, m * ppi, m,
+		      WN_S(m));
 	if (wn_out_open(&out, opt.out, &err) != 0 ||
 	    emb_dict_save(&d, out.fp, opt.out, &err) != 0 ||
 	    wn_out_commit(&out, &err) != 0)

@@ -10,6 +10,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <cblas.h>
 
 #include "atomic.h"
 #include "data.h"
@@ -36,9 +38,11 @@ static struct {
 	double lr, momentum;
 	unsigned long long seed;
 	int verbose;
+	int jobs;               /* BLAS and softmax pass threads; 0: all cores */
+	int progress;           /* --progress: a bar even when not a terminal */
 } opt = {
 	.kind = SUR_SOFTMAX, .lambda = 1e-4, .max_iter = 500, .tol = 1e-5,
-	.infl = SUR_INFL_CLASS, .intercept = 1, .standardize = 1, .norm = SUR_NORM_COUNT,
+	.infl = SUR_INFL_NONE, .intercept = 1, .standardize = 1, .norm = SUR_NORM_COUNT,
 	.hidden = 256, .epochs = 20, .batch = 128, .adam = 1, .lr = -1, .momentum = 0.9,
 };
 
@@ -52,6 +56,7 @@ static const struct option longopts[] = {
 	{ "config", required_argument, 0, 'c' },
 	{ "epochs", required_argument, 0, O_EPOCHS },
 	{ "help", no_argument, 0, 'h' },
+	{ "jobs", required_argument, 0, 'j' },
 	{ "hidden", required_argument, 0, O_HIDDEN },
 	{ "influence", required_argument, 0, O_INFL },
 	{ "kind", required_argument, 0, 'm' },    /* the old name of --model */
@@ -65,6 +70,7 @@ static const struct option longopts[] = {
 	{ "norm", required_argument, 0, O_NORM },
 	{ "optimizer", required_argument, 0, O_OPTIM },
 	{ "output", required_argument, 0, 'o' },
+	{ "progress", no_argument, 0, 'P' },
 	{ "seed", required_argument, 0, O_SEED },
 	{ "tol", required_argument, 0, O_TOL },
 	{ "verbose", no_argument, 0, 'v' },
@@ -80,7 +86,8 @@ usage(FILE *fp)
 	    "                  [--influence none|shared|class] [--no-intercept]\n"
 	    "                  [--no-standardize] [--norm count|weight|N] [--weights COLUMN]\n"
 	    "                  [--hidden H] [--epochs E] [--batch B] [--lr LR]\n"
-	    "                  [--momentum M] [--optimizer adam|sgd] [--seed S]\n"
+	    "                  [--momentum M] [--optimizer adam|sgd] [--seed S] [-j N]\n"
+	    "                  [--progress]\n"
 	    "                  [-c CONFIG] -o MODEL EMB.npy [MANIFEST]\n");
 }
 
@@ -98,6 +105,8 @@ handle(int c, const char *arg)
 	case 'm': opt.kind = opt_choice(arg, kinds) == 1 ? SUR_MLP : SUR_SOFTMAX; break;
 	case 'o': opt.out = arg; break;
 	case 'v': opt.verbose = 1; break;
+	case 'j': opt.jobs = (int)opt_int(arg, 1, 1024); break;
+	case 'P': opt.progress = 1; break;
 	case O_BATCH: opt.batch = (int)opt_int(arg, 1, 1 << 20); break;
 	case O_EPOCHS: opt.epochs = (int)opt_int(arg, 0, 1 << 20); break;
 	case O_HIDDEN: opt.hidden = (int)opt_int(arg, 1, 1 << 20); break;
@@ -124,21 +133,25 @@ handle(int c, const char *arg)
 	}
 }
 
+/* -v prints each iteration (epoch); the progress bar counts them out of
+ * --max-iter (--epochs). */
 static int
 on_iter(void *ctx, int iter, double f, double gnorm)
 {
-	(void)ctx;
-	fprintf(stderr, "%s: iteration %d objective %.9g gradient-norm %.3g\n", progname, iter, f,
-	        gnorm);
+	if (opt.verbose)
+		fprintf(stderr, "%s: iteration %d objective %.9g gradient-norm %.3g\n", progname,
+		        iter, f, gnorm);
+	progress_update(ctx, iter);
 	return 0;
 }
 
 static int
 on_epoch(void *ctx, struct sur_mlp_trainer *t, int epoch, double loss)
 {
-	(void)ctx;
 	(void)t;
-	fprintf(stderr, "%s: epoch %d mean-loss %.9g\n", progname, epoch, loss);
+	if (opt.verbose)
+		fprintf(stderr, "%s: epoch %d mean-loss %.9g\n", progname, epoch, loss);
+	progress_update(ctx, epoch);
 	return 0;
 }
 
@@ -152,14 +165,15 @@ main(int argc, char **argv)
 	struct wn_out out;
 
 	prog_init("winnow-fit");
-	int i = opt_parse(argc, argv, "fit", "c:hl:m:o:v", longopts, handle, usage);
+	struct progress pg;
+	int i = opt_parse(argc, argv, "fit", "c:hj:l:m:o:v", longopts, handle, usage);
 	if (argc - i < 1 || argc - i > 2) {
 		usage(stderr);
 		return WN_EUSAGE;
 	}
 	if (!opt.out)
 		die(WN_EUSAGE, "-o MODEL is required");
-	if (opt.kind == SUR_MLP && opt.infl != SUR_INFL_CLASS && opt.infl != SUR_INFL_NONE)
+	if (opt.kind == SUR_MLP && opt.infl != SUR_INFL_NONE)
 		die(WN_EUSAGE, "--influence: influence factors need a softmax model (-m softmax)");
 	const char *npath = argv[i], *mpath = i + 1 < argc ? argv[i + 1] : NULL;
 	if (npy_open(&emb, npath, &err) != 0)
@@ -173,6 +187,9 @@ main(int argc, char **argv)
 		fclose(in);
 	npy_close(&emb);
 
+	openblas_set_num_threads(opt.jobs ? opt.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN));
+	progress_init(&pg, "fit", opt.kind == SUR_SOFTMAX ? opt.max_iter : opt.epochs,
+	              opt.progress);
 	double t0 = wn_now();
 	if (opt.kind == SUR_SOFTMAX) {
 		struct sur_softmax_opts o;
@@ -185,7 +202,8 @@ main(int argc, char **argv)
 		o.max_iter = opt.max_iter;
 		o.tol = opt.tol;
 		o.infl = (enum sur_infl)opt.infl;
-		o.on_iter = opt.verbose ? on_iter : NULL;
+		o.on_iter = on_iter;
+		o.ctx = &pg;
 		m = sur_softmax_fit(D.X, D.y, D.w, D.n, D.d, (const char *const *)D.classes, D.k, &o,
 		                    &err);
 	} else {
@@ -203,12 +221,15 @@ main(int argc, char **argv)
 		o.standardize = opt.standardize;
 		o.seed = opt.seed;
 		o.keys = D.keys;
-		o.on_epoch = opt.verbose ? on_epoch : NULL;
+		o.on_epoch = on_epoch;
+		o.ctx = &pg;
 		m = sur_mlp_fit(D.X, D.y, D.w, D.n, D.d, (const char *const *)D.classes, D.k, &o,
 		                &err);
 	}
 	if (!m)
 		die_err(&err);
+	pg.total = m->hp.iterations;    /* converged: that many were needed */
+	progress_done(&pg, m->hp.iterations);
 	double secs = wn_now() - t0, acc = 0;
 	sur_evaluate(m, D.X, D.y, D.w, D.n, NULL, &acc, NULL);
 
@@ -229,6 +250,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: mlp: %zu row%s, %d features, %d classes, %d hidden: objective "
 		        "%.9g epochs %d train-accuracy %.4f (%.2f s)\n", progname, D.n, WN_S(D.n),
 		        D.d, D.k, m->h, m->hp.objective, m->hp.iterations, acc, secs);
+	if (m->kind == SUR_SOFTMAX && opt.infl != SUR_INFL_NONE) {
+		/* their cost, so that a user who does not score by influence
+		 * knows what --influence none saves: (k+1) or 1 factors of
+		 * (d+1)^2 floats */
+		double nf = opt.infl == SUR_INFL_CLASS ? D.k + 1 : 1, d1 = D.d + 1.0;
+		fprintf(stderr, "%s: influence factors (%s): %.1f MB of the model\n", progname,
+		        opt.infl == SUR_INFL_CLASS ? "class" : "shared", nf * d1 * d1 * 4 / 1e6);
+	}
 	if (m->kind == SUR_SOFTMAX && !(m->hp.grad_norm <= opt.tol))
 		warnx("not converged: gradient norm %.3g > --tol %g after %d iterations "
 		      "(raise --max-iter or lambda)", m->hp.grad_norm, opt.tol, m->hp.iterations);

@@ -76,10 +76,13 @@ handle(int c, const char *arg)
 	case 'N': opt.ns = arg; break;
 	case 'P': {
 		struct gt_prefix p;
-		const char *why = gt_prefix_parse(&p, estrdup(arg));
+		char *copy = estrdup(arg);      /* p points into it */
+		const char *why = gt_prefix_parse(&p, copy);
 
-		if (why != NULL)
+		if (why != NULL) {
+			free(copy);
 			opt_fail("\"%s\" %s", arg, why);
+		}
 		opt.prefix = ereallocarray(opt.prefix, opt.nprefix + 1, sizeof *opt.prefix);
 		opt.prefix[opt.nprefix++] = p;
 		break;

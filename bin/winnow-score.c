@@ -10,12 +10,15 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <cblas.h>
 
 #include "data.h"
 #include "manifest.h"
 #include "npy.h"
 #include "opt.h"
 #include "prog.h"
+#include "progress.h"
 #include "score.h"
 
 static struct {
@@ -27,9 +30,13 @@ static struct {
 	unsigned long long seed;
 	int block;
 	int shared;             /* --influence shared */
+	int infl_given;         /* --influence was given */
+	int jobs;               /* BLAS threads; 0: all cores */
+	int progress;           /* --progress: rows scored, even without a terminal */
+	int verbose;            /* -v: a summary line at the end */
 } opt = { .method = SUR_ENTROPY, .clusters = 10, .sample = 20000, .iters = 50, .block = 1024 };
 
-enum { O_CLUSTERS = 256, O_SAMPLE, O_SEED, O_BLOCK, O_INFL, O_ITERS };
+enum { O_CLUSTERS = 256, O_SAMPLE, O_SEED, O_BLOCK, O_INFL, O_ITERS, O_PROGRESS };
 
 static const struct option longopts[] = {
 	{ "block", required_argument, 0, O_BLOCK },
@@ -37,11 +44,14 @@ static const struct option longopts[] = {
 	{ "config", required_argument, 0, 'c' },
 	{ "help", no_argument, 0, 'h' },
 	{ "influence", required_argument, 0, O_INFL },
+	{ "jobs", required_argument, 0, 'j' },
 	{ "kmeans-iter", required_argument, 0, O_ITERS },
 	{ "kmeans-sample", required_argument, 0, O_SAMPLE },
 	{ "method", required_argument, 0, 's' },
 	{ "model", required_argument, 0, 'M' },
+	{ "progress", no_argument, 0, O_PROGRESS },
 	{ "seed", required_argument, 0, O_SEED },
+	{ "verbose", no_argument, 0, 'v' },
 	{ 0, 0, 0, 0 }
 };
 
@@ -50,7 +60,8 @@ usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: winnow-score -M MODEL [-s METHOD] [--influence class|shared]\n"
-	    "                    [--block ROWS] [-c CONFIG] EMB.npy [MANIFEST]\n"
+	    "                    [--block ROWS] [-j N] [--progress] [-v] [-c CONFIG]\n"
+	    "                    EMB.npy [MANIFEST]\n"
 	    "       winnow-score [-M MODEL] -s prototype [--clusters K] [--seed S]\n"
 	    "                    [--kmeans-sample ROWS] [--kmeans-iter N] EMB.npy [MANIFEST]\n"
 	    "methods: entropy margin least-confidence influence influence-shared\n"
@@ -65,6 +76,9 @@ handle(int c, const char *arg)
 	switch (c) {
 	case 'M': opt.model = arg; break;
 	case 'c': break;
+	case 'j': opt.jobs = (int)opt_int(arg, 1, 1024); break;
+	case 'v': opt.verbose = 1; break;
+	case O_PROGRESS: opt.progress = 1; break;
 	case 'h': usage(stdout); exit(0);
 	case 's':
 		if ((opt.method = sur_method_parse(arg)) < 0)
@@ -73,7 +87,7 @@ handle(int c, const char *arg)
 		break;
 	case O_BLOCK: opt.block = (int)opt_int(arg, 1, 1 << 20); break;
 	case O_CLUSTERS: opt.clusters = (int)opt_int(arg, 1, 1 << 20); break;
-	case O_INFL: opt.shared = opt_choice(arg, infls); break;
+	case O_INFL: opt.shared = opt_choice(arg, infls); opt.infl_given = 1; break;
 	case O_ITERS: opt.iters = (int)opt_int(arg, 0, 1 << 20); break;
 	case O_SAMPLE: opt.sample = opt_int(arg, 1, 1LL << 40); break;
 	case O_SEED: opt.seed = opt_seed(arg); break;
@@ -89,12 +103,15 @@ main(int argc, char **argv)
 	float *C = NULL;
 
 	prog_init("winnow-score");
-	int i = opt_parse(argc, argv, "score", "M:c:hs:", longopts, handle, usage);
+	int i = opt_parse(argc, argv, "score", "M:c:hj:s:v", longopts, handle, usage);
 	if (argc - i < 1 || argc - i > 2) {
 		usage(stderr);
 		return WN_EUSAGE;
 	}
 	enum sur_method meth = (enum sur_method)opt.method;
+	if (opt.infl_given && meth != SUR_INFLUENCE && meth != SUR_INFLUENCE_SHARED)
+		die(WN_EUSAGE, "--influence goes with -s influence (it does nothing for %s)",
+		    sur_method_name(meth));
 	if (meth == SUR_INFLUENCE && opt.shared)
 		meth = SUR_INFLUENCE_SHARED;
 	if (!opt.model && sur_method_needs_model(meth))
@@ -113,6 +130,7 @@ main(int argc, char **argv)
 			die(WN_EDATA, "%s: %s", opt.model, err.msg);
 	}
 	int d = (int)emb.cols;
+	openblas_set_num_threads(opt.jobs ? opt.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN));
 
 	if (meth == SUR_PROTOTYPE) {
 		/* k-means on evenly spaced rows of the whole embeddings file */
@@ -157,6 +175,12 @@ main(int argc, char **argv)
 	struct sur_ws *ws = m ? sur_ws_new(m, 0, &err) : NULL;
 	if (m && !ws)
 		die_err(&err);
+	struct progress pg;
+	long long nscored = 0;
+	double t0 = wn_now();
+	/* the manifest is a stream: its row count is not known, the
+	 * embeddings' is an upper bound only */
+	progress_init(&pg, "score", 0, opt.progress);
 	int more = 1;
 	while (more) {
 		mf_rows_clear(&blk);
@@ -213,7 +237,13 @@ main(int argc, char **argv)
 			if (mf_write_fields(stdout, "<stdout>", fields, plan.nout, &err) != 0)
 				die_err(&err);
 		}
+		nscored += (long long)blk.n;
+		progress_update(&pg, nscored);
 	}
+	progress_done(&pg, nscored);
+	if (opt.verbose)
+		fprintf(stderr, "%s: %lld row%s scored by %s in %.2f s\n", progname, nscored,
+		        WN_S(nscored), sur_method_name(meth), wn_now() - t0);
 	mf_out_free(&plan);
 	mf_close(r);
 	if (in != stdin)

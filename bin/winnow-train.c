@@ -64,6 +64,7 @@ static struct {
 	int ckpt_every, resume, stop_after;
 	unsigned long long seed;
 	int threads;
+	int verbose;            /* -v: each L-BFGS iteration on stderr */
 	int progress;
 	/* adaptive subset selection (--adaptive) and tuning (--tune) */
 	int adaptive;
@@ -100,7 +101,7 @@ usage(FILE *fp)
 	    "                    [--adaptive random|glister|gradmatch|craig] [--fraction F]\n"
 	    "                    [--every R] [--warm E] [--taylor-every N]\n"
 	    "                    [--tune] [--tune-trials N]\n"
-	    "                    [--seed S] [--progress] -o MODEL EMB.npy [MANIFEST]\n");
+	    "                    [--seed S] [--progress] [-v] -o MODEL EMB.npy [MANIFEST]\n");
 }
 
 enum {
@@ -153,6 +154,7 @@ static const struct option longopts[] = {
 	{ "tune", no_argument, 0, OPT_TUNE },
 	{ "tune-trials", required_argument, 0, OPT_TUNETRIALS },
 	{ "val", required_argument, 0, OPT_VAL },
+	{ "verbose", no_argument, 0, 'v' },
 	{ "warm", required_argument, 0, OPT_WARM },
 	{ 0, 0, 0, 0 }
 };
@@ -172,6 +174,7 @@ handle(int c, const char *arg)
 	case 'l': O.lambda = opt_double(arg, 0, 1e6); break;
 	case 'm': O.kind = opt_choice(arg, kinds) == 0 ? SUR_SOFTMAX : SUR_MLP; break;
 	case 'o': O.out = arg; break;
+	case 'v': O.verbose = 1; break;
 	case OPT_ADAPTIVE:
 		O.method = (enum ada_method)ada_method_parse(methods[opt_choice(arg, methods)]);
 		O.adaptive = 1;
@@ -598,8 +601,11 @@ static int
 on_iter(void *ctx, int iter, double f, double gnorm)
 {
 	struct run *R = ctx;
-	(void)f;
-	(void)gnorm;
+
+	/* sgd and mlp epochs are on stdout already; -v shows L-BFGS's steps */
+	if (O.verbose && !R->quiet)
+		fprintf(stderr, "%s: iteration %d objective %.9g gradient-norm %.3g\n", progname,
+		        iter, f, gnorm);
 	progress_update(&R->pr, iter);
 	return 0;
 }
@@ -915,7 +921,7 @@ main(int argc, char **argv)
 	int i;
 
 	prog_init("winnow-train");
-	i = opt_parse(argc, argv, "train", "c:hj:l:m:o:", longopts, handle, usage);
+	i = opt_parse(argc, argv, "train", "c:hj:l:m:o:v", longopts, handle, usage);
 	if (argc - i < 1 || argc - i > 2) {
 		usage(stderr);
 		exit(WN_EUSAGE);

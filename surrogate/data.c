@@ -226,9 +226,21 @@ sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r,
 	/* the features */
 	if (!(D->X = malloc(n * (size_t)D->d * sizeof *D->X)))
 		goto oom;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
+		const float *x = D->X + i * D->d;
+
 		if (npy_read_rows(emb, D->row[i], 1, D->X + i * D->d, err) < 0)
 			goto out;
+		/* named here, by file and embedding row: the trainers only
+		 * know their own row numbers */
+		for (int j = 0; j < D->d; j++)
+			if (!isfinite(x[j])) {
+				wn_seterr(err, WN_EDATA, "%s: row %zu, column %d is %g, not a finite "
+				          "number (the embedding of a labeled row of %s)", emb->name,
+				          D->row[i], j, x[j], name);
+				goto out;
+			}
+	}
 	D->n = n;
 	ret = 0;
 	goto out;

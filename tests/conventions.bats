@@ -56,3 +56,28 @@ commands=(
 	grep -q '^kind: mlp$' t.model
 	cmp t.model u.model
 }
+
+# Regression: fit had no -j or --progress, score none of the three, embed
+# and train no -v.
+@test "-j, --progress and -v on every long-running program" {
+	blobs 60 1 b
+	printf 'id\tpath\n' >img.tsv
+	for i in 0 1 2; do printf 'i%d\t%s\n' $i "$FIXTURES/embed/gray.png" >>img.tsv; done
+	run -0 --separate-stderr winnow-embed -j 2 --progress -v -s 8x8 -o e.npy img.tsv
+	[[ $stderr == *$'\r'"embed: 3 "*" done"* ]]
+	[[ $stderr == *"winnow-embed: 3 images embedded, 64 features each, in "*" s" ]]
+	run -0 --separate-stderr winnow-embed learn -j 2 --progress -v -k 2 -s 8x8 --patch 4 -o d.dict img.tsv
+	[[ $stderr == *"winnow-embed: learn: 2 centroids from "*" patches of 3 images" ]]
+	run -0 --separate-stderr winnow-fit -j 2 --progress -v -o f.model b.npy b.tsv
+	[[ $stderr == *"winnow-fit: iteration 1 objective "* ]]
+	[[ $stderr == *$'\r'"fit: "*" done"* ]]
+	winnow-fit -j 1 -o f1.model b.npy b.tsv 2>/dev/null
+	cmp f.model f1.model
+	run -0 --separate-stderr winnow-score -j 2 --progress -v -M f.model b.npy b.tsv
+	[[ $stderr == *$'\r'"score: 60 "*" done"* ]]
+	[[ $stderr == *"winnow-score: 60 rows scored by entropy in "*" s" ]]
+	winnow-score -j 1 -M f.model b.npy b.tsv | cmp - <(printf '%s\n' "$output")
+	run -0 --separate-stderr winnow-train -j 2 --progress -v -o t.model b.npy b.tsv
+	[[ $stderr == *"winnow-train: iteration 1 objective "* ]]
+	[[ $stderr == *$'\r'"train (L-BFGS iterations): "*" done"* ]]
+}

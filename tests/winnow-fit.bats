@@ -157,3 +157,14 @@ EOF
 	run -65 winnow-fit -o model bad.npy m.tsv
 	run -73 winnow-fit -o /nonexistent/dir/model emb.npy m.tsv
 }
+
+# Regression: fit said "training row 0: feature 100" (its own row count,
+# no file) for a NaN in embedding row 5 of the file.
+@test "a NaN feature is named by file, embedding row and column" {
+	fixture
+	"$PYTHON" -c "import numpy as np; x = np.load('emb.npy'); x[5, 2] = np.nan; np.save('nan.npy', x)"
+	awk 'NR == 1 || NR > 4' m.tsv >sub.tsv
+	run -65 --separate-stderr winnow-fit -o n.model nan.npy sub.tsv
+	assert_equal "$stderr" "winnow-fit: nan.npy: row 5, column 2 is nan, not a finite number (the embedding of a labeled row of sub.tsv)"
+	[ ! -e n.model ]
+}

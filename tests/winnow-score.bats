@@ -24,7 +24,7 @@ with open('all.tsv', 'w') as f:
     for i in range(n):
         f.write('s%d\t%s\t%d\n' % (i, names[y[i]], n - 1 - i))
 EOF
-	winnow-fit -l 0.01 -o model emb.npy m.tsv 2>/dev/null
+	winnow-fit -l 0.01 --influence class -o model emb.npy m.tsv 2>/dev/null
 }
 
 @test "-h prints the usage; misuse exits 64" {
@@ -224,8 +224,9 @@ EOF
 		head -n 1201 >all.tsv
 	winnow-embed -m random -d 64 -o emb.npy all.tsv >emb.tsv
 	winnow-manifest split -f 0.25 --seed 1 --stratify label -o seed.tsv -r rest.tsv emb.tsv
-	run -0 --separate-stderr winnow-fit -l 1e-3 -o seed.model emb.npy seed.tsv
+	run -0 --separate-stderr winnow-fit -l 1e-3 --influence class -o seed.model emb.npy seed.tsv
 	[[ $stderr == "winnow-fit: softmax: 30"?" rows, 64 features, 10 classes: "* ]]
+	[[ $stderr == *"winnow-fit: influence factors (class): 0.2 MB of the model" ]]
 	for s in entropy margin least-confidence influence influence-shared loss el2n grand prototype; do
 		if [ "$s" = influence-shared ]; then
 			winnow-score -M seed.model -s influence --influence shared emb.npy rest.tsv >"$s.tsv"
@@ -259,4 +260,24 @@ EOF
 	winnow-fit -l 1e-9 --no-standardize -o sep.model sep.npy sep.tsv
 	run -0 sh -c 'winnow-score -M sep.model -s loss sep.npy sep.tsv | cut -f4'
 	assert_output "$(printf 'score\n0\n0\n0\n0\n0\n0')"
+}
+
+# Regression: every model carried class influence factors (46 MB from 30
+# seed rows); now only when asked for, and influence scores say how.
+@test "models carry influence factors only with --influence; scores that need them say so" {
+	fixture
+	winnow-fit -l 0.01 -o plain emb.npy m.tsv 2>/dev/null
+	grep -qx 'influence: none' plain
+	[ "$(wc -c <plain)" -lt "$(wc -c <model)" ]
+	run -65 --separate-stderr winnow-score -M plain -s influence emb.npy m.tsv
+	assert_equal "$stderr" "winnow-score: plain: the model has no per-class influence factors (fit a softmax model with --influence class)"
+	run -0 winnow-score -M plain -s entropy emb.npy m.tsv
+}
+
+# Regression: --influence was accepted, and did nothing, with other methods.
+@test "--influence with a method other than influence is refused" {
+	fixture
+	run -64 --separate-stderr winnow-score -M model -s margin --influence shared emb.npy m.tsv
+	assert_equal "$stderr" "winnow-score: --influence goes with -s influence (it does nothing for margin)"
+	run -0 winnow-score -M model -s influence --influence shared emb.npy m.tsv
 }

@@ -119,8 +119,9 @@ TEST(idx_zero_dimension)
 	unlink(path);
 }
 
-/* Run both passes of gtread over text; the error message ("" if none) and
- * the TSV made of the header and rows (static). */
+/* Run both passes of gtread over text, the label attribute found in it;
+ * the error message ("" if none) and the TSV made of the header and rows
+ * (static). */
 static const char *
 gt_convert(const char *text, const char **tsv)
 {
@@ -133,12 +134,17 @@ gt_convert(const char *text, const char **tsv)
 	memset(&err, 0, sizeof err);
 	out[0] = '\0';
 	*tsv = out;
-	if ((g = gtr_new("g.jsonl", "label", "winnow", &err)) == NULL)
+	if ((g = gtr_new("g.jsonl", NULL, "winnow", &err)) == NULL)
 		return err.msg;
 	for (pass = 1; pass <= 2; pass++) {
 		const char *s = text;
 		long long lineno = 1;
 		if (pass == 2) {
+			/* the columns are settled after the first pass */
+			if (gtr_columns(g, &err) != 0) {
+				gtr_free(g);
+				return err.msg;
+			}
 			for (size_t k = 0; k < gtr_ncols(g); k++)
 				o += snprintf(out + o, sizeof out - o, "%s%s", k ? "\t" : "",
 				              gtr_colnames(g)[k]);
@@ -210,7 +216,10 @@ TEST(gtread_errors)
 		{ "{\"path\":\"a\"}\n", "g.jsonl:1: no \"source-ref\" string" },
 		{ "{\"source-ref\":\"a\",\"\":1}\n", "g.jsonl:1: empty key" },
 		{ "{\"source-ref\":\"a\",\"a\\tb\":1}\n", "g.jsonl:1: key holds a TAB" },
-		{ "{\"source-ref\":\"a\\nb\"}\n", "g.jsonl:1: value of \"id\" holds a line break" },
+		/* the source-ref, not the id made of it (the message blamed "id") */
+		{ "{\"source-ref\":\"a\\nb\"}\n", "g.jsonl:1: value of \"source-ref\" holds a line break" },
+		{ "{\"source-ref\":\"a\",\"x-metadata\":{},\"y-metadata\":{}}\n",
+		  "g.jsonl: 2 label attributes" },
 		{ "{\"source-ref\":\"a\",\"source-ref\":\"b\"}\n", "g.jsonl:1:" },
 		{ "{\"source-ref\":\"a\"\n", "g.jsonl:1:" },
 	};
