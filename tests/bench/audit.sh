@@ -56,12 +56,13 @@ winnow-embed -m kmeans --dict dict -j 2 -o kmeans-test.npy fm/test.tsv >kmeans-t
 # corrupt IN OUT MODE RATE: labels of IN corrupted into OUT, the ids in OUT.ids
 corrupt() {
 	"$PY" - "$@" <<'EOF'
-import sys, zlib
+import hashlib, sys
 src, dst, mode, rate = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 classes = [l.strip() for l in open("%s/data/fashion-mnist-classes.txt" % sys.argv[5])]
 groups = [["Shirt", "T-shirt/top", "Pullover", "Coat"], ["Sneaker", "Ankle boot"]]
 def u(s, salt):     # a uniform number from the id: the same rows every run
-    return (zlib.crc32(("%s:%s" % (salt, s)).encode()) & 0xffffffff) / 2**32
+    h = hashlib.sha256(("%s:%s" % (salt, s)).encode()).digest()
+    return int.from_bytes(h[:8], "little") / 2**64
 lines = open(src).read().splitlines()
 head = lines[0].split("\t"); L = head.index("label")
 out, bad = [lines[0]], []
