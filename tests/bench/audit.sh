@@ -32,6 +32,7 @@ PY=/usr/bin/python3
 N=${AUDIT_BENCH_N:-12000}
 D=${AUDIT_BENCH_D:-512}
 K=${AUDIT_BENCH_K:-100}
+LAMBDA=${AUDIT_BENCH_LAMBDA:-1e-2}     # winnow-audit's default; sklearn gets the same L2
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1
 top=$(pwd)
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/winnow-bench-audit.XXXXXX")
@@ -43,7 +44,7 @@ cpu() {
 	awk '{ printf "%.2f\n", $1 + $2 }' "$tmp/cpu.out"
 }
 
-echo "# audit bench: $N training images, random d=$D, kmeans K=$K, $(date -u +%FT%TZ)"
+echo "# audit bench: $N training images, random d=$D, kmeans K=$K, lambda $LAMBDA, $(date -u +%FT%TZ)"
 sh data/fashion-mnist.sh "$tmp/fm"
 head -n $((N + 1)) "$tmp/fm/train.tsv" >"$tmp/train.tsv"
 cd "$tmp"
@@ -56,12 +57,13 @@ winnow-embed -m kmeans --dict dict -j 2 -o kmeans-test.npy fm/test.tsv >kmeans-t
 # corrupt IN OUT MODE RATE: labels of IN corrupted into OUT, the ids in OUT.ids
 corrupt() {
 	"$PY" - "$@" <<'EOF'
-import sys, zlib
+import hashlib, sys
 src, dst, mode, rate = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 classes = [l.strip() for l in open("%s/data/fashion-mnist-classes.txt" % sys.argv[5])]
 groups = [["Shirt", "T-shirt/top", "Pullover", "Coat"], ["Sneaker", "Ankle boot"]]
 def u(s, salt):     # a uniform number from the id: the same rows every run
-    return (zlib.crc32(("%s:%s" % (salt, s)).encode()) & 0xffffffff) / 2**32
+    h = hashlib.sha256(("%s:%s" % (salt, s)).encode()).digest()
+    return int.from_bytes(h[:8], "little") / 2**64
 lines = open(src).read().splitlines()
 head = lines[0].split("\t"); L = head.index("label")
 out, bad = [lines[0]], []
@@ -95,7 +97,7 @@ for e in random kmeans; do
 	for case in uniform:0.1 uniform:0.3 classes:0.1 classes:0.3; do
 		mode=${case%:*} rate=${case#*:}
 		corrupt "$e.tsv" c.tsv "$mode" "$rate" "$top"
-		t_audit=$(cpu winnow-audit -j 1 --probs --noise-matrix nm.tsv -o a.tsv "$e.npy" c.tsv)
+		t_audit=$(cpu winnow-audit -j 1 -l "$LAMBDA" --probs --noise-matrix nm.tsv -o a.tsv "$e.npy" c.tsv)
 		ref=$("$PY" - <<'EOF'
 import math
 from fractions import Fraction
@@ -174,7 +176,7 @@ print('%.2f' % ((d - c) / (k - c)) if k - c > 1e-9 else 'n/a (nothing lost)')")
 			"$3" "$4" "$5" "$6" "$acc_c" "$acc_d" "$clean" "$rec"
 		[ "$6" = same ] || echo "audit: winnow-audit and the slow reference disagree" >&2
 		if [ "$case" = uniform:0.1 ]; then
-			t_sk=$("$PY" - "$e.npy" <<'EOF'
+			t_sk=$("$PY" - "$e.npy" "$LAMBDA" <<'EOF'
 import sys, time, warnings
 import numpy as np
 from sklearn.linear_model import LogisticRegression
@@ -188,7 +190,8 @@ L = lab[0].index("label")
 y = np.array([r[L] for r in lab[1:]])
 n_train = len(y) * 4 // 5
 t0 = time.process_time()
-clf = make_pipeline(StandardScaler(), LogisticRegression(C=1 / (1e-4 * n_train), max_iter=500))
+lam = float(sys.argv[2])
+clf = make_pipeline(StandardScaler(), LogisticRegression(C=1 / (lam * n_train), max_iter=500))
 cross_val_predict(clf, X, y, cv=KFold(5), method="predict_proba")
 print("%.2f" % (time.process_time() - t0))
 EOF
