@@ -252,17 +252,6 @@ x = np.load('b.npy'); x[9, 2] = np.nan; np.save('nan9.npy', x)"
 	assert_output ""
 }
 
-@test "EXAMPLES of winnow-audit: the man page's commands run" {
-	blobs 300 1 emb
-	mv emb.tsv labeled.tsv
-	awk -F'\t' -v OFS='\t' 'NR == 1 { print $0, "confidence"; next } { print $0, "0.8" }' \
-		labeled.tsv >gt.tsv
-	run -0 sh -e -c "$(sed -n '/^\.Sh EXAMPLES/,/^\.Sh/p' "$WINNOW_TOP/man/man1/winnow-audit.1" |
-		sed -n 's/^\.Dl \$ //p' | sed 's/\\e/\\/g; s/\\(em/-/g; s/\\-/-/g')"
-	[ -s audited.tsv ]
-	[ -s noise.tsv ]
-}
-
 @test "winnow-train --drop-issues leaves out the rows winnow-audit flagged" {
 	fixture
 	winnow-audit -o a.tsv b.npy m.tsv
