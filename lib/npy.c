@@ -324,39 +324,6 @@ npy_header_f4(unsigned char buf[128], size_t rows, size_t cols)
 }
 
 struct npy_writer *
-npy_writer_open(FILE *fp, const char *name, size_t cols, long long rows_known, struct wn_err *err)
-{
-	struct npy_writer *w;
-	unsigned char hdr[NPY_F4_HEADER_LEN];
-	off_t start = ftello(fp);
-
-	if (cols == 0) {
-		wn_seterr(err, WN_ESOFTWARE, "%s: cannot write a .npy of zero columns", name);
-		return NULL;
-	}
-	if (rows_known < 0 && start < 0) {
-		wn_seterr(err, WN_EUSAGE, "%s: not seekable: the row count is not known in advance, so the .npy must go to a file", name);
-		return NULL;
-	}
-	if ((w = calloc(1, sizeof *w)) == NULL) {
-		wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", name);
-		return NULL;
-	}
-	w->fp = fp;
-	w->name = name;
-	w->cols = cols;
-	w->rows_known = rows_known;
-	w->start = start;
-	npy_header_f4(hdr, rows_known < 0 ? 0 : (size_t)rows_known, cols);
-	if (fwrite(hdr, 1, sizeof hdr, fp) != sizeof hdr) {
-		wn_seterr(err, WN_EIO, "%s: write error: %s", name, strerror(errno));
-		free(w);
-		return NULL;
-	}
-	return w;
-}
-
-struct npy_writer *
 npy_writer_resume(FILE *fp, const char *name, size_t cols, size_t rows, struct wn_err *err)
 {
 	struct npy_writer *w;
@@ -371,6 +338,34 @@ npy_writer_resume(FILE *fp, const char *name, size_t cols, size_t rows, struct w
 	w->rows = rows;
 	w->rows_known = -1;
 	w->start = 0;
+	return w;
+}
+
+struct npy_writer *
+npy_writer_open(FILE *fp, const char *name, size_t cols, long long rows_known, struct wn_err *err)
+{
+	struct npy_writer *w;
+	unsigned char hdr[NPY_F4_HEADER_LEN];
+	off_t start = ftello(fp);
+
+	if (cols == 0) {
+		wn_seterr(err, WN_ESOFTWARE, "%s: cannot write a .npy of zero columns", name);
+		return NULL;
+	}
+	if (rows_known < 0 && start < 0) {
+		wn_seterr(err, WN_EUSAGE, "%s: not seekable: the row count is not known in advance, so the .npy must go to a file", name);
+		return NULL;
+	}
+	if ((w = npy_writer_resume(fp, name, cols, 0, err)) == NULL)
+		return NULL;
+	w->rows_known = rows_known;
+	w->start = start;
+	npy_header_f4(hdr, rows_known < 0 ? 0 : (size_t)rows_known, cols);
+	if (fwrite(hdr, 1, sizeof hdr, fp) != sizeof hdr) {
+		wn_seterr(err, WN_EIO, "%s: write error: %s", name, strerror(errno));
+		free(w);
+		return NULL;
+	}
 	return w;
 }
 
