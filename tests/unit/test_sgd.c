@@ -1,8 +1,9 @@
 /*
  * test_sgd.c - the shared optimiser (optim.h) against hand-written Adam
  * and heavy-ball steps, the epoch order against a sort by the counter
- * hash, the schedules and the tuning search, the minibatch softmax trainer (sgd.h) against a slow full-batch
- * gradient step, and checkpoints (ckpt.h, sgd.h) that resume exactly.
+ * hash, the schedules and the tuning search by hand, the minibatch
+ * softmax trainer (sgd.h) against a slow full-batch gradient step, and
+ * checkpoints (ckpt.h, sgd.h) that resume exactly.
  */
 #include <math.h>
 #include <stdint.h>
