@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -278,7 +279,11 @@ npy_read_rows(const struct npy *m, size_t row0, size_t n, float *out, struct wn_
 	/* Every reader of embeddings comes here: a NaN or inf feature (or an
 	 * <f8 value past the float range) is refused once, for all of them,
 	 * instead of being scored, fitted or selected on. */
+	/* (a branch-free pass first: it vectorises; the place only when needed) */
+	int bad = 0;
 	for (size_t i = 0; i < count; i++)
+		bad |= !(fabsf(out[i]) <= FLT_MAX);
+	for (size_t i = 0; bad && i < count; i++)
 		if (!isfinite(out[i]))
 			return wn_seterr(err, WN_EDATA, "%s: row %zu, column %zu: %s is not a finite "
 			                 "number", m->name, row0 + i / m->cols, i % m->cols,
