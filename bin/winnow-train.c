@@ -29,6 +29,7 @@
 #include "mlp.h"
 #include "model.h"
 #include "npy.h"
+#include "optim.h"
 #include "opt.h"
 #include "prog.h"
 #include "progress.h"
@@ -37,7 +38,6 @@
 #include "softmax.h"
 
 enum solver { SOLVER_LBFGS, SOLVER_SGD };
-enum sched { SCHED_CONSTANT, SCHED_COSINE, SCHED_EXP };
 
 static struct {
 	enum sur_kind kind;
@@ -50,7 +50,7 @@ static struct {
 	int epochs, batch, hidden, patience;
 	double lr, momentum;
 	int adam;
-	enum sched sched;
+	enum sur_sched sched;
 	double decay;
 	double lambda;
 	enum sur_norm norm;
@@ -76,7 +76,7 @@ static struct {
 } O = {
 	.kind = SUR_SOFTMAX, .solver = SOLVER_LBFGS, .use_weights = 1,
 	.epochs = 20, .batch = 128, .hidden = 256, .patience = 3,
-	.lr = -1, .momentum = 0.9, .adam = 1, .sched = SCHED_CONSTANT, .decay = 1,
+	.lr = -1, .momentum = 0.9, .adam = 1, .sched = SUR_SCHED_CONSTANT, .decay = 1,
 	.lambda = 1e-4, .norm = SUR_NORM_WEIGHT, .intercept = 1, .standardize = 1,
 	.max_iter = 500, .tol = 1e-5, .sift_history = 500, .sift_delay = 10,
 	.threads = 0,
@@ -216,11 +216,11 @@ handle(int c, const char *arg)
 	case OPT_SDELAY: O.sift_delay = opt_int(arg, 0, 1LL << 50); break;
 	case OPT_SCHED:
 		if (strcmp(arg, "constant") == 0) {
-			O.sched = SCHED_CONSTANT;
+			O.sched = SUR_SCHED_CONSTANT;
 		} else if (strcmp(arg, "cosine") == 0) {
-			O.sched = SCHED_COSINE;
+			O.sched = SUR_SCHED_COSINE;
 		} else if (strncmp(arg, "exp:", 4) == 0) {
-			O.sched = SCHED_EXP;
+			O.sched = SUR_SCHED_EXP;
 			O.decay = opt_double(arg + 4, 1e-6, 1);
 		} else {
 			opt_fail("\"%s\" is not constant, cosine or exp:F", arg);
@@ -339,14 +339,7 @@ struct run {
 static double
 lr_at(int epoch)
 {
-	switch (O.sched) {
-	case SCHED_COSINE:
-		return O.lr * 0.5 * (1 + cos(M_PI * epoch / (double)O.epochs));
-	case SCHED_EXP:
-		return O.lr * pow(O.decay, epoch);
-	default:
-		return O.lr;
-	}
+	return sur_lr_at(O.sched, O.lr, O.decay, epoch, O.epochs);
 }
 
 /* After an epoch: evaluate, print, log, early-stopping bookkeeping.
@@ -828,21 +821,18 @@ train_model(struct run *R)
 
 /*
  * Search the L2 strength (and, for minibatch training, the learning rate)
- * on the validation set: the grid lambda in {1e-6 ... 1e-2} x lr in
- * {lr/3, lr, 3 lr}, or with --tune-trials N, N settings drawn log-uniformly
- * (lambda in [1e-7, 1e-1], lr in [lr/10, 10 lr]) from the seed.  Each trial
- * trains a model as the final run would (early stopping included) and is
- * scored by its validation accuracy (ties: lower loss).  Leaves the best
- * setting in O; every trial goes to stdout and the log.
+ * on the validation set, over the settings of sur_tune_setting() (optim.h:
+ * a grid, or --tune-trials N drawn from the seed).  Each trial trains a
+ * model as the final run would (early stopping included) and is ranked by
+ * sur_tune_better() (validation accuracy, ties: lower loss).  Leaves the
+ * best setting in O; every trial goes to stdout and the log.
  */
 static void
 tune(struct run *R)
 {
-	static const double lambdas[] = { 1e-6, 1e-5, 1e-4, 1e-3, 1e-2 };
-	const double lr0 = O.lr, lrs[] = { lr0 / 3, lr0, lr0 * 3 };
+	const double lr0 = O.lr;
 	int with_lr = O.solver == SOLVER_SGD;
-	int nl = 5, nr = with_lr ? 3 : 1;
-	int trials = O.tune_trials ? O.tune_trials : nl * nr;
+	int trials = sur_tune_trials(O.tune_trials, with_lr);
 	double best_acc = -1, best_loss = INFINITY, best_lambda = O.lambda, best_lr = O.lr;
 	double t0 = wn_now();
 
@@ -855,15 +845,7 @@ tune(struct run *R)
 		struct sur_model *m;
 		double t = wn_now();
 
-		if (O.tune_trials) {
-			double u = wn_u01_counter(O.seed, WN_STREAM_SELECT, 2 * (uint64_t)i + 0x700e);
-			double v = wn_u01_counter(O.seed, WN_STREAM_SELECT, 2 * (uint64_t)i + 0x700f);
-			O.lambda = pow(10, -7 + 6 * u);
-			O.lr = with_lr ? lr0 * pow(10, -1 + 2 * v) : lr0;
-		} else {
-			O.lambda = lambdas[i / nr];
-			O.lr = with_lr ? lrs[i % nr] : lr0;
-		}
+		sur_tune_setting(O.tune_trials, with_lr, O.seed, lr0, i, &O.lambda, &O.lr);
 		T.D = R->D;
 		T.V = R->V;
 		T.classes = R->classes;
@@ -885,7 +867,7 @@ tune(struct run *R)
 		if (R->log)
 			fprintf(R->log, "# tune\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.3f\n", i + 1,
 			        O.lambda, O.lr, R->ve.loss, R->ve.acc, T.epoch, t);
-		if (R->ve.acc > best_acc || (R->ve.acc == best_acc && R->ve.loss < best_loss)) {
+		if (sur_tune_better(R->ve.acc, R->ve.loss, best_acc, best_loss)) {
 			best_acc = R->ve.acc;
 			best_loss = R->ve.loss;
 			best_lambda = O.lambda;

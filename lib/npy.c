@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -278,7 +279,11 @@ npy_read_rows(const struct npy *m, size_t row0, size_t n, float *out, struct wn_
 	/* Every reader of embeddings comes here: a NaN or inf feature (or an
 	 * <f8 value past the float range) is refused once, for all of them,
 	 * instead of being scored, fitted or selected on. */
+	/* (a branch-free pass first: it vectorises; the place only when needed) */
+	int bad = 0;
 	for (size_t i = 0; i < count; i++)
+		bad |= !(fabsf(out[i]) <= FLT_MAX);
+	for (size_t i = 0; bad && i < count; i++)
 		if (!isfinite(out[i]))
 			return wn_seterr(err, WN_EDATA, "%s: row %zu, column %zu: %s is not a finite "
 			                 "number", m->name, row0 + i / m->cols, i % m->cols,
@@ -324,39 +329,6 @@ npy_header_f4(unsigned char buf[128], size_t rows, size_t cols)
 }
 
 struct npy_writer *
-npy_writer_open(FILE *fp, const char *name, size_t cols, long long rows_known, struct wn_err *err)
-{
-	struct npy_writer *w;
-	unsigned char hdr[NPY_F4_HEADER_LEN];
-	off_t start = ftello(fp);
-
-	if (cols == 0) {
-		wn_seterr(err, WN_ESOFTWARE, "%s: cannot write a .npy of zero columns", name);
-		return NULL;
-	}
-	if (rows_known < 0 && start < 0) {
-		wn_seterr(err, WN_EUSAGE, "%s: not seekable: the row count is not known in advance, so the .npy must go to a file", name);
-		return NULL;
-	}
-	if ((w = calloc(1, sizeof *w)) == NULL) {
-		wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", name);
-		return NULL;
-	}
-	w->fp = fp;
-	w->name = name;
-	w->cols = cols;
-	w->rows_known = rows_known;
-	w->start = start;
-	npy_header_f4(hdr, rows_known < 0 ? 0 : (size_t)rows_known, cols);
-	if (fwrite(hdr, 1, sizeof hdr, fp) != sizeof hdr) {
-		wn_seterr(err, WN_EIO, "%s: write error: %s", name, strerror(errno));
-		free(w);
-		return NULL;
-	}
-	return w;
-}
-
-struct npy_writer *
 npy_writer_resume(FILE *fp, const char *name, size_t cols, size_t rows, struct wn_err *err)
 {
 	struct npy_writer *w;
@@ -371,6 +343,34 @@ npy_writer_resume(FILE *fp, const char *name, size_t cols, size_t rows, struct w
 	w->rows = rows;
 	w->rows_known = -1;
 	w->start = 0;
+	return w;
+}
+
+struct npy_writer *
+npy_writer_open(FILE *fp, const char *name, size_t cols, long long rows_known, struct wn_err *err)
+{
+	struct npy_writer *w;
+	unsigned char hdr[NPY_F4_HEADER_LEN];
+	off_t start = ftello(fp);
+
+	if (cols == 0) {
+		wn_seterr(err, WN_ESOFTWARE, "%s: cannot write a .npy of zero columns", name);
+		return NULL;
+	}
+	if (rows_known < 0 && start < 0) {
+		wn_seterr(err, WN_EUSAGE, "%s: not seekable: the row count is not known in advance, so the .npy must go to a file", name);
+		return NULL;
+	}
+	if ((w = npy_writer_resume(fp, name, cols, 0, err)) == NULL)
+		return NULL;
+	w->rows_known = rows_known;
+	w->start = start;
+	npy_header_f4(hdr, rows_known < 0 ? 0 : (size_t)rows_known, cols);
+	if (fwrite(hdr, 1, sizeof hdr, fp) != sizeof hdr) {
+		wn_seterr(err, WN_EIO, "%s: write error: %s", name, strerror(errno));
+		free(w);
+		return NULL;
+	}
 	return w;
 }
 

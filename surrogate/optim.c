@@ -50,3 +50,47 @@ sur_epoch_order(unsigned long long seed, int e, const uint64_t *keys, const size
 	for (size_t j = 0; j < n; j++)
 		order[j] = tmp[j].i;
 }
+
+double
+sur_lr_at(enum sur_sched s, double lr, double decay, int e, int E)
+{
+	switch (s) {
+	case SUR_SCHED_COSINE:
+		return lr * 0.5 * (1 + cos(M_PI * e / (double)E));
+	case SUR_SCHED_EXP:
+		return lr * pow(decay, e);
+	default:
+		return lr;
+	}
+}
+
+static const double tune_lambdas[] = { 1e-6, 1e-5, 1e-4, 1e-3, 1e-2 };
+
+int
+sur_tune_trials(int trials, int with_lr)
+{
+	return trials ? trials : 5 * (with_lr ? 3 : 1);
+}
+
+void
+sur_tune_setting(int trials, int with_lr, unsigned long long seed, double lr0, int i,
+                 double *lambda, double *lr)
+{
+	if (trials) {
+		double u = wn_u01_counter(seed, WN_STREAM_SELECT, 2 * (uint64_t)i + 0x700e);
+		double v = wn_u01_counter(seed, WN_STREAM_SELECT, 2 * (uint64_t)i + 0x700f);
+		*lambda = pow(10, -7 + 6 * u);
+		*lr = with_lr ? lr0 * pow(10, -1 + 2 * v) : lr0;
+	} else {
+		const double lrs[] = { lr0 / 3, lr0, lr0 * 3 };
+		int nr = with_lr ? 3 : 1;
+		*lambda = tune_lambdas[i / nr];
+		*lr = with_lr ? lrs[i % nr] : lr0;
+	}
+}
+
+int
+sur_tune_better(double acc, double loss, double best_acc, double best_loss)
+{
+	return acc > best_acc || (acc == best_acc && loss < best_loss);
+}

@@ -44,4 +44,25 @@ struct sur_ord {
 void sur_epoch_order(unsigned long long seed, int e, const uint64_t *keys, const size_t *rows,
                      size_t n, struct sur_ord *tmp, size_t *order);
 
+/* Learning-rate schedules: the rate of epoch e (0-based) of E. */
+enum sur_sched { SUR_SCHED_CONSTANT, SUR_SCHED_COSINE, SUR_SCHED_EXP };
+
+/* lr (constant), lr (1 + cos(pi e / E)) / 2 (cosine), or lr decay^e
+ * (exp). */
+double sur_lr_at(enum sur_sched s, double lr, double decay, int e, int E);
+
+/*
+ * The search of winnow-train --tune: trial i (0-based) of
+ * sur_tune_trials() sets *lambda and *lr.  trials 0: the grid lambda in
+ * {1e-6 ... 1e-2} x lr in {lr0/3, lr0, 3 lr0} (lr0 alone when with_lr is
+ * 0); trials N: N settings drawn log-uniformly (lambda in [1e-7, 1e-1],
+ * lr in [lr0/10, 10 lr0]) as a pure function of (seed, i).
+ */
+int sur_tune_trials(int trials, int with_lr);
+void sur_tune_setting(int trials, int with_lr, unsigned long long seed, double lr0, int i,
+                      double *lambda, double *lr);
+/* Whether a trial with validation accuracy acc and loss beats the best so
+ * far: higher accuracy, ties to the lower loss. */
+int sur_tune_better(double acc, double loss, double best_acc, double best_loss);
+
 #endif

@@ -294,11 +294,13 @@ unit_rows(const float *X, size_t n, int d, float *U)
 }
 
 /* For unit rows U (n x d) and unit centroids C (k x d): best[i] = argmax_j
- * cos, bcos[i] = that cosine.  S is scratch (SUR_BLOCK x k). */
-static void
+ * cos (when best is not NULL), bcos[i] = that cosine (when bcos is not
+ * NULL).  Returns how many best[i] changed.  S is scratch (SUR_BLOCK x k). */
+static size_t
 assign(const float *U, size_t n, int d, const float *C, int k, float *S,
        int *best, double *bcos)
 {
+	size_t changed = 0;
 	for (size_t i0 = 0; i0 < n; i0 += SUR_BLOCK) {
 		size_t nb = n - i0 < SUR_BLOCK ? n - i0 : SUR_BLOCK;
 		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f,
@@ -308,11 +310,15 @@ assign(const float *U, size_t n, int d, const float *C, int k, float *S,
 			for (int j = 1; j < k; j++)
 				if (S[i * k + j] > S[i * k + b])
 					b = j;
-			if (best)
+			if (best && best[i0 + i] != b) {
 				best[i0 + i] = b;
-			bcos[i0 + i] = S[i * k + b];
+				changed++;
+			}
+			if (bcos)
+				bcos[i0 + i] = S[i * k + b];
 		}
 	}
+	return changed;
 }
 
 int
@@ -365,22 +371,7 @@ sur_kmeans(const float *X, size_t n, int d, int k, int iters, size_t max_rows,
 	for (size_t i = 0; i < ns; i++)
 		best[i] = -1;
 	for (int it = 0; it < iters; it++) {
-		size_t changed = 0;
-		for (size_t i0 = 0; i0 < ns; i0 += SUR_BLOCK) {
-			size_t nb = ns - i0 < SUR_BLOCK ? ns - i0 : SUR_BLOCK;
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, k, d, 1.0f,
-			            U + i0 * d, d, C, d, 0.0f, S, k);
-			for (size_t i = 0; i < nb; i++) {
-				int b = 0;
-				for (int j = 1; j < k; j++)
-					if (S[i * k + j] > S[i * k + b])
-						b = j;
-				if (best[i0 + i] != b) {
-					best[i0 + i] = b;
-					changed++;
-				}
-			}
-		}
+		size_t changed = assign(U, ns, d, C, k, S, best, NULL);
 		if (!changed)
 			break;
 		memset(acc, 0, (size_t)k * d * sizeof *acc);

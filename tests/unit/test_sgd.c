@@ -1,8 +1,9 @@
 /*
  * test_sgd.c - the shared optimiser (optim.h) against hand-written Adam
  * and heavy-ball steps, the epoch order against a sort by the counter
- * hash, the minibatch softmax trainer (sgd.h) against a slow full-batch
- * gradient step, and checkpoints (ckpt.h, sgd.h) that resume exactly.
+ * hash, the schedules and the tuning search by hand, the minibatch
+ * softmax trainer (sgd.h) against a slow full-batch gradient step, and
+ * checkpoints (ckpt.h, sgd.h) that resume exactly.
  */
 #include <math.h>
 #include <stdint.h>
@@ -81,6 +82,40 @@ TEST(epoch_order_sorts_by_hash)
 	for (size_t j = 0; j < N; j++)
 		if (order[j] % 2 == 1)
 			CHECK(sub[q++] == order[j], "subset entry %zu", q - 1);
+}
+
+TEST(schedules_and_tuning)
+{
+	CHECK_NEAR(sur_lr_at(SUR_SCHED_CONSTANT, 0.1, 0.5, 7, 10), 0.1, 1e-15);
+	CHECK_NEAR(sur_lr_at(SUR_SCHED_COSINE, 0.1, 0.5, 0, 10), 0.1, 1e-15);
+	CHECK_NEAR(sur_lr_at(SUR_SCHED_COSINE, 0.1, 0.5, 5, 10), 0.05, 1e-15);
+	CHECK_NEAR(sur_lr_at(SUR_SCHED_EXP, 0.1, 0.5, 3, 10), 0.0125, 1e-15);
+	/* the grid: 5 lambdas x 3 rates, every pair once */
+	CHECK(sur_tune_trials(0, 1) == 15 && sur_tune_trials(0, 0) == 5 &&
+	      sur_tune_trials(7, 1) == 7, "trial counts");
+	int seen[5][3] = { { 0 } };
+	for (int i = 0; i < 15; i++) {
+		double l, r;
+		sur_tune_setting(0, 1, 9, 0.3, i, &l, &r);
+		int li = (int)lround(log10(l)) + 6, ri = r < 0.2 ? 0 : r < 0.5 ? 1 : 2;
+		CHECK(li >= 0 && li < 5 && fabs(r - 0.3 * (ri == 0 ? 1.0 / 3 : ri == 1 ? 1 : 3)) < 1e-12,
+		      "trial %d: lambda %g lr %g", i, l, r);
+		if (li >= 0 && li < 5)
+			seen[li][ri]++;
+	}
+	for (int a = 0; a < 5; a++)
+		for (int b = 0; b < 3; b++)
+			CHECK(seen[a][b] == 1, "grid point %d %d seen %d times", a, b, seen[a][b]);
+	/* random trials: in range, a function of (seed, i) */
+	for (int i = 0; i < 50; i++) {
+		double l, r, l2, r2;
+		sur_tune_setting(50, 1, 4, 0.01, i, &l, &r);
+		sur_tune_setting(50, 1, 4, 0.01, i, &l2, &r2);
+		CHECK(l >= 1e-7 && l <= 1e-1 && r >= 1e-3 && r <= 1e-1 && l == l2 && r == r2,
+		      "trial %d: lambda %g lr %g", i, l, r);
+	}
+	CHECK(sur_tune_better(0.9, 1, 0.8, 0.1) && sur_tune_better(0.8, 0.05, 0.8, 0.1) &&
+	      !sur_tune_better(0.8, 0.1, 0.8, 0.1) && !sur_tune_better(0.7, 0, 0.8, 1), "ranking");
 }
 
 /* 40 rows, 3 features, 2 classes */
@@ -195,6 +230,7 @@ main(void)
 	RUN(adam_by_hand);
 	RUN(momentum_by_hand);
 	RUN(epoch_order_sorts_by_hash);
+	RUN(schedules_and_tuning);
 	RUN(one_batch_is_a_gradient_step);
 	RUN(checkpoint_resumes_exactly);
 	return unit_done();
