@@ -279,20 +279,28 @@ build_plan(struct spool *sp, const char *name)
 
 		if (k > 0) {
 			/* kept before: counted in the budget, never drawn */
-			if (prior.seen[k - 1])
-				die(WN_EDATA, "%s:%lld: duplicate id \"%s\"", name,
-				    mf_lineno(r), mf_id(r));
+			if (prior.seen[k - 1]) {
+				rc = wn_seterr(&err, WN_EDATA, "%s:%lld: duplicate id \"%s\"",
+				    name, mf_lineno(r), mf_id(r));
+				break;
+			}
 			prior.seen[k - 1] = 1;
 			sel_plan_add_prior(p);
 			continue;
 		}
 		row_key(p, r, c, 1, &key, &cls);
-		if (sel_plan_add(p, &key, cls, &err) != 0 || idc_add(ids, key.h, &err) != 0)
-			die_err(&err);
+		if (sel_plan_add(p, &key, cls, &err) != 0 || idc_add(ids, key.h, &err) != 0) {
+			rc = -1;
+			break;
+		}
 	}
-	if (rc < 0)
-		die_err(&err);
 	mf_close(r);
+	if (rc < 0) {
+		/* freed first: LeakSanitizer */
+		idc_free(ids);
+		sel_plan_free(p);
+		die_err(&err);
+	}
 	if ((rc = idc_find_dup(ids, &dup, &err)) < 0)
 		die_err(&err);
 	idc_free(ids);
