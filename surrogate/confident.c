@@ -213,25 +213,3 @@ sur_cl_prune(const struct sur_cl *cl, const float *P, const int *y,
 	free(rows);
 	return nflag;
 }
-
-int
-sur_cl_issue_col(const struct mf_reader *r, struct wn_err *err)
-{
-	int c = mf_col(r, "label_issue");
-	if (c < 0)
-		return wn_seterr(err, WN_EDATA, "%s:1: no \"label_issue\" column (winnow-audit "
-		                 "writes it)", mf_name(r));
-	return c;
-}
-
-int
-sur_cl_is_issue(const struct mf_reader *r, int col, struct wn_err *err)
-{
-	const char *s = mf_field(r, (size_t)col);
-	if (strcmp(s, "1") == 0)
-		return 1;
-	if (strcmp(s, "0") == 0 || !*s)
-		return 0;
-	return wn_seterr(err, WN_EDATA, "%s:%lld: label_issue \"%s\" is not 0 or 1", mf_name(r),
-	                 mf_lineno(r), s);
-}

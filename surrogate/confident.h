@@ -82,14 +82,4 @@ double sur_cl_quality(const float *p, int k, int y, enum sur_cl_rank rank);
 /* The argmax of p (k probabilities), ties to the lower index. */
 int sur_cl_argmax(const float *p, int k);
 
-/*
- * For consumers of winnow-audit's output (winnow-train --drop-issues): the
- * index of r's `label_issue` column, or -1 with 65 naming FILE:1 when it
- * has none.
- */
-int sur_cl_issue_col(const struct mf_reader *r, struct wn_err *err);
-/* Whether the current row of r is flagged: 1 for "1", 0 for "0" or empty
- * (an unlabeled row), -1 with 65 naming FILE:LINE for anything else. */
-int sur_cl_is_issue(const struct mf_reader *r, int col, struct wn_err *err);
-
 #endif

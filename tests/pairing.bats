@@ -24,7 +24,7 @@ with open('m.tsv', 'w') as f:
     for i in range(n):
         f.write('s%d\t%s\t%d\n' % (i, names[y[i]] if i < 60 else '', i))
 PY
-	winnow-fit -l 0.01 -o model emb.npy m.tsv 2>/dev/null
+	winnow-fit -l 0.01 --influence class -o model emb.npy m.tsv 2>/dev/null
 	awk -F'\t' 'NR == 1 || $2 != ""' m.tsv >lab.tsv
 }
 

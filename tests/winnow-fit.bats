@@ -165,6 +165,6 @@ EOF
 	"$PYTHON" -c "import numpy as np; x = np.load('emb.npy'); x[5, 2] = np.nan; np.save('nan.npy', x)"
 	awk 'NR == 1 || NR > 4' m.tsv >sub.tsv
 	run -65 --separate-stderr winnow-fit -o n.model nan.npy sub.tsv
-	assert_equal "$stderr" "winnow-fit: nan.npy: row 5, column 2 is nan, not a finite number (the embedding of a labeled row of sub.tsv)"
+	assert_equal "$stderr" "winnow-fit: nan.npy: row 5, column 2: nan is not a finite number"
 	[ ! -e n.model ]
 }
