@@ -33,7 +33,7 @@ static struct {
 	int shard_given;
 	unsigned long long seed;
 } opt = {
-	.d = { .threshold = 0.98, .k = 10, .cand = 32, .kmeans_iter = 20, .threads = 1,
+	.d = { .threshold = 0.987, .k = 10, .cand = 32, .kmeans_iter = 20, .threads = 1,
 	       .shard = 0, .nshards = 1 },
 };
 
