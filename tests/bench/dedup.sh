@@ -53,7 +53,7 @@ esac
 case " $parts " in *" speed "*)
 	echo "speed: exact search, 60,000 x 1,024 (winnow-embed -m random), -j $j"
 	sh data/fashion-mnist.sh "$tmp/fm"
-	winnow-embed -m random -d 1024 -j "$j" -o "$tmp/fm.npy" "$tmp/fm.rows.tsv" >"$tmp/fm.rows.tsv"
+	winnow-embed -m random -d 1024 -j "$j" -o "$tmp/fm.npy" "$tmp/fm/train.tsv" >"$tmp/fm.rows.tsv"
 	bench_cc "$tmp/sgemm-peak" tests/bench/sgemm-peak.c
 	peak=$("$tmp/sgemm-peak" "$j")
 	for rep in 1 2; do
