@@ -20,10 +20,10 @@ UTILHDR = $(wildcard bin/util/*.h)
 UTILOBJ = $(UTILSRC:%.c=$(O)/%.o)
 UTILA   = $(O)/bin/util/libwnutil.a
 
-# winnow-dedup's faiss search (dedup/): linked into that program and its
+# winnow-dedup's faiss search (lib/dedup/): linked into that program and its
 # unit test only, since libfaiss.a is large and needs OpenMP.
-DEDUPHDR = $(wildcard dedup/*.h)
-DEDUPOBJ = $(O)/dedup/dedup.o $(O)/dedup/faissx.o
+DEDUPHDR = $(wildcard lib/dedup/*.h)
+DEDUPOBJ = $(O)/lib/dedup/dedup.o $(O)/lib/dedup/faissx.o
 
 PROGSRC = $(wildcard bin/*.c)
 PROGS   = $(PROGSRC:%.c=$(O)/%)
@@ -54,9 +54,9 @@ $(O)/%.o: %.cpp $(LIBHDR) $(DEDUPHDR) config.mk
 	@mkdir -p $(@D)
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c -o $@ $<
 
-$(O)/dedup/dedup.o $(O)/bin/winnow-dedup.o $(O)/tests/unit/test_dedup.o: $(DEDUPHDR)
-$(O)/dedup/dedup.o $(O)/dedup/faissx.o $(O)/bin/winnow-dedup.o \
-$(O)/tests/unit/test_dedup.o: CPPFLAGS += -Idedup
+$(O)/lib/dedup/dedup.o $(O)/bin/winnow-dedup.o $(O)/tests/unit/test_dedup.o: $(DEDUPHDR)
+$(O)/lib/dedup/dedup.o $(O)/lib/dedup/faissx.o $(O)/bin/winnow-dedup.o \
+$(O)/tests/unit/test_dedup.o: CPPFLAGS += -Ilib/dedup
 
 $(O)/bin/winnow-dedup: $(O)/bin/winnow-dedup.o $(DEDUPOBJ) $(UTILA) $(LIBA)
 	$(CXX) $(LDFLAGS) -o $@ $< $(DEDUPOBJ) $(UTILA) $(LIBA) $(FAISS_LIBS) $(LIBS)

@@ -20,7 +20,7 @@ BLAS_LIBS = -L/usr/lib/x86_64-linux-gnu/openblas-pthread -lopenblas -llapacke
 LIBS      = $(BLAS_LIBS) -lyaml -lpng16 -ljpeg -lz -ljansson -lxxhash -llbfgs -lm
 
 # winnow-dedup only: faiss (a C++ library, Debian ships no C API library
-# for it: dedup/faissx.cpp wraps it), its OpenMP runtime and BLAS.
+# for it: lib/dedup/faissx.cpp wraps it), its OpenMP runtime and BLAS.
 CXX       = c++
 CXXFLAGS  = -std=c++17 -Wall -Wextra -O2 -g -pthread -fopenmp
 FAISS_LIBS = -lfaiss -fopenmp -lstdc++

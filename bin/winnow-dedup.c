@@ -33,7 +33,7 @@ static struct {
 	int shard_given;
 	unsigned long long seed;
 } opt = {
-	.d = { .threshold = 0.98, .k = 10, .cand = 32, .kmeans_iter = 20, .threads = 1,
+	.d = { .threshold = 0.987, .k = 10, .cand = 32, .kmeans_iter = 20, .threads = 1,
 	       .shard = 0, .nshards = 1 },
 };
 
@@ -151,9 +151,6 @@ load_pool(struct dd_pool *P, const struct npy *emb, const char *mpath, struct sp
 	if (!r || dd_pool_load(P, emb, r, opt.score, opt.seed, &err) != 0)
 		die_err(&err);
 	mf_close(r);
-	if (P->by_position)
-		warnx("%s has no row column: its %zu lines are paired with the rows of %s by "
-		      "position", mname, P->n, emb->name);
 }
 
 /* Second pass over the manifest: every row with the dedup columns. */

@@ -62,7 +62,7 @@ wn_config() {
 		esac || exit
 	done
 	wn_kv=$(awk -v prog="$prog" -v file="$wn_cf" -v keys="$wn_keys" \
-	    -v sections=" manifest embed fit score select train pipeline ${wn_sections:-} " '
+	    -v sections=" manifest embed dedup fit score select train pipeline ${wn_sections:-} " '
 	function fail(col, msg) {
 		printf "%s: %s:%d:%d: %s\n", prog, file, NR, col, msg >"/dev/stderr"
 		bad = 1
@@ -332,4 +332,42 @@ EOF
 		wn_r=$((wn_r + 1))
 	done
 	rm -f "$wn_ro.kept" "$wn_ro.labeled"
+}
+
+# wn_dedup CONFIG EMB POOL DIR: drop the near-duplicates of POOL (a
+# manifest whose row column points into EMB) before it is scored, when
+# CONFIG has a dedup section (as the example configs do) or the pipeline
+# key dedup is true, not when it is false: winnow-dedup (the config's
+# dedup section) writes DIR/dedup.tsv, and POOL is rewritten with only the
+# row each group keeps, its columns unchanged.
+wn_dedup() {
+	case ${dedup:-} in
+	'') grep -q '^dedup:' "$1" || return 0 ;;
+	true) ;;
+	false) return 0 ;;
+	*) wn_die 78 "$1: dedup: \"$dedup\" is not true or false" ;;
+	esac
+	winnow-dedup -c "$1" -o "$4/dedup.tsv" "$2" "$3"
+	awk -F '\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "dup_rank") r = i
+		print "id"; next } $r != 0 { print $1 }' "$4/dedup.tsv" >"$4/dedup.dropped"
+	wn_minus "$3" "$4/dedup.dropped" >"$3.tmp"
+	mv -f "$3.tmp" "$3"
+	rm -f "$4/dedup.dropped"
+}
+
+# wn_dedup_report DEDUP: the rows dropped as near-duplicates and the five
+# largest groups (their kept id and size), for report.txt; nothing when
+# DEDUP does not exist (dedup: false).
+wn_dedup_report() {
+	[ -e "$1" ] || return 0
+	awk -F '\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	{ n++; size[$c["dup_group"]]++; if ($c["dup_rank"] != 0) d++ }
+	END { for (g in size) if (size[g] > 1) k++
+		printf "near-duplicates: %d of %d rows dropped, %d groups kept one row each\n", d + 0, n, k + 0 }' "$1"
+	awk -F '\t' 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+	{ size[$c["dup_group"]]++ }
+	END { for (g in size) if (size[g] > 1) print size[g] "\t" g }' "$1" |
+	    sort -t "$tab" -k1,1nr -k2,2 | head -5 |
+	    awk -F '\t' 'NR == 1 { print "largest groups (rows, kept id):" }
+		{ printf "  %6d  %s\n", $1, $2 }'
 }

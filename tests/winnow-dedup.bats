@@ -167,14 +167,15 @@ open('m.tsv', 'w').write('id\trow\n' + ''.join('r%d\t%d\n' % (i, i) for i in ran
 	done
 }
 
-@test "without a row column: paired by position when the counts agree (said on stderr), else refused" {
+# The one pairing rule of every program (surrogate/data.h): no row
+# column is refused, even when the line count equals the rows.
+@test "without a row column the manifest is refused, even with as many lines as rows" {
 	pool 50 4 p
 	cut -f1,3 p.tsv >norow.tsv
-	run -0 --separate-stderr winnow-dedup p.npy norow.tsv
-	assert_equal "$(echo "$stderr" | grep -c 'paired with the rows of p.npy by position')" 1
-	head -40 norow.tsv >short.tsv
-	run -65 --separate-stderr winnow-dedup p.npy short.tsv
-	assert_equal "$stderr" "winnow-dedup: short.tsv:1: no \"row\" column, and its 39 rows are not the 50 rows of p.npy: which embedding belongs to which line is not certain (add a row column)"
+	run -65 --separate-stderr winnow-dedup p.npy norow.tsv
+	assert_output ""
+	run -65 --separate-stderr winnow-dedup p.npy norow.tsv
+	assert_equal "$(echo "$stderr" | grep -c 'norow.tsv:1: no "row" column')" 1
 }
 
 # bad CODE MESSAGE ARGS...: winnow-dedup ARGS exits CODE, stderr has MESSAGE.
@@ -201,8 +202,8 @@ np.save('empty.npy', np.zeros((0, 3), np.float32))"
 	make_manifest badrow.tsv "id|row" "a|0" "b|x"
 	make_manifest score.tsv "id|row|q" "a|0|1" "b|1|nan"
 	make_manifest empty.tsv "id|row"
-	bad 65 "m.tsv:4: row 2 of nan.npy: feature 1 is NaN" nan.npy m.tsv
-	bad 65 "m.tsv:5: row 3 of inf.npy: feature 0 is infinite" inf.npy m.tsv
+	bad 65 "nan.npy: row 2, column 1: nan is not a finite number" nan.npy m.tsv
+	bad 65 "inf.npy: row 3, column 0: inf is not a finite number" inf.npy m.tsv
 	bad 65 "m.tsv:3: row 1 of zero.npy is all zeros: its cosine similarity is undefined" zero.npy m.tsv
 	bad 65 "past.tsv:3: row 7 is past the end of ok.npy (5 rows)" ok.npy past.tsv
 	bad 65 "dup.tsv:4: duplicate id" ok.npy dup.tsv

@@ -19,7 +19,7 @@ thr, k, threads = float(thr), int(k), int(threads)
 x = np.load(emb, mmap_mode="r")
 faiss.omp_set_num_threads(threads)
 t0 = time.monotonic()
-x = np.ascontiguousarray(x, dtype=np.float32)
+x = np.array(x, dtype=np.float32)
 x /= np.linalg.norm(x, axis=1, keepdims=True)
 ix = faiss.index_factory(x.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
 if not ix.is_trained:

@@ -1,5 +1,5 @@
 /*
- * test_dedup.c - winnow-dedup's search (dedup/dedup.c) against slow,
+ * test_dedup.c - winnow-dedup's search (lib/dedup/dedup.c) against slow,
  * obvious loops: every pair's similarity in double, the k best by a full
  * sort, the groups by label propagation until nothing changes.
  */

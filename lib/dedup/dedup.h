@@ -33,17 +33,17 @@ struct dd_pool {
 	double *score;      /* n keep scores (--score), or NULL */
 	size_t *pos;        /* pos[i]: canonical position of manifest row i */
 	long long *line;    /* line[p]: manifest line of position p */
-	int by_position;    /* the manifest has no row column: paired by line */
 	uint64_t seed;
 };
 
 /*
  * Read every row of the manifest r and, when emb is not NULL, its
- * embedding row (the row column through sur_row_of(), surrogate/data.h);
+ * embedding row (sur_pair_open() and sur_row_of(), surrogate/data.h: a
+ * manifest without a row column is refused);
  * normalise each to unit length.  score_col, when not NULL, names a
  * column whose finite numbers rank the rows of a group.  Refused (65,
  * naming FILE:LINE): a bad or out-of-range row, a manifest without a row
- * column whose line count differs from the rows of emb, a NaN or infinite
+ * column, a NaN or infinite
  * feature, an all-zero row, a missing or non-finite score, an empty pool,
  * a duplicate id.  r should be opened with MF_CHECK_DUPS.
  */

@@ -82,21 +82,16 @@ canon_cmp(const void *a, const void *b)
 	return strcmp(c->buf + c->off[i], c->buf + c->off[j]);
 }
 
-/* Unit-length copy of row src into dst; 65 naming the manifest line on a
- * NaN, infinite or all-zero row. */
+/* Unit-length copy of row src into dst; 65 naming the manifest line on an
+ * all-zero row (NaN and inf were refused by npy_read_rows). */
 static int
 unit_row(float *dst, const float *src, int d, const char *mname, long long line,
          const char *npyname, size_t row, struct wn_err *err)
 {
 	double s = 0;
 
-	for (int c = 0; c < d; c++) {
-		if (!isfinite(src[c]))
-			return wn_seterr(err, WN_EDATA, "%s:%lld: row %zu of %s: feature %d is %s",
-			                 mname, line, row, npyname, c, isnan(src[c]) ? "NaN" :
-			                 "infinite");
+	for (int c = 0; c < d; c++)
 		s += (double)src[c] * src[c];
-	}
 	if (s == 0)
 		return wn_seterr(err, WN_EDATA, "%s:%lld: row %zu of %s is all zeros: its "
 		                 "cosine similarity is undefined", mname, line, row, npyname);
@@ -111,7 +106,7 @@ dd_pool_load(struct dd_pool *P, const struct npy *emb, struct mf_reader *r,
              const char *score_col, uint64_t seed, struct wn_err *err)
 {
 	const char *mname = mf_name(r);
-	int rowcol = mf_col(r, "row"), sc = -1, got;
+	int rowcol = -1, sc = -1, got;
 	size_t n = 0, cap_key = 0, cap_off = 0, cap_buf = 0, cap_row = 0, cap_sc = 0,
 	    cap_line = 0, len = 0;
 	size_t *off = NULL, *rows = NULL, *order = NULL;
@@ -122,6 +117,9 @@ dd_pool_load(struct dd_pool *P, const struct npy *emb, struct mf_reader *r,
 
 	memset(P, 0, sizeof *P);
 	P->seed = seed;
+	/* the one pairing rule (surrogate/data.h): a row column, unique ids */
+	if (emb && sur_pair_open(emb, r, &rowcol, err) != 0)
+		return -1;
 	if (score_col && (sc = mf_col(r, score_col)) < 0)
 		return wn_seterr(err, WN_EDATA, "%s:1: no \"%s\" column for --score", mname,
 		                 score_col);
@@ -140,8 +138,7 @@ dd_pool_load(struct dd_pool *P, const struct npy *emb, struct mf_reader *r,
 		memcpy(P->idbuf + len, id, l);
 		len += l;
 		line[n] = mf_lineno(r);
-		if (emb && sur_row_of(r, rowcol, rowcol < 0 ? (size_t)-1 : emb->rows, emb->name,
-		                      &rows[n], err) < 0)
+		if (emb && sur_row_of(r, rowcol, emb->rows, emb->name, &rows[n], err) < 0)
 			goto out;
 		if (sc >= 0) {
 			const char *s = mf_field(r, (size_t)sc);
@@ -162,15 +159,6 @@ dd_pool_load(struct dd_pool *P, const struct npy *emb, struct mf_reader *r,
 	if (n == 0) {
 		wn_seterr(err, WN_EDATA, "%s: no rows: the pool is empty", mname);
 		goto out;
-	}
-	if (emb && rowcol < 0) {
-		if (n != emb->rows) {
-			wn_seterr(err, WN_EDATA, "%s:1: no \"row\" column, and its %zu rows are not "
-			          "the %zu rows of %s: which embedding belongs to which line is not "
-			          "certain (add a row column)", mname, n, emb->rows, emb->name);
-			goto out;
-		}
-		P->by_position = 1;
 	}
 	/* the canonical order */
 	if (!(order = malloc(n * sizeof *order)))
