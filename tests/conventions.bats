@@ -64,7 +64,7 @@ commands=(
 	printf 'id\tpath\n' >img.tsv
 	for i in 0 1 2; do printf 'i%d\t%s\n' $i "$FIXTURES/embed/gray.png" >>img.tsv; done
 	run -0 --separate-stderr winnow-embed -j 2 --progress -v -s 8x8 -o e.npy img.tsv
-	[[ $stderr == *$'\r'"embed: 3 "*" done"* ]]
+	[[ $stderr == *$'\r'"embed: 3/3 100%"*" done"* ]]
 	[[ $stderr == *"winnow-embed: 3 images embedded, 64 features each, in "*" s" ]]
 	run -0 --separate-stderr winnow-embed learn -j 2 --progress -v -k 2 -s 8x8 --patch 4 -o d.dict img.tsv
 	[[ $stderr == *"winnow-embed: learn: 2 centroids from "*" patches of 3 images" ]]
