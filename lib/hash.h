@@ -26,7 +26,9 @@ enum wn_stream {
 	WN_STREAM_SHUFFLE  = 4,  /* minibatch order in training */
 	WN_STREAM_SIFT     = 5,  /* online sifting */
 	WN_STREAM_PATCH    = 6,  /* patch sampling in winnow-embed learn */
-	WN_STREAM_FOLD     = 7   /* cross-fitting folds in winnow-audit */
+	/* 7: EMB_STREAM_PROJECT, embed.h's random projection */
+	WN_STREAM_SAMPLE   = 8,  /* the thumbnails winnow-report samples */
+	WN_STREAM_FOLD     = 9   /* cross-fitting folds in winnow-audit */
 	/* only ever append */
 };
 

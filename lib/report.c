@@ -778,7 +778,7 @@ rp_pass2(struct rp_report *rp, struct mf_reader *r, struct mf_reader *kr, struct
 			}
 		}
 		/* thumbnails: the highest, lowest and a hash-ranked sample */
-		uint64_t h = wn_hash64(rp->o.seed, RP_STREAM_SAMPLE, id, idlen);
+		uint64_t h = wn_hash64(rp->o.seed, WN_STREAM_SAMPLE, id, idlen);
 		struct heap *g = k->g[kept > 0 ? SIDE_KEPT : SIDE_DROPPED];
 		if (rp->scored) {
 			if (offer(&g[KIND_HIGH], rp, r, cname, x.s, w, kept, x.s, h, NULL, NULL, err) ||

@@ -33,10 +33,6 @@
 #include "err.h"
 #include "manifest.h"
 
-/* The hash.h stream of the report's random sample (hash.h stops at 6,
- * embed.h uses 7). */
-enum { RP_STREAM_SAMPLE = 8 };
-
 struct rp_opts {
 	const char *by;         /* class column; NULL: label if present, else pred */
 	const char *score;      /* score column ["score"] */

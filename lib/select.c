@@ -585,63 +585,6 @@ sel_plan_prior(const struct sel_plan *p)
 	return p->nprior;
 }
 
-int
-sel_plan_keeps_all(const struct sel_plan *p)
-{
-	return p->bound == 0;
-}
-
-/* Sort a[0..n) with LSD radix sort, 11 bits a pass, through tmp. */
-static void
-radix_u64(uint64_t *a, uint64_t *tmp, size_t n)
-{
-	enum { BITS = 11, B = 1 << BITS };
-	size_t cnt[B];
-	for (int shift = 0; shift < 64; shift += BITS) {
-		memset(cnt, 0, sizeof cnt);
-		for (size_t i = 0; i < n; i++)
-			cnt[(a[i] >> shift) & (B - 1)]++;
-		size_t at = 0;
-		for (size_t d = 0; d < B; d++) {
-			size_t c = cnt[d];
-			cnt[d] = at;
-			at += c;
-		}
-		for (size_t i = 0; i < n; i++)
-			tmp[cnt[(a[i] >> shift) & (B - 1)]++] = a[i];
-		uint64_t *t = a;
-		a = tmp;
-		tmp = t;
-	}
-	/* an even number of passes (6) leaves the result in the caller's a */
-}
-
-int
-sel_plan_find_dup(const struct sel_plan *p, uint64_t *h, struct wn_err *err)
-{
-	size_t n = p->nkeys;
-	if (p->bound != 0 || n < 2)
-		return 0;
-	uint64_t *a = malloc(n * sizeof *a), *t = malloc(n * sizeof *t);
-	if (a == NULL || t == NULL) {
-		free(a);
-		free(t);
-		return wn_seterr(err, WN_ESOFTWARE, "out of memory for %zu hashes", n);
-	}
-	for (size_t i = 0; i < n; i++)
-		a[i] = p->keys[i].h;
-	radix_u64(a, t, n);
-	int found = 0;
-	for (size_t i = 1; i < n && !found; i++)
-		if (a[i] == a[i - 1]) {
-			*h = a[i];
-			found = 1;
-		}
-	free(a);
-	free(t);
-	return found;
-}
-
 /* 0 if a and b select the same way, else -1 with the difference. */
 static int
 opts_same(const struct sel_opts *a, const struct sel_opts *b, struct wn_err *err)

@@ -114,13 +114,6 @@ long long sel_plan_prior(const struct sel_plan *p);
 int sel_plan_add(struct sel_plan *p, const struct sel_key *key, uint32_t cls,
                  struct wn_err *err);
 
-/* 1 if the plan keeps every row's key (not only the k best, not none). */
-int sel_plan_keeps_all(const struct sel_plan *p);
-/* For a plan that keeps every key: 1 and *h if two rows share a hash
- * (their ids are the same, but for a 2^-64 chance), 0 if none do, -1 (70)
- * without memory.  A radix sort of a copy of the hashes: sequential, 16
- * bytes a row for a moment, where a hash set of ids would cost more. */
-int sel_plan_find_dup(const struct sel_plan *p, uint64_t *h, struct wn_err *err);
 
 /* Merge src into dst.  65 if their options differ (mismatched plans). */
 int sel_plan_merge(struct sel_plan *dst, const struct sel_plan *src, struct wn_err *err);
