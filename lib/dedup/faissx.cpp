@@ -14,7 +14,9 @@
 
 #include <faiss/AutoTune.h>
 #include <faiss/Clustering.h>
+#include <faiss/IVFlib.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/IndexIVF.h>
 #include <faiss/impl/AuxIndexStructures.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/index_factory.h>
@@ -47,6 +49,13 @@ wf_index_new(const char *factory, int d, struct wn_err *err)
 	try {
 		w = new wf_index;
 		w->ix = faiss::index_factory(d, factory, faiss::METRIC_INNER_PRODUCT);
+		/* an inverted file's coarse k-means would print a warning of its
+		 * own for a small pool (lib/ never prints); the threshold only
+		 * decides the warning, not the clustering */
+		if (faiss::IndexIVF *ivf = faiss::ivflib::try_extract_index_ivf(w->ix)) {
+			ivf->cp.min_points_per_centroid = 1;
+			ivf->cp.verbose = false;
+		}
 		return w;
 	} catch (const std::bad_alloc &e) {
 		fail(err, WN_ESOFTWARE, "out of memory", e);
