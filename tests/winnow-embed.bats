@@ -229,7 +229,8 @@ fmnist() {
 	run -0 winnow-embed -m kmeans --dict d.dict --batch 32 -j 1 --resume -o e.npy fm.tsv
 	[ "$output" = "$(cat full.tsv)" ]
 	cmp e.npy full.npy
-	[ ! -e e.npy.part ] && [ ! -e e.npy.resume ]
+	[ ! -e e.npy.part ]
+	[ ! -e e.npy.resume ]
 }
 
 @test "--resume with skipped rows and a changed manifest" {
