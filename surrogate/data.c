@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "data.h"
+#include "grow.h"
 #include "hash.h"
 
 static int
@@ -71,21 +72,6 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int
-grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap : 1024;
-	while (nc < need)
-		nc *= 2;
-	void *q = realloc(*p, nc * size);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = nc;
-	return 0;
-}
 
 int
 sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r,
@@ -138,10 +124,10 @@ sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r,
 		size_t row;
 		if (sur_row_of(r, rc, emb->rows, emb->name, &row, err) < 0)
 			goto out;
-		if (grow((void **)&labels, &cl, n + 1, sizeof *labels) < 0 ||
-		    grow((void **)&D->row, &cr, n + 1, sizeof *D->row) < 0 ||
-		    grow((void **)&D->keys, &ck, n + 1, sizeof *D->keys) < 0 ||
-		    (wc >= 0 && grow((void **)&D->w, &cw, n + 1, sizeof *D->w) < 0) ||
+		if (wn_grow((void **)&labels, &cl, n + 1, sizeof *labels) < 0 ||
+		    wn_grow((void **)&D->row, &cr, n + 1, sizeof *D->row) < 0 ||
+		    wn_grow((void **)&D->keys, &ck, n + 1, sizeof *D->keys) < 0 ||
+		    (wc >= 0 && wn_grow((void **)&D->w, &cw, n + 1, sizeof *D->w) < 0) ||
 		    !(labels[n] = strdup(lab))) {
 			wn_seterr(err, WN_ESOFTWARE, "out of memory after %zu labeled rows", n);
 			goto out;
@@ -212,7 +198,7 @@ sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r,
 			if (!D->classes || !D->classes[c])
 				goto oom;
 	}
-	if (grow((void **)&D->y, &cy, n, sizeof *D->y) < 0)
+	if (wn_grow((void **)&D->y, &cy, n, sizeof *D->y) < 0)
 		goto oom;
 	for (size_t i = 0; i < n; i++) {
 		char **hit = bsearch(&labels[i], D->classes, D->k, sizeof *D->classes, cmp_str);

@@ -9,6 +9,7 @@
 #include "data.h"
 #include "dedup.h"
 #include "faissx.h"
+#include "grow.h"
 #include "hash.h"
 
 /* Range search asks faiss for sims above threshold - DD_EPS and the exact
@@ -46,21 +47,6 @@ dd_pool_free(struct dd_pool *P)
 	memset(P, 0, sizeof *P);
 }
 
-static int
-grow(void **p, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t nc = *cap ? *cap : 1024;
-	while (nc < need)
-		nc *= 2;
-	void *q = realloc(*p, nc * size);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = nc;
-	return 0;
-}
 
 /* Sorting positions into the canonical order. */
 struct canon {
@@ -126,12 +112,12 @@ dd_pool_load(struct dd_pool *P, const struct npy *emb, struct mf_reader *r,
 	while ((got = mf_next(r, err)) > 0) {
 		const char *id = mf_id(r);
 		size_t l = strlen(id) + 1;
-		if (grow((void **)&P->key, &cap_key, n + 1, sizeof *P->key) < 0 ||
-		    grow((void **)&off, &cap_off, n + 1, sizeof *off) < 0 ||
-		    grow((void **)&line, &cap_line, n + 1, sizeof *line) < 0 ||
-		    grow((void **)&P->idbuf, &cap_buf, len + l, 1) < 0 ||
-		    (emb && grow((void **)&rows, &cap_row, n + 1, sizeof *rows) < 0) ||
-		    (sc >= 0 && grow((void **)&score, &cap_sc, n + 1, sizeof *score) < 0))
+		if (wn_grow((void **)&P->key, &cap_key, n + 1, sizeof *P->key) < 0 ||
+		    wn_grow((void **)&off, &cap_off, n + 1, sizeof *off) < 0 ||
+		    wn_grow((void **)&line, &cap_line, n + 1, sizeof *line) < 0 ||
+		    wn_grow((void **)&P->idbuf, &cap_buf, len + l, 1) < 0 ||
+		    (emb && wn_grow((void **)&rows, &cap_row, n + 1, sizeof *rows) < 0) ||
+		    (sc >= 0 && wn_grow((void **)&score, &cap_sc, n + 1, sizeof *score) < 0))
 			goto oom;
 		P->key[n] = wn_hash64(seed, WN_STREAM_TIEBREAK, id, l - 1);
 		off[n] = len;
@@ -438,7 +424,7 @@ search_queries(const struct dd_pool *P, const struct dd_opts *o, struct dd_resul
 				nr = lims[si + 1] - lims[si];
 				si++;
 			}
-			if (grow((void **)&c, &ccap, (size_t)kn + nr, sizeof *c) < 0) {
+			if (wn_grow((void **)&c, &ccap, (size_t)kn + nr, sizeof *c) < 0) {
 				free(lims);
 				free(rs);
 				free(rl);
