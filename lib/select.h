@@ -138,8 +138,7 @@ const char *sel_class_name(const struct sel_plan *p, uint32_t i);
 /* The budget the decision works to (rows, or sum pi for biased), less the
  * prior rows. */
 double sel_decide_budget(const struct sel_decide *d);
-/* Biased: c, and log c (finite where c would overflow a double). */
-double sel_decide_c(const struct sel_decide *d);
+/* Biased: log c (finite where c would overflow a double). */
 double sel_decide_logc(const struct sel_decide *d);
 /* Biased: the inclusion probability pi = min(1, c s^alpha) of a score s
  * for log c = logc, exactly as sel_decide_row draws it (logc = +inf: 1 for
