@@ -66,8 +66,8 @@ sel_opts_check(const struct sel_opts *o, struct wn_err *err)
 		return wn_seterr(err, WN_EUSAGE, "--cutoff %g is outside [0, 1)", o->cutoff);
 	if (o->strata < 1)
 		return wn_seterr(err, WN_EUSAGE, "--strata %d is below 1", o->strata);
-	if (!isfinite(o->alpha))
-		return wn_seterr(err, WN_EUSAGE, "--alpha must be finite");
+	if (!(o->alpha >= -1e6 && o->alpha <= 1e6))
+		return wn_seterr(err, WN_EUSAGE, "--alpha %g is outside [-1e6, 1e6]", o->alpha);
 	return 0;
 }
 

@@ -15,6 +15,10 @@
  * only the keys a scheme can need: the k best for random/top/bottom when
  * the budget is a count (-n), all of them otherwise (16 bytes a row, 20
  * for stratified, never the rows themselves); none for threshold.
+ * Biased keeps no keys but its weights w = s^alpha in bounded memory: the
+ * largest ones (8 bytes each: -n K keeps K; -f F keeps 2 ceil(F N) + 1024
+ * of N rows) and an exact sum of the rest (32 bytes per 2^32-fold range
+ * of weights that holds any), which is all that c needs.
  *
  * The schemes (winnow-select(1) has the rules and their sources):
  *   random      the k smallest h.
@@ -110,6 +114,17 @@ int sel_row_key(struct sel_plan *p, const char *id, size_t idlen,
  * record prior rows). */
 void sel_plan_add_prior(struct sel_plan *p);
 long long sel_plan_prior(const struct sel_plan *p);
+/* Biased -f: the rows (prior ones included) the plan will count in all,
+ * known from an earlier pass.  The plan then keeps exactly the
+ * ceil(F * nrows) largest weights, as -n would, and sel_resolve never
+ * lacks one.  Call before adding rows; no effect on other schemes. */
+void sel_plan_expect_rows(struct sel_plan *p, long long nrows);
+/* 1 after sel_resolve failed because a biased -f plan built without
+ * sel_plan_expect_rows lacked one of the largest weights (more rows have
+ * pi = 1 than the weights it kept can show, which takes the first rows
+ * of the input, or of a shard, holding far more than their share of the
+ * highest scores): build it again with sel_plan_expect_rows. */
+int sel_plan_lacking(const struct sel_plan *p);
 /* Count the row and keep its key (and class) if the scheme may need it. */
 int sel_plan_add(struct sel_plan *p, const struct sel_key *key, uint32_t cls,
                  struct wn_err *err);
@@ -118,8 +133,9 @@ int sel_plan_add(struct sel_plan *p, const struct sel_key *key, uint32_t cls,
 /* Merge src into dst.  65 if their options differ (mismatched plans). */
 int sel_plan_merge(struct sel_plan *dst, const struct sel_plan *src, struct wn_err *err);
 
-/* Summary files: text, versioned ("winnow-select-plan 1").  name is for
- * messages.  Read fails with 65 (FILE:LINE) on anything malformed. */
+/* Summary files: text, versioned ("winnow-select-plan 2"; version 1,
+ * which held every biased row's key, is refused).  name is for messages.
+ * Read fails with 65 (FILE:LINE) on anything malformed. */
 int sel_plan_write(const struct sel_plan *p, FILE *fp, const char *name, struct wn_err *err);
 struct sel_plan *sel_plan_read(FILE *fp, const char *name, struct wn_err *err);
 
@@ -157,17 +173,6 @@ void sel_ccs_alloc(const long long *size, size_t n, long long budget, long long 
  * smaller tie[i]. */
 void sel_prop_alloc(const long long *size, size_t n, long long budget,
                     const uint64_t *tie, long long *out);
-/* Biased: c such that sum min(1, c*w_i) = budget, for w sorted in
- * decreasing order (w >= 0), budget < #(w > 0); by bisection on the number
- * m of saturated samples, then c = (budget - m) / sum_{i>=m} w_i.  Sums
- * run from the smallest w up so they do not depend on input order.
- * Returns INFINITY when budget equals #(w > 0), NAN when larger. */
-double sel_biased_c(const double *w, size_t n, double budget);
-/* The same in logs, as winnow-select computes it: lw[i] = log w_i sorted
- * in decreasing order (-inf for w_i = 0); returns log c (+inf, NAN as
- * above).  Sums are log-sum-exp from the smallest up, so scores whose
- * s^alpha would overflow or underflow a double still work. */
-double sel_biased_logc(const double *lw, size_t n, double budget);
 /* The k-th fraction-to-count rule: round-half-up(f * n). */
 long long sel_budget_count(double f, long long n);
 

@@ -8,13 +8,72 @@
  *   select_plan.c      the summary in memory: classes, keys, merging
  *   select_planfile.c  the plan file
  *   select_alloc.c     budgets and their split over strata or classes
- *   select_biased.c    biased sampling's c and pi
+ *   select_biased.c    biased sampling: its bounded summary, c and pi
  *   select_resolve.c   the global decision and the decision per row
  */
 #ifndef WN_SELECT_INT_H
 #define WN_SELECT_INT_H
 
+#include <stdint.h>
+
 #include "select.h"
+
+/* ---- biased (select_biased.c) ---- */
+
+/* log(s^alpha): -inf for a zero weight (s = 0, alpha > 0), +inf for an
+ * infinite one (s = 0, alpha < 0). */
+double sel_biased_lw(double s, double alpha);
+
+/* An exact sum of weights exp(lw): per bucket j, the integer sum of the
+ * weights between 2^(32 j) and 2^(32 j + 86), in units of 2^(32 j)
+ * (below 2^149 for 2^63 rows: three limbs, least significant first).
+ * Buckets sorted by j; 32 bytes each, one per 2^32-fold range of weights
+ * that holds any. */
+struct sel_xbucket {
+	int64_t j;
+	uint64_t v[3];
+};
+struct sel_xsum {
+	struct sel_xbucket *b;
+	size_t n, cap;
+};
+/* Add exp(lw) (neg 0), or take away one added before (neg 1); -1 when
+ * out of memory. */
+int sel_xsum_add(struct sel_xsum *x, double lw, int neg);
+/* dst += src; -1 when out of memory. */
+int sel_xsum_merge(struct sel_xsum *dst, const struct sel_xsum *src);
+/* log of the sum (-inf when empty), a function of the sum alone. */
+double sel_xsum_log(const struct sel_xsum *x);
+void sel_xsum_free(struct sel_xsum *x);
+
+/* The summary of biased weights: counts, the largest finite log-weights
+ * (a min-heap, 8 bytes each, at most sel_bsum_cap of them), the exact sum
+ * of the other finite weights and the largest of those. */
+struct sel_bsum {
+	long long fixed;        /* >= 0: the capacity (-n COUNT); -1: by frac */
+	double frac;            /* -f */
+	long long npos;         /* rows of finite positive weight */
+	long long ninf;         /* rows of infinite weight (pi = 1) */
+	double *heap;
+	size_t n, alloc;
+	double horizon;         /* the largest lw in rest; -inf while none */
+	struct sel_xsum rest;
+};
+/* How many largest weights a summary of nrows rows keeps. */
+long long sel_bsum_cap(const struct sel_bsum *b, long long nrows);
+/* Count a row of log-weight lw; nrows is the plan's rows with it.  -1 when
+ * out of memory. */
+int sel_bsum_add(struct sel_bsum *b, double lw, long long nrows);
+/* dst += src, nrows the rows of both.  -1 when out of memory. */
+int sel_bsum_merge(struct sel_bsum *dst, const struct sel_bsum *src, long long nrows);
+void sel_bsum_free(struct sel_bsum *b);
+/* log c with sum over rows of min(1, c w) = budget (the rows of infinite
+ * weight and their share left out): 0, with +inf when budget = npos and
+ * -inf when it is 0; -1 when budget > npos; 1 when the summary lacks a
+ * weight it needs (more rows saturate than the largest weights it kept
+ * can show: only for -f); -2 on no memory.  Sorts the heap: the summary
+ * is spent. */
+int sel_bsum_solve(struct sel_bsum *b, double budget, double *logc);
 
 struct sel_plan {
 	struct sel_opts o;      /* o.score and o.by point into the copies below */
@@ -30,6 +89,8 @@ struct sel_plan {
 	size_t ncls, ccap;
 	uint32_t *ctab;         /* open addressing: class index + 1, 0 empty */
 	size_t ctabsz;
+	struct sel_bsum bs;     /* biased: the weights, in place of keys */
+	int lacking;            /* biased -f: sel_resolve lacked a weight */
 };
 
 struct sel_decide {
@@ -94,11 +155,5 @@ long sel_class_get(struct sel_plan *p, const char *name, size_t len,
  * memory. */
 int sel_plan_keep(struct sel_plan *p, const struct sel_key *key, uint32_t cls,
                   struct wn_err *err);
-
-/* ---- biased (select_biased.c) ---- */
-
-/* log(s^alpha): -inf for a zero weight (s = 0, alpha > 0), +inf for an
- * infinite one (s = 0, alpha < 0). */
-double sel_biased_lw(double s, double alpha);
 
 #endif

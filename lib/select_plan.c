@@ -3,6 +3,7 @@
  * keeps, adding rows and merging summaries (see select.h).
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,13 +24,16 @@ sel_plan_new(const struct sel_opts *o, struct wn_err *err)
 		goto nomem;
 	p->o.score = p->score;
 	p->o.by = p->by;
-	if (o->scheme == SEL_THRESHOLD)
-		p->bound = -1;
+	if (o->scheme == SEL_THRESHOLD || o->scheme == SEL_BIASED)
+		p->bound = -1;      /* biased keeps its weights in p->bs */
 	else if (o->by_count == 1 && (o->scheme == SEL_RANDOM ||
 	    o->scheme == SEL_TOP || o->scheme == SEL_BOTTOM))
 		p->bound = o->count;
 	else
 		p->bound = 0;
+	p->bs.fixed = o->by_count == 1 ? o->count : -1;
+	p->bs.frac = o->fraction;
+	p->bs.horizon = -INFINITY;
 	return p;
 nomem:
 	sel_plan_free(p);
@@ -51,7 +55,21 @@ sel_plan_free(struct sel_plan *p)
 	free(p->kcls);
 	free(p->score);
 	free(p->by);
+	sel_bsum_free(&p->bs);
 	free(p);
+}
+
+void
+sel_plan_expect_rows(struct sel_plan *p, long long nrows)
+{
+	if (p->o.scheme == SEL_BIASED && p->o.by_count == 0)
+		p->bs.fixed = (long long)ceil(p->o.fraction * (double)nrows);
+}
+
+int
+sel_plan_lacking(const struct sel_plan *p)
+{
+	return p->lacking;
 }
 
 const struct sel_opts *
@@ -229,6 +247,10 @@ sel_plan_add(struct sel_plan *p, const struct sel_key *key, uint32_t cls,
 	p->nrows++;
 	if (sel_needs_class(&p->o))
 		p->ccount[cls]++;
+	if (p->o.scheme == SEL_BIASED &&
+	    sel_bsum_add(&p->bs, sel_biased_lw(key->s, p->o.alpha), p->nrows) < 0)
+		return wn_seterr(err, WN_ESOFTWARE, "out of memory for %lld weights",
+		    sel_bsum_cap(&p->bs, p->nrows));
 	return sel_plan_keep(p, key, cls, err);
 }
 
@@ -304,6 +326,11 @@ sel_plan_merge(struct sel_plan *dst, const struct sel_plan *src, struct wn_err *
 	}
 	dst->nrows += src->nrows;
 	dst->nprior += src->nprior;
+	if (dst->o.scheme == SEL_BIASED && sel_bsum_merge(&dst->bs, &src->bs, dst->nrows) < 0) {
+		free(map);
+		return wn_seterr(err, WN_ESOFTWARE, "out of memory for %lld weights",
+		    sel_bsum_cap(&dst->bs, dst->nrows));
+	}
 	for (size_t i = 0; i < src->nkeys; i++) {
 		uint32_t c = src->kcls != NULL ? map[src->kcls[i]] : 0;
 		if (sel_plan_keep(dst, &src->keys[i], c, err) < 0) {

@@ -11,7 +11,42 @@
 
 #include "select_int.h"
 
-enum { PLAN_VERSION = 1 };
+/* 2: biased plans hold their largest weights and an exact sum of the
+ * rest, no longer every row's key (version 1) */
+enum { PLAN_VERSION = 2 };
+
+static int
+qs_desc(const void *pa, const void *pb)
+{
+	double a = *(const double *)pa, b = *(const double *)pb;
+	return (a < b) - (a > b);
+}
+
+/* Biased: the counts, the largest log-weights (sorted, so that the same
+ * rows give the same file), the largest of the rest and the exact sums. */
+static int
+write_biased(const struct sel_bsum *b, FILE *fp, struct wn_err *err)
+{
+	double *h = malloc((b->n + 1) * sizeof *h);
+
+	if (h == NULL)
+		return wn_seterr(err, WN_ESOFTWARE, "out of memory");
+	memcpy(h, b->heap, b->n * sizeof *h);
+	qsort(h, b->n, sizeof *h, qs_desc);
+	fprintf(fp, "positive\t%lld\n", b->npos);
+	fprintf(fp, "infinite\t%lld\n", b->ninf);
+	fprintf(fp, "largest\t%zu\n", b->n);
+	for (size_t i = 0; i < b->n; i++)
+		fprintf(fp, "%.17g\n", h[i]);
+	free(h);
+	fprintf(fp, "rest\t%.17g\n", b->horizon);
+	fprintf(fp, "sums\t%zu\n", b->rest.n);
+	for (size_t i = 0; i < b->rest.n; i++)
+		fprintf(fp, "%" PRId64 "\t%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "\n",
+		    b->rest.b[i].j, b->rest.b[i].v[2], b->rest.b[i].v[1], b->rest.b[i].v[0]);
+	return 0;
+}
+
 
 int
 sel_plan_write(const struct sel_plan *p, FILE *fp, const char *name, struct wn_err *err)
@@ -43,6 +78,8 @@ sel_plan_write(const struct sel_plan *p, FILE *fp, const char *name, struct wn_e
 	fprintf(fp, "classes\t%zu\n", p->ncls);
 	for (size_t i = 0; i < p->ncls; i++)
 		fprintf(fp, "%lld\t%s\n", p->ccount[i], p->cname[i]);
+	if (o->scheme == SEL_BIASED && write_biased(&p->bs, fp, err) < 0)
+		return -1;
 	fprintf(fp, "keys\t%zu\n", p->nkeys);
 	for (size_t i = 0; i < p->nkeys; i++)
 		fprintf(fp, "%.17g\t%016" PRIx64 "\t%" PRIu32 "\n",
@@ -131,6 +168,105 @@ pr_choice(struct plan_reader *r, const char *s, int *out, struct wn_err *err)
 	    r->name, r->lineno, s);
 }
 
+/* A log-weight as the summary holds it: finite, and within what
+ * sel_biased_lw gives for |alpha| <= 1e6 and finite scores. */
+static int
+pr_lw(struct plan_reader *r, const char *s, double *out, struct wn_err *err)
+{
+	if (pr_double(r, s, out, err) < 0)
+		return -1;
+	if (!(fabs(*out) <= 1e10))
+		return wn_seterr(err, WN_EDATA, "%s:%ld: log-weight \"%.40s\" out of range",
+		    r->name, r->lineno, s);
+	return 0;
+}
+
+/* The biased section, as write_biased writes it, checked for sense. */
+static int
+read_biased(struct plan_reader *r, struct sel_plan *p, struct wn_err *err)
+{
+	struct sel_bsum *b = &p->bs;
+	long long v, cap = sel_bsum_cap(b, p->nrows);
+
+	if (pr_next(r, 2, "positive", err) < 0 || pr_ll(r, r->f[1], 0, p->nrows, &b->npos, err) < 0 ||
+	    pr_next(r, 2, "infinite", err) < 0 ||
+	    pr_ll(r, r->f[1], 0, p->nrows - b->npos, &b->ninf, err) < 0 ||
+	    pr_next(r, 2, "largest", err) < 0 ||
+	    pr_ll(r, r->f[1], 0, b->npos < cap ? b->npos : cap, &v, err) < 0)
+		return -1;
+	long long n = v;
+	double prev = INFINITY;
+	for (long long i = 0; i < n; i++) {
+		double lw;
+		if (pr_next(r, 1, "", err) < 0 || pr_lw(r, r->f[0], &lw, err) < 0)
+			return -1;
+		if (lw > prev)
+			return wn_seterr(err, WN_EDATA, "%s:%ld: largest weights out of order",
+			    r->name, r->lineno);
+		prev = lw;
+		if (b->n == b->alloc) {
+			size_t nc = b->alloc ? b->alloc * 2 : 1024;
+			double *nh = realloc(b->heap, nc * sizeof *nh);
+			if (nh == NULL)
+				return wn_seterr(err, WN_ESOFTWARE, "out of memory");
+			b->heap = nh;
+			b->alloc = nc;
+		}
+		b->heap[b->n++] = lw;
+	}
+	/* ascending, a min-heap as it is */
+	for (size_t i = 0; i < b->n / 2; i++) {
+		double t = b->heap[i];
+		b->heap[i] = b->heap[b->n - 1 - i];
+		b->heap[b->n - 1 - i] = t;
+	}
+	if (pr_next(r, 2, "rest", err) < 0 || pr_double(r, r->f[1], &b->horizon, err) < 0)
+		return -1;
+	/* rows pushed out of the largest: then the rest has a largest weight
+	 * (above the smallest kept when -f grew the capacity) and sums */
+	int pushed = b->npos > n;
+	if (pushed ? !(fabs(b->horizon) <= 1e10) : b->horizon != -INFINITY)
+		return wn_seterr(err, WN_EDATA, "%s:%ld: rest \"%.40s\" does not fit %lld "
+		    "positive rows and %lld largest", r->name, r->lineno, r->f[1], b->npos, n);
+	if (pr_next(r, 2, "sums", err) < 0 || pr_ll(r, r->f[1], pushed, pushed ? 1000000000 : 0,
+	    &v, err) < 0)
+		return -1;
+	for (long long i = 0; i < v; i++) {
+		struct sel_xbucket x;
+		long long v2;
+		const char *h;
+		if (pr_next(r, 2, "", err) < 0 || pr_ll(r, r->f[0], -(1LL << 40), 1LL << 40, &v2,
+		    err) < 0)
+			return -1;
+		x.j = v2;
+		h = r->f[1];
+		if (strlen(h) != 48 || strspn(h, "0123456789abcdef") != 48)
+			return wn_seterr(err, WN_EDATA, "%s:%ld: sum \"%.60s\" is not 48 hex digits",
+			    r->name, r->lineno, h);
+		for (int l = 0; l < 3; l++) {
+			char part[17];
+			memcpy(part, h + 16 * (2 - l), 16);
+			part[16] = '\0';
+			x.v[l] = strtoull(part, NULL, 16);
+		}
+		/* a sum of 2^63 weights stays below 2^149; merges stay far
+		 * from overflowing 192 bits */
+		if (x.v[2] >> 24 != 0 || (i > 0 && x.j <= b->rest.b[i - 1].j))
+			return wn_seterr(err, WN_EDATA, "%s:%ld: sums out of range or order",
+			    r->name, r->lineno);
+		if (b->rest.n == b->rest.cap) {
+			size_t nc = b->rest.cap ? b->rest.cap * 2 : 8;
+			struct sel_xbucket *nb = realloc(b->rest.b, nc * sizeof *nb);
+			if (nb == NULL)
+				return wn_seterr(err, WN_ESOFTWARE, "out of memory");
+			b->rest.b = nb;
+			b->rest.cap = nc;
+		}
+		b->rest.b[b->rest.n++] = x;
+	}
+	return 0;
+}
+
 struct sel_plan *
 sel_plan_read(FILE *fp, const char *name, struct wn_err *err)
 {
@@ -146,8 +282,8 @@ sel_plan_read(FILE *fp, const char *name, struct wn_err *err)
 	if (pr_ll(&r, r.f[1], 0, 1000, &v, err) < 0)
 		goto fail;
 	if (v != PLAN_VERSION) {
-		wn_seterr(err, WN_EDATA, "%s:1: plan version %lld, this program reads %d",
-		    name, v, PLAN_VERSION);
+		wn_seterr(err, WN_EDATA, "%s:1: plan version %lld, this program reads %d "
+		    "(make the plans again with this winnow-select)", name, v, PLAN_VERSION);
 		goto fail;
 	}
 	if (pr_next(&r, 2, "scheme", err) < 0 || pr_choice(&r, r.f[1], &o.scheme, err) < 0 ||
@@ -234,6 +370,8 @@ sel_plan_read(FILE *fp, const char *name, struct wn_err *err)
 		    name, r.lineno, total, p->nrows);
 		goto fail;
 	}
+	if (p->o.scheme == SEL_BIASED && read_biased(&r, p, err) < 0)
+		goto fail;
 	if (pr_next(&r, 2, "keys", err) < 0 || pr_ll(&r, r.f[1], 0, p->nrows, &v, err) < 0)
 		goto fail;
 	long long nkeys = v;

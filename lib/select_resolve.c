@@ -9,13 +9,6 @@
 #include "hash.h"
 #include "select_int.h"
 
-static int
-qs_desc(const void *pa, const void *pb)
-{
-	double a = *(const double *)pa, b = *(const double *)pb;
-	return (a < b) - (a > b);
-}
-
 /* The rows left to choose: the budget over every row (the prior ones
  * included) less the prior rows, which it must cover. */
 static int
@@ -173,43 +166,40 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 		d->budget = total - (double)p->nprior;
 		/* in logs: s^alpha of scores like 1e200 or 1e-200 would
 		 * overflow or underflow, and pi is a ratio of weights */
-		double *w = malloc((p->nkeys + 1) * sizeof *w);
-		if (w == NULL)
-			goto nomem;
-		size_t npos = 0, ninf = 0;
-		for (size_t i = 0; i < p->nkeys; i++) {
-			w[i] = sel_biased_lw(p->keys[i].s, o->alpha);
-			npos += w[i] > -INFINITY;
-			ninf += w[i] == INFINITY;
-		}
-		qsort(w, p->nkeys, sizeof *w, qs_desc);
+		long long ninf = p->bs.ninf, npos = p->bs.npos + ninf;
 		if (d->budget < (double)ninf) {
-			free(w);
-			wn_seterr(err, WN_EDATA, "budget of %.9g row%s is smaller than the %zu "
+			wn_seterr(err, WN_EDATA, "budget of %.9g row%s is smaller than the %lld "
 			    "row%s with score 0, which -s biased with a negative --alpha (%g) "
 			    "keeps for certain (pi = 1)", d->budget, WN_S(d->budget), ninf,
 			    WN_S(ninf), o->alpha);
 			goto fail;
 		}
 		if (d->budget > (double)npos) {
-			free(w);
 			if (p->nprior)
 				wn_seterr(err, WN_EDATA, "budget of %.9g row%s is larger than "
-				    "the %lld row%s already kept (--kept) and the %zu other%s "
+				    "the %lld row%s already kept (--kept) and the %lld other%s "
 				    "with a score above zero", total, WN_S(total), p->nprior,
 				    WN_S(p->nprior), npos, WN_S(npos));
 			else
 				wn_seterr(err, WN_EDATA, "budget of %.9g row%s is larger than the "
-				    "%zu row%s with a score above zero", d->budget, WN_S(d->budget),
+				    "%lld row%s with a score above zero", d->budget, WN_S(d->budget),
 				    npos, WN_S(npos));
 			goto fail;
 		}
 		/* the rows of infinite weight take pi = 1 and their share of the
 		 * budget; c spreads the rest over the others */
-		d->logc = sel_biased_logc(w + ninf, p->nkeys - ninf, d->budget - (double)ninf);
-		free(w);
-		if (isnan(d->logc))
+		int rc = sel_bsum_solve(&p->bs, d->budget - (double)ninf, &d->logc);
+		if (rc == -2)
 			goto nomem;
+		if (rc != 0) {
+			p->lacking = rc == 1;
+			wn_seterr(err, WN_EDATA, "-s biased -f %g: more rows have pi = 1 than "
+			    "the %zu largest weights the plan kept can show (the first rows, "
+			    "or one shard, held far more than their share of the highest "
+			    "scores): select unsharded, or with -n COUNT, which keeps the "
+			    "COUNT largest", o->fraction, p->bs.n);
+			goto fail;
+		}
 		break;
 	}
 	case SEL_THRESHOLD:
