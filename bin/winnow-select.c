@@ -252,12 +252,13 @@ report_dup(struct spool *sp, const char *name, uint64_t h)
 	    "try another --seed", name, (unsigned long long)h, (unsigned long long)opt.s.seed);
 }
 
-/* Pass 1: the plan of every row of the manifest on sp.  Ids must be
+/* Pass 1: the plan of every row of the manifest on sp (expect > 0: the
+ * rows it holds, known from an earlier pass).  Ids must be
  * unique: checked through their key hashes (lib/idcheck.h: 64 MiB of
  * memory at most, past it 8 bytes a row in $TMPDIR), whatever the plan
  * keeps, so that memory does not grow with the rows. */
 static struct sel_plan *
-build_plan(struct spool *sp, const char *name)
+build_plan(struct spool *sp, const char *name, long long expect)
 {
 	struct wn_err err = { 0 };
 	struct sel_plan *p;
@@ -273,6 +274,8 @@ build_plan(struct spool *sp, const char *name)
 	    (ids = idc_new(0, &err)) == NULL ||
 	    (r = mf_open(sp->fp, name, 0, &err)) == NULL)
 		die_err(&err);
+	if (expect > 0)
+		sel_plan_expect_rows(p, expect);
 	c = find_cols(r, &opt.s);
 	while ((rc = mf_next(r, &err)) > 0) {
 		size_t k = prior_find(r);
@@ -437,8 +440,21 @@ cmd_select(int argc, char **argv, int i)
 	} else {
 		if (spool_open(&sp, in, name, &err) != 0)
 			die_err(&err);
-		p = build_plan(&sp, name);
-		d = resolve(p);
+		p = build_plan(&sp, name, 0);
+		if ((d = sel_resolve(p, &err)) == NULL && sel_plan_lacking(p)) {
+			/* biased -f lacked one of the largest weights: once more,
+			 * keeping exactly as many as the row count now known needs */
+			long long n = sel_plan_rows(p);
+			sel_plan_free(p);
+			if (spool_rewind(&sp, &err) != 0)
+				die_err(&err);
+			if (prior.n > 0)
+				memset(prior.seen, 0, prior.n);
+			p = build_plan(&sp, name, n);
+			d = resolve(p);
+		} else if (d == NULL) {
+			die_err(&err);
+		}
 		if (spool_rewind(&sp, &err) != 0)
 			die_err(&err);
 		write_kept(sp.fp, name, p, d, 0);
@@ -521,7 +537,7 @@ cmd_plan(int argc, char **argv, int i)
 		in = efopen_input(inpath);
 		if (spool_open(&sp, in, input_name(inpath), &err) != 0)
 			die_err(&err);
-		p = build_plan(&sp, input_name(inpath));
+		p = build_plan(&sp, input_name(inpath), 0);
 		spool_close(&sp);
 		if (in != stdin)
 			fclose(in);

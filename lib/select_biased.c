@@ -61,33 +61,65 @@ xsum_term(double lw, int64_t *j, unsigned __int128 *v)
 	*v = (unsigned __int128)M << (e - 32 * b);
 }
 
-/* Index of bucket j in x, added (zero) if missing; -1 on no memory. */
+static size_t
+slot_of(int64_t j, size_t nslot)
+{
+	return (size_t)(((uint64_t)j * 0x9E3779B97F4A7C15ULL) >> 32) & (nslot - 1);
+}
+
+/* Index of bucket j in x: found by hash while x is unsorted (added, zero,
+ * if missing), by bisection once sel_xsum_sort ran (-1 if missing).  -1
+ * on no memory. */
 static long
 xsum_bucket(struct sel_xsum *x, int64_t j)
 {
-	size_t lo = 0, hi = x->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (x->b[mid].j < j)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (x->sorted) {
+		size_t lo = 0, hi = x->n;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (x->b[mid].j < j)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		return lo < x->n && x->b[lo].j == j ? (long)lo : -1;
 	}
-	if (lo < x->n && x->b[lo].j == j)
-		return (long)lo;
+	if (x->nslot > 0)
+		for (size_t i = slot_of(j, x->nslot);; i = (i + 1) & (x->nslot - 1)) {
+			if (x->slot[i] == 0)
+				break;
+			if (x->b[x->slot[i] - 1].j == j)
+				return (long)x->slot[i] - 1;
+		}
 	if (x->n == x->cap) {
 		size_t nc = x->cap ? x->cap * 2 : 8;
 		struct sel_xbucket *nb = realloc(x->b, nc * sizeof *nb);
-		if (nb == NULL)
+		if (nb == NULL || nc > UINT32_MAX - 1)
 			return -1;
 		x->b = nb;
 		x->cap = nc;
 	}
-	memmove(&x->b[lo + 1], &x->b[lo], (x->n - lo) * sizeof *x->b);
-	x->b[lo] = (struct sel_xbucket){ .j = j };
-	x->n++;
-	return (long)lo;
+	if ((x->n + 1) * 2 > x->nslot) {
+		size_t ns = x->nslot ? x->nslot * 2 : 16;
+		uint32_t *t = calloc(ns, sizeof *t);
+		if (t == NULL)
+			return -1;
+		for (size_t k = 0; k < x->n; k++) {
+			size_t i = slot_of(x->b[k].j, ns);
+			while (t[i])
+				i = (i + 1) & (ns - 1);
+			t[i] = (uint32_t)k + 1;
+		}
+		free(x->slot);
+		x->slot = t;
+		x->nslot = ns;
+	}
+	size_t i = slot_of(j, x->nslot);
+	while (x->slot[i])
+		i = (i + 1) & (x->nslot - 1);
+	x->slot[i] = (uint32_t)x->n + 1;
+	x->b[x->n] = (struct sel_xbucket){ .j = j };
+	return (long)x->n++;
 }
 
 /* Add (neg = 0) or take away (neg = 1, only what was added) v in bucket k. */
@@ -124,37 +156,72 @@ sel_xsum_add(struct sel_xsum *x, double lw, int neg)
 }
 
 int
-sel_xsum_merge(struct sel_xsum *dst, const struct sel_xsum *src)
+sel_xsum_add_bucket(struct sel_xsum *x, const struct sel_xbucket *b)
 {
-	for (size_t i = 0; i < src->n; i++) {
-		long k = xsum_bucket(dst, src->b[i].j);
-		if (k < 0)
-			return -1;
-		const uint64_t *l = src->b[i].v;
-		xsum_addv(dst, (size_t)k, ((unsigned __int128)l[1] << 64) | l[0], 0);
-		dst->b[k].v[2] += l[2];
-	}
+	long k = xsum_bucket(x, b->j);
+	if (k < 0)
+		return -1;
+	xsum_addv(x, (size_t)k, ((unsigned __int128)b->v[1] << 64) | b->v[0], 0);
+	x->b[k].v[2] += b->v[2];
 	return 0;
 }
 
-double
-sel_xsum_log(const struct sel_xsum *x)
+int
+sel_xsum_merge(struct sel_xsum *dst, const struct sel_xsum *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		if (sel_xsum_add_bucket(dst, &src->b[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static int
+qs_bucket(const void *pa, const void *pb)
+{
+	const struct sel_xbucket *a = pa, *b = pb;
+	return (a->j > b->j) - (a->j < b->j);
+}
+
+void
+sel_xsum_sort(struct sel_xsum *x)
+{
+	qsort(x->b, x->n, sizeof *x->b, qs_bucket);
+	free(x->slot);
+	x->slot = NULL;
+	x->nslot = 0;
+	x->sorted = 1;
+}
+
+/*
+ * log of the sum of a sorted x (-inf when zero): the buckets within 40 of
+ * the largest nonzero one (2^1100 and more below it is below any double's
+ * precision), from the smallest up, as a double and a binary exponent
+ * apart (so that no double overflows, and the exponent cancels exactly).
+ * A function of the bucket sums alone, which are exact.  Drops zero
+ * buckets at the top, so that taking the largest weights away one by one
+ * keeps each call short.
+ */
+static double
+xsum_log(struct sel_xsum *x)
 {
 	double m = 0;           /* the sum is m 2^X, m in [0.5, 1) */
 	int64_t X = 0;
+	size_t k;
 
-	/* bucket by bucket from the smallest, as a double and a binary
-	 * exponent apart (so that no double overflows, and the exponent
-	 * cancels exactly), each rounded once: a function of the bucket sums
-	 * alone, which are exact */
-	for (size_t i = 0; i < x->n; i++) {
-		const uint64_t *l = x->b[i].v;
+	while (x->n > 0 && (x->b[x->n - 1].v[0] | x->b[x->n - 1].v[1] | x->b[x->n - 1].v[2]) == 0)
+		x->n--;
+	if (x->n == 0)
+		return -INFINITY;
+	for (k = x->n - 1; k > 0 && x->b[k - 1].j >= x->b[x->n - 1].j - 40; k--)
+		;
+	for (; k < x->n; k++) {
+		const uint64_t *l = x->b[k].v;
 		double d = ldexp((double)l[2], 128) + ldexp((double)l[1], 64) + (double)l[0];
 		int e;
 		if (d == 0)
 			continue;
 		d = frexp(d, &e);
-		int64_t Xd = e + 32 * x->b[i].j;
+		int64_t Xd = e + 32 * x->b[k].j;
 		if (m == 0) {
 			m = d;
 			X = Xd;
@@ -172,13 +239,14 @@ sel_xsum_log(const struct sel_xsum *x)
 		m = frexp(m, &e);
 		X += e;
 	}
-	return m == 0 ? -INFINITY : log(m) + (double)X * M_LN2;
+	return log(m) + (double)X * M_LN2;
 }
 
 void
 sel_xsum_free(struct sel_xsum *x)
 {
 	free(x->b);
+	free(x->slot);
 	memset(x, 0, sizeof *x);
 }
 
@@ -354,8 +422,9 @@ sel_bsum_solve(struct sel_bsum *b, double budget, double *logc)
 	for (size_t i = 0; i < b->n; i++)
 		if (sel_xsum_add(&S, b->heap[i], 0) < 0)
 			goto nomem;
+	sel_xsum_sort(&S);
 	for (size_t m = 0;; m++) {
-		double L = sel_xsum_log(&S);
+		double L = xsum_log(&S);
 		if (m == hi || (m < v && log(budget - (double)m) + b->heap[m] <= L)) {
 			*logc = log(budget - (double)m) - L;
 			break;

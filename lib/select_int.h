@@ -27,8 +27,8 @@ double sel_biased_lw(double s, double alpha);
 /* An exact sum of weights exp(lw): per bucket j, the integer sum of the
  * weights between 2^(32 j) and 2^(32 j + 86), in units of 2^(32 j)
  * (below 2^149 for 2^63 rows: three limbs, least significant first).
- * Buckets sorted by j; 32 bytes each, one per 2^32-fold range of weights
- * that holds any. */
+ * 36 bytes per bucket, one per 2^32-fold range of weights that holds any;
+ * found by hash, in no order until sel_xsum_sort. */
 struct sel_xbucket {
 	int64_t j;
 	uint64_t v[3];
@@ -36,14 +36,19 @@ struct sel_xbucket {
 struct sel_xsum {
 	struct sel_xbucket *b;
 	size_t n, cap;
+	uint32_t *slot;         /* open addressing: bucket index + 1, 0 empty */
+	size_t nslot;
+	int sorted;             /* by j, after sel_xsum_sort: no more buckets */
 };
 /* Add exp(lw) (neg 0), or take away one added before (neg 1); -1 when
  * out of memory. */
 int sel_xsum_add(struct sel_xsum *x, double lw, int neg);
+/* Add a bucket's sum; -1 when out of memory. */
+int sel_xsum_add_bucket(struct sel_xsum *x, const struct sel_xbucket *b);
 /* dst += src; -1 when out of memory. */
 int sel_xsum_merge(struct sel_xsum *dst, const struct sel_xsum *src);
-/* log of the sum (-inf when empty), a function of the sum alone. */
-double sel_xsum_log(const struct sel_xsum *x);
+/* Sort the buckets by j (for a file, and the solver); takes away only. */
+void sel_xsum_sort(struct sel_xsum *x);
 void sel_xsum_free(struct sel_xsum *x);
 
 /* The summary of biased weights: counts, the largest finite log-weights

@@ -40,10 +40,16 @@ write_biased(const struct sel_bsum *b, FILE *fp, struct wn_err *err)
 		fprintf(fp, "%.17g\n", h[i]);
 	free(h);
 	fprintf(fp, "rest\t%.17g\n", b->horizon);
-	fprintf(fp, "sums\t%zu\n", b->rest.n);
-	for (size_t i = 0; i < b->rest.n; i++)
+	struct sel_xsum x = { .n = b->rest.n };
+	if ((x.b = malloc((x.n + 1) * sizeof *x.b)) == NULL)
+		return wn_seterr(err, WN_ESOFTWARE, "out of memory");
+	memcpy(x.b, b->rest.b, x.n * sizeof *x.b);
+	sel_xsum_sort(&x);
+	fprintf(fp, "sums\t%zu\n", x.n);
+	for (size_t i = 0; i < x.n; i++)
 		fprintf(fp, "%" PRId64 "\t%016" PRIx64 "%016" PRIx64 "%016" PRIx64 "\n",
-		    b->rest.b[i].j, b->rest.b[i].v[2], b->rest.b[i].v[1], b->rest.b[i].v[0]);
+		    x.b[i].j, x.b[i].v[2], x.b[i].v[1], x.b[i].v[0]);
+	sel_xsum_free(&x);
 	return 0;
 }
 
@@ -231,6 +237,7 @@ read_biased(struct plan_reader *r, struct sel_plan *p, struct wn_err *err)
 	if (pr_next(r, 2, "sums", err) < 0 || pr_ll(r, r->f[1], pushed, pushed ? 1000000000 : 0,
 	    &v, err) < 0)
 		return -1;
+	int64_t prevj = 0;
 	for (long long i = 0; i < v; i++) {
 		struct sel_xbucket x;
 		long long v2;
@@ -251,18 +258,12 @@ read_biased(struct plan_reader *r, struct sel_plan *p, struct wn_err *err)
 		}
 		/* a sum of 2^63 weights stays below 2^149; merges stay far
 		 * from overflowing 192 bits */
-		if (x.v[2] >> 24 != 0 || (i > 0 && x.j <= b->rest.b[i - 1].j))
+		if (x.v[2] >> 24 != 0 || (i > 0 && x.j <= prevj))
 			return wn_seterr(err, WN_EDATA, "%s:%ld: sums out of range or order",
 			    r->name, r->lineno);
-		if (b->rest.n == b->rest.cap) {
-			size_t nc = b->rest.cap ? b->rest.cap * 2 : 8;
-			struct sel_xbucket *nb = realloc(b->rest.b, nc * sizeof *nb);
-			if (nb == NULL)
-				return wn_seterr(err, WN_ESOFTWARE, "out of memory");
-			b->rest.b = nb;
-			b->rest.cap = nc;
-		}
-		b->rest.b[b->rest.n++] = x;
+		prevj = x.j;
+		if (sel_xsum_add_bucket(&b->rest, &x) < 0)
+			return wn_seterr(err, WN_ESOFTWARE, "out of memory");
 	}
 	return 0;
 }

@@ -193,11 +193,11 @@ sel_resolve(struct sel_plan *p, struct wn_err *err)
 			goto nomem;
 		if (rc != 0) {
 			p->lacking = rc == 1;
-			wn_seterr(err, WN_EDATA, "-s biased -f %g: more rows have pi = 1 than "
-			    "the %zu largest weights the plan kept can show (the first rows, "
-			    "or one shard, held far more than their share of the highest "
-			    "scores): select unsharded, or with -n COUNT, which keeps the "
-			    "COUNT largest", o->fraction, p->bs.n);
+			wn_seterr(err, WN_EDATA, "-s biased -f %g: the plan lacks some of the "
+			    "largest weights (more rows have pi = 1 than the %zu it kept can "
+			    "show: the first rows, or one shard, held far more than their share "
+			    "of the highest scores): select unsharded, or with -n COUNT, which "
+			    "keeps the COUNT largest", o->fraction, p->bs.n);
 			goto fail;
 		}
 		break;

@@ -350,6 +350,52 @@ for l in sys.stdin:
 	[ "$(sed -n 's/^keys\t//p' all1.plan)" -eq 20 ]
 }
 
+@test "biased plans keep the largest weights and an exact sum of the rest, not a key a row" {
+	awk 'BEGIN { print "id\tscore"; for (i = 0; i < 20000; i++) printf "r%d\t%.6f\n", i, 1 - i / 20000 }' >m.tsv
+	winnow-select plan -s biased --alpha 2 -n 100 -o n.plan m.tsv
+	[ "$(sed -n 's/^largest\t//p' n.plan)" -eq 100 ]
+	[ "$(wc -l <n.plan)" -lt 200 ]
+	# -f 0.01 of 20000 rows: 2 ceil(200) + 1024
+	winnow-select plan -s biased --alpha 2 -f 0.01 -o f.plan m.tsv
+	[ "$(sed -n 's/^largest\t//p' f.plan)" -eq 1424 ]
+	# merged in any order: the same file, the same rows as unsharded
+	tail -n +2 m.tsv | shuf --random-source=m.tsv >body
+	split -n l/3 -d body part
+	for p in part0?; do { head -1 m.tsv; cat "$p"; } | winnow-select plan -s biased --alpha 2 -f 0.1 -o "$p.plan"; done
+	winnow-select plan --merge -o a.plan part00.plan part01.plan part02.plan
+	winnow-select plan --merge -o b.plan part02.plan part00.plan part01.plan
+	cmp a.plan b.plan
+	winnow-select apply --plan a.plan m.tsv >sharded.tsv
+	winnow-select -s biased --alpha 2 -f 0.1 m.tsv | cmp - sharded.tsv
+}
+
+@test "biased -f: a plan that lacks a largest weight is refused, never guessed; unsharded selects anyway" {
+	# scores in decreasing order and a steep alpha: the first rows hold
+	# every saturated weight, and -f keeps only its growing share of them
+	awk 'BEGIN { print "id\tscore"; for (i = 0; i < 20000; i++) printf "r%d\t%.6f\n", i, 1 - i / 20000 }' >desc.tsv
+	{ head -1 desc.tsv; tail -n +2 desc.tsv | tac; } >asc.tsv
+	winnow-select plan -s biased --alpha 50 -f 0.4 -o d.plan desc.tsv
+	run -65 --separate-stderr winnow-select apply --plan d.plan -o out.tsv desc.tsv
+	[[ $stderr == *"-s biased -f 0.4: the plan lacks some of the largest weights"* ]]
+	[ ! -e out.tsv ]
+	# unsharded reads the rows again, keeping as many as their count needs:
+	# the rows kept do not depend on the order
+	winnow-select -s biased --alpha 50 -f 0.4 desc.tsv | sort >d.tsv
+	winnow-select -s biased --alpha 50 -f 0.4 asc.tsv | sort >a.tsv
+	cmp d.tsv a.tsv
+	[ "$(wc -l <d.tsv)" -gt 7000 ]
+	# -n never lacks one
+	winnow-select plan -s biased --alpha 50 -n 8000 -o n.plan desc.tsv
+	winnow-select apply --plan n.plan desc.tsv | cmp - <(winnow-select -s biased --alpha 50 -n 8000 asc.tsv | { read -r h; echo "$h"; tac; })
+}
+
+@test "plans of version 1 (every biased key) are refused, saying what to do" {
+	gen 50
+	winnow-select plan -s biased -n 5 m.tsv | sed '1s/\t2$/\t1/' >old.plan
+	run -65 --separate-stderr winnow-select apply --plan old.plan m.tsv
+	assert_equal "$stderr" "winnow-select: old.plan:1: plan version 1, this program reads 2 (make the plans again with this winnow-select)"
+}
+
 # ---- bad input -------------------------------------------------------------
 
 @test "bad scores: not a number, NaN, inf, empty: FILE:LINE, exit 65" {
