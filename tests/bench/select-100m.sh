@@ -5,9 +5,10 @@
 #     wall s, Mrows/s, peak RSS, against `sort -g | head` (top) and
 #     `shuf -n` (random) on the same file, in the same run;
 #   the sharded path (4 shards: plan each, merge, apply each) for top and
-#     (up to 10^7 rows, or with SHARDED_BIASED=1) biased: time and peak
-#     RSS of each step, the plans' sizes on disk, and the kept rows
-#     compared with the unsharded run's.
+#     biased: time and peak RSS of each step, the plans' sizes on disk, and
+#     the kept rows compared with the unsharded run's (biased plans hold
+#     the largest weights, 2 ceil(f n) + 1024 of a shard's n rows, not a
+#     key a row).
 # The duplicate-id check spills 8 bytes a row to $TMPDIR past 64 MiB
 # (lib/idcheck.h); the file holds no duplicate, so every check runs to the
 # end.  N=... for another size (N=1000000: a quick look).
@@ -55,21 +56,18 @@ echo
 wt=$t
 timed "reference: shuf -n 1000" shuf -n 1000 "$tmp/m.tsv"
 printf '  random -n is %.2fx its time\n' "$(echo "$wt / $t" | bc -l)"
+ss=$t
 timed "winnow-select -s biased -f 0.01 --reweight" \
     winnow-select -s biased -f 0.01 --reweight "$tmp/m.tsv"
-printf '  %.2fx sort -g | head\n' "$(echo "$t / $rs" | bc -l)"
+printf '  %.2fx sort -g | head, %.2fx shuf -n; kept %d rows\n' "$(echo "$t / $rs" | bc -l)" \
+    "$(echo "$t / $ss" | bc -l)" $(($(wc -l <"$tmp/out") - 1))
 cp "$tmp/out" "$tmp/biased.tsv"
 
 # the sharded path: S shards of whole lines, each with the header
 awk -v n="$n" -v S="$S" -v d="$tmp" 'NR == 1 { for (i = 0; i < S; i++) print >(d "/shard-" i ".tsv"); next }
 	{ print >(d "/shard-" int((NR - 2) * S / n) ".tsv") }' "$tmp/m.tsv"
 rm -f "$tmp/m.tsv"
-# biased plans hold every row's key (37 bytes a row as text) and each
-# apply reads the whole merged plan: past 10^7 rows only with
-# SHARDED_BIASED=1 (at 10^6 rows on 2 busy cores: 7 s an apply)
-schemes="top -n 1000"
-[ "$n" -gt 10000000 ] && [ "${SHARDED_BIASED:-0}" != 1 ] ||
-	schemes="$schemes,biased -f 0.01 --reweight"
+schemes="top -n 1000,biased -f 0.01 --reweight"
 IFS=,
 for s in $schemes; do
 	unset IFS
