@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "select_int.h"
 
 double
@@ -91,14 +92,8 @@ xsum_bucket(struct sel_xsum *x, int64_t j)
 			if (x->b[x->slot[i] - 1].j == j)
 				return (long)x->slot[i] - 1;
 		}
-	if (x->n == x->cap) {
-		size_t nc = x->cap ? x->cap * 2 : 8;
-		struct sel_xbucket *nb = realloc(x->b, nc * sizeof *nb);
-		if (nb == NULL || nc > UINT32_MAX - 1)
-			return -1;
-		x->b = nb;
-		x->cap = nc;
-	}
+	if (x->n >= UINT32_MAX - 1 || wn_grow((void **)&x->b, &x->cap, x->n + 1, sizeof *x->b) < 0)
+		return -1;
 	if ((x->n + 1) * 2 > x->nslot) {
 		size_t ns = x->nslot ? x->nslot * 2 : 16;
 		uint32_t *t = calloc(ns, sizeof *t);
@@ -185,7 +180,8 @@ qs_bucket(const void *pa, const void *pb)
 void
 sel_xsum_sort(struct sel_xsum *x)
 {
-	qsort(x->b, x->n, sizeof *x->b, qs_bucket);
+	if (x->n > 0)
+		qsort(x->b, x->n, sizeof *x->b, qs_bucket);
 	free(x->slot);
 	x->slot = NULL;
 	x->nslot = 0;
@@ -310,16 +306,8 @@ static int
 offer(struct sel_bsum *b, double lw, long long cap)
 {
 	if ((long long)b->n < cap) {
-		if (b->n == b->alloc) {
-			size_t nc = b->alloc ? b->alloc * 2 : 1024;
-			if ((long long)nc > cap)
-				nc = (size_t)cap;
-			double *nh = realloc(b->heap, nc * sizeof *nh);
-			if (nh == NULL)
-				return -1;
-			b->heap = nh;
-			b->alloc = nc;
-		}
+		if (wn_grow((void **)&b->heap, &b->alloc, b->n + 1, sizeof *b->heap) < 0)
+			return -1;
 		b->heap[b->n++] = lw;
 		heap_up(b->heap, b->n - 1);
 		return 0;
@@ -380,17 +368,25 @@ sel_bsum_free(struct sel_bsum *b)
 }
 
 static int
-qs_desc(const void *pa, const void *pb)
+qs_asc(const void *pa, const void *pb)
 {
 	double a = *(const double *)pa, b = *(const double *)pb;
-	return (a < b) - (a > b);
+	return (a > b) - (a < b);
+}
+
+/* The m-th largest weight (from 0) once sorted in increasing order. */
+static double
+largest(const struct sel_bsum *b, size_t m)
+{
+	return b->heap[b->n - 1 - m];
 }
 
 /*
- * The smallest m with (budget - m) w_m <= S_m (S_m the sum of w_m and all
- * below it): the m largest are saturated; the condition is monotone in m
- * and holds at m = ceil(budget) - 1.  Sorts the largest weights (the
- * summary is spent).
+ * The smallest m with (budget - m) w_m <= S_m (w_m the m-th largest
+ * weight from 0, S_m the sum of it and all below it): the m largest are
+ * saturated; the condition is monotone in m and holds at
+ * m = ceil(budget) - 1.  Sorts the largest weights in increasing order,
+ * which leaves them a heap.
  */
 int
 sel_bsum_solve(struct sel_bsum *b, double budget, double *logc)
@@ -407,11 +403,12 @@ sel_bsum_solve(struct sel_bsum *b, double budget, double *logc)
 		*logc = -INFINITY;
 		return 0;
 	}
-	qsort(b->heap, b->n, sizeof *b->heap, qs_desc);
-	/* the first v of them are the v largest of all: every weight pushed
-	 * out was at most b->horizon */
+	if (b->n > 0)
+		qsort(b->heap, b->n, sizeof *b->heap, qs_asc);
+	/* the v largest of them are the v largest of all: every weight
+	 * pushed out was at most b->horizon */
 	size_t v = 0;
-	while (v < b->n && b->heap[v] >= b->horizon)
+	while (v < b->n && largest(b, v) >= b->horizon)
 		v++;
 	size_t hi = (size_t)ceil(budget) - 1;
 	if (hi > npos - 1)
@@ -425,7 +422,7 @@ sel_bsum_solve(struct sel_bsum *b, double budget, double *logc)
 	sel_xsum_sort(&S);
 	for (size_t m = 0;; m++) {
 		double L = xsum_log(&S);
-		if (m == hi || (m < v && log(budget - (double)m) + b->heap[m] <= L)) {
+		if (m == hi || (m < v && log(budget - (double)m) + largest(b, m) <= L)) {
 			*logc = log(budget - (double)m) - L;
 			break;
 		}
@@ -433,7 +430,7 @@ sel_bsum_solve(struct sel_bsum *b, double budget, double *logc)
 			sel_xsum_free(&S);
 			return 1;
 		}
-		if (sel_xsum_add(&S, b->heap[m], 1) < 0)
+		if (sel_xsum_add(&S, largest(b, m), 1) < 0)
 			goto nomem;
 	}
 	sel_xsum_free(&S);

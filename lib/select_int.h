@@ -76,8 +76,8 @@ void sel_bsum_free(struct sel_bsum *b);
  * weight and their share left out): 0, with +inf when budget = npos and
  * -inf when it is 0; -1 when budget > npos; 1 when the summary lacks a
  * weight it needs (more rows saturate than the largest weights it kept
- * can show: only for -f); -2 on no memory.  Sorts the heap: the summary
- * is spent. */
+ * can show: only for -f); -2 on no memory.  Sorts the heap (which leaves
+ * it a heap). */
 int sel_bsum_solve(struct sel_bsum *b, double budget, double *logc);
 
 struct sel_plan {

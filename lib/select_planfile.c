@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "select_int.h"
 
 /* 2: biased plans hold their largest weights and an exact sum of the
@@ -31,8 +32,10 @@ write_biased(const struct sel_bsum *b, FILE *fp, struct wn_err *err)
 
 	if (h == NULL)
 		return wn_seterr(err, WN_ESOFTWARE, "out of memory");
-	memcpy(h, b->heap, b->n * sizeof *h);
-	qsort(h, b->n, sizeof *h, qs_desc);
+	if (b->n > 0)
+		memcpy(h, b->heap, b->n * sizeof *h);
+	if (b->n > 0)
+		qsort(h, b->n, sizeof *h, qs_desc);
 	fprintf(fp, "positive\t%lld\n", b->npos);
 	fprintf(fp, "infinite\t%lld\n", b->ninf);
 	fprintf(fp, "largest\t%zu\n", b->n);
@@ -43,7 +46,8 @@ write_biased(const struct sel_bsum *b, FILE *fp, struct wn_err *err)
 	struct sel_xsum x = { .n = b->rest.n };
 	if ((x.b = malloc((x.n + 1) * sizeof *x.b)) == NULL)
 		return wn_seterr(err, WN_ESOFTWARE, "out of memory");
-	memcpy(x.b, b->rest.b, x.n * sizeof *x.b);
+	if (x.n > 0)
+		memcpy(x.b, b->rest.b, x.n * sizeof *x.b);
 	sel_xsum_sort(&x);
 	fprintf(fp, "sums\t%zu\n", x.n);
 	for (size_t i = 0; i < x.n; i++)
@@ -210,14 +214,8 @@ read_biased(struct plan_reader *r, struct sel_plan *p, struct wn_err *err)
 			return wn_seterr(err, WN_EDATA, "%s:%ld: largest weights out of order",
 			    r->name, r->lineno);
 		prev = lw;
-		if (b->n == b->alloc) {
-			size_t nc = b->alloc ? b->alloc * 2 : 1024;
-			double *nh = realloc(b->heap, nc * sizeof *nh);
-			if (nh == NULL)
-				return wn_seterr(err, WN_ESOFTWARE, "out of memory");
-			b->heap = nh;
-			b->alloc = nc;
-		}
+		if (wn_grow((void **)&b->heap, &b->alloc, b->n + 1, sizeof *b->heap) < 0)
+			return wn_seterr(err, WN_ESOFTWARE, "out of memory");
 		b->heap[b->n++] = lw;
 	}
 	/* ascending, a min-heap as it is */
