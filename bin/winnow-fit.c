@@ -22,6 +22,7 @@
 #include "prog.h"
 #include "progress.h"
 #include "softmax.h"
+#include "train.h"
 
 static struct {
 	int kind;               /* SUR_SOFTMAX or SUR_MLP */
@@ -145,10 +146,15 @@ on_iter(void *ctx, int iter, double f, double gnorm)
 	return 0;
 }
 
+/* The last two epochs' training losses, for sur_epochs_converged. */
+static double prev_loss, last_loss;
+
 static int
 on_epoch(void *ctx, struct sur_mlp_trainer *t, int epoch, double loss)
 {
 	(void)t;
+	prev_loss = last_loss;
+	last_loss = loss;
 	if (opt.verbose)
 		fprintf(stderr, "%s: epoch %d mean-loss %.9g\n", progname, epoch, loss);
 	progress_update(ctx, epoch);
@@ -258,9 +264,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: influence factors (%s): %.1f MB of the model\n", progname,
 		        opt.infl == SUR_INFL_CLASS ? "class" : "shared", nf * d1 * d1 * 4 / 1e6);
 	}
-	if (m->kind == SUR_SOFTMAX && !(m->hp.grad_norm <= opt.tol))
-		warnx("not converged: gradient norm %.3g > --tol %g after %d iterations "
-		      "(raise --max-iter or lambda)", m->hp.grad_norm, opt.tol, m->hp.iterations);
+	char msg[256];
+	if (m->kind == SUR_SOFTMAX ? !sur_lbfgs_converged(m, msg, sizeof msg)
+	                           : !sur_epochs_converged(m->hp.iterations, prev_loss, last_loss,
+	                                                   opt.tol, msg, sizeof msg))
+		warnx("%s", msg);
 	sur_model_free(m);
 	sur_data_free(&D);
 	return 0;
