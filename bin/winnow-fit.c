@@ -15,9 +15,7 @@
 
 #include "atomic.h"
 #include "data.h"
-#include "manifest.h"
 #include "mlp.h"
-#include "npy.h"
 #include "opt.h"
 #include "prog.h"
 #include "progress.h"
@@ -165,7 +163,6 @@ int
 main(int argc, char **argv)
 {
 	struct wn_err err = { 0 };
-	struct npy emb;
 	struct sur_data D;
 	struct sur_model *m;
 	struct wn_out out;
@@ -182,16 +179,8 @@ main(int argc, char **argv)
 	if (opt.kind == SUR_MLP && opt.infl != SUR_INFL_NONE)
 		die(WN_EUSAGE, "--influence: influence factors need a softmax model (-m softmax)");
 	const char *npath = argv[i], *mpath = i + 1 < argc ? argv[i + 1] : NULL;
-	if (npy_open(&emb, npath, &err) != 0)
+	if (sur_data_load_path(&D, npath, mpath, opt.weights, NULL, NULL, 0, 0, &err) != 0)
 		die_err(&err);
-	FILE *in = efopen_input(mpath);
-	struct mf_reader *r = mf_open(in, input_name(mpath), 0, &err);
-	if (!r || sur_data_load(&D, &emb, r, opt.weights, NULL, NULL, 0, &err) != 0)
-		die_err(&err);
-	mf_close(r);
-	if (in != stdin)
-		fclose(in);
-	npy_close(&emb);
 
 	openblas_set_num_threads(opt.jobs ? opt.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN));
 	progress_init(&pg, "fit", opt.kind == SUR_SOFTMAX ? opt.max_iter : opt.epochs,

@@ -15,9 +15,7 @@
 
 #include "atomic.h"
 #include "data.h"
-#include "manifest.h"
 #include "model.h"
-#include "npy.h"
 #include "opt.h"
 #include "prog.h"
 #include "progress.h"
@@ -197,39 +195,19 @@ handle(int c, const char *arg)
 
 /* ---- data ---------------------------------------------------------------- */
 
-/*
- * Read a manifest (path, or stdin for NULL) and gather its labeled rows
- * from the embeddings at emb_path, through the one loader (data.h).  With
- * classes NULL (training set) the classes are the labels seen; else each
- * label must be one of the k classes.
- */
+/* The labeled rows of a manifest (path, or stdin for NULL) with their
+ * embeddings (sur_data_load_path): the training set's when classes is
+ * NULL, else each label must be one of its k classes. */
 static void
 load_data(struct sur_data *D, const char *emb_path, const char *mf_path,
           const char *const *classes, int k, int want_weights)
 {
 	struct wn_err err = { 0 };
-	struct npy emb;
-	FILE *fp = efopen_input(mf_path);
-	const char *name = input_name(mf_path);
-	struct mf_reader *r;
 
-	if (npy_open(&emb, emb_path, &err) != 0)
+	if (sur_data_load_path(D, emb_path, mf_path, want_weights ? "weight" : NULL,
+	                       O.drop_issues && classes == NULL ? "label_issue" : NULL, classes,
+	                       k, SUR_DATA_WEIGHTS_OPTIONAL, &err) != 0)
 		die_err(&err);
-	r = mf_open(fp, name, MF_CHECK_DUPS, &err);
-	if (r == NULL) {
-		if (err.code == WN_EDATA && strstr(err.msg, "empty"))
-			die(WN_EDATA, "%s: empty manifest: no header and no rows", name);
-		die_err(&err);
-	}
-	if (want_weights && mf_col(r, "weight") < 0)
-		want_weights = 0;
-	if (sur_data_load(D, &emb, r, want_weights ? "weight" : NULL,
-	                  O.drop_issues && classes == NULL ? "label_issue" : NULL, classes, k, &err) != 0)
-		die_err(&err);
-	mf_close(r);
-	if (fp != stdin)
-		fclose(fp);
-	npy_close(&emb);
 }
 
 /* "EMB.npy:MANIFEST": split at ".npy:" if present, else at the last ':'. */
