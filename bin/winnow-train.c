@@ -195,21 +195,6 @@ handle(int c, const char *arg)
 
 /* ---- data ---------------------------------------------------------------- */
 
-/* The labeled rows of a manifest (path, or stdin for NULL) with their
- * embeddings (sur_data_load_path): the training set's when classes is
- * NULL, else each label must be one of its k classes. */
-static void
-load_data(struct sur_data *D, const char *emb_path, const char *mf_path,
-          const char *const *classes, int k, int want_weights)
-{
-	struct wn_err err = { 0 };
-
-	if (sur_data_load_path(D, emb_path, mf_path, want_weights ? "weight" : NULL,
-	                       O.drop_issues && classes == NULL ? "label_issue" : NULL, classes,
-	                       k, SUR_DATA_WEIGHTS_OPTIONAL, &err) != 0)
-		die_err(&err);
-}
-
 /* "EMB.npy:MANIFEST": split at ".npy:" if present, else at the last ':'. */
 static void
 split_pair(const char *arg, const char *opt, char **emb, char **mf)
@@ -228,22 +213,24 @@ split_pair(const char *arg, const char *opt, char **emb, char **mf)
 static struct progress pr;
 static FILE *logf;              /* --log, or NULL */
 
+/* The log's line for an event, if it has one (sur_train_log). */
 static void
-log_flush(void)
+log_event(const struct sur_train *t, int event)
 {
-	if (fflush(logf) != 0)
-		die(WN_EIO, "%s: write error: %s", O.log, strerror(errno));
+	struct wn_err err = { 0 };
+
+	if (logf && sur_train_log(logf, O.log, t, event, &err) != 0)
+		die_err(&err);
 }
 
 static void
 print_classes(const char *what, const struct sur_train *t, const struct sur_eval *e,
-              const char *fmt)
+              int digits)
 {
 	printf("%s", what);
-	for (int c = 0; c < t->D->k; c++) {
-		printf(" %s ", t->D->classes[c]);
-		printf(fmt, e->cls_n[c] ? (double)e->cls_ok[c] / e->cls_n[c] : 0.0);
-	}
+	for (int c = 0; c < t->D->k; c++)
+		printf(" %s %.*f", t->D->classes[c], digits,
+		       e->cls_n[c] ? (double)e->cls_ok[c] / e->cls_n[c] : 0.0);
 	printf("\n");
 }
 
@@ -263,21 +250,9 @@ print_epoch(const struct sur_train *t)
 		printf(", val loss %.6f, val accuracy %.5f", t->ve.loss, t->ve.acc);
 	printf("\n");
 	if (t->T)
-		print_classes("  per class:", t, &t->te, "%.4f");
+		print_classes("  per class:", t, &t->te, 4);
 	fflush(stdout);
-	if (logf) {
-		fprintf(logf, "%d\t%lld\t%lld\t%.9g", t->epoch, t->seen, t->backward, t->last_loss);
-		if (t->T)
-			fprintf(logf, "\t%.9g\t%.9g", t->te.loss, t->te.acc);
-		else
-			fprintf(logf, "\t\t");
-		if (t->V)
-			fprintf(logf, "\t%.9g\t%.9g", t->ve.loss, t->ve.acc);
-		else
-			fprintf(logf, "\t\t");
-		fprintf(logf, "\t%.3f\n", sur_train_seconds(t));
-		log_flush();
-	}
+	log_event(t, SUR_TRAIN_EPOCH);
 }
 
 static void
@@ -308,9 +283,7 @@ on_report(void *ctx, const struct sur_train *t, int event)
 		printf("selection at epoch %d: %s chose %zu of %zu rows (%zu by the method)"
 		       " in %.3f s\n", t->sel_epoch, ada_method_name(t->o.method), t->sub.n,
 		       t->D->n, t->sub.n_greedy, t->sel_secs);
-		if (logf)
-			fprintf(logf, "# selection\t%d\t%s\t%zu\t%zu\t%.3f\n", t->sel_epoch,
-			        ada_method_name(t->o.method), t->sub.n, t->sub.n_greedy, t->sel_secs);
+		log_event(t, event);
 		break;
 	case SUR_TRAIN_EPOCH:
 		print_epoch(t);
@@ -327,9 +300,7 @@ on_report(void *ctx, const struct sur_train *t, int event)
 		printf("tune: trial %d of %d: lambda %.3g lr %.3g: val loss %.6f, val accuracy %.5f"
 		       " (%d epochs, %.2f s)\n", t->trial, t->trials, t->o.lambda, t->o.lr,
 		       t->ve.loss, t->ve.acc, t->epoch, t->trial_secs);
-		if (logf)
-			fprintf(logf, "# tune\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.3f\n", t->trial,
-			        t->o.lambda, t->o.lr, t->ve.loss, t->ve.acc, t->epoch, t->trial_secs);
+		log_event(t, event);
 		break;
 	}
 }
@@ -346,19 +317,14 @@ tune(struct sur_train *t)
 	struct sur_tune_best b;
 	double t0 = wn_now();
 
-	if (logf) {
-		fprintf(logf, "# tune\ttrial\tlambda\tlr\tval_loss\tval_accuracy\tepochs\tseconds\n");
-		fflush(logf);
-	}
+	if (logf && sur_train_log_head(logf, O.log, 1, &err) != 0)
+		die_err(&err);
 	if (sur_train_tune(t, &b, &err) != 0)
 		die_err(&err);
 	printf("tune: best lambda %.3g lr %.3g: val accuracy %.5f, val loss %.6f (%d trials,"
 	       " %.2f s)\n", b.lambda, b.lr, b.acc, b.loss, b.trials, wn_now() - t0);
-	if (logf) {
-		fprintf(logf, "# tune\tbest\t%.9g\t%.9g\t%.9g\t%.9g\n", b.lambda, b.lr, b.loss,
-		        b.acc);
-		log_flush();
-	}
+	if (logf && sur_train_log_best(logf, O.log, &b, &err) != 0)
+		die_err(&err);
 	fflush(stdout);
 }
 
@@ -368,12 +334,15 @@ static struct sur_data *
 load_eval(struct sur_data *S, const char *arg, const char *opt, const struct sur_data *D,
           const char *what)
 {
+	struct wn_err err = { 0 };
 	char *e, *f;
 
 	if (arg == NULL)
 		return NULL;
 	split_pair(arg, opt, &e, &f);
-	load_data(S, e, f, (const char *const *)D->classes, D->k, 0);
+	if (sur_data_load_path(S, e, f, NULL, NULL, (const char *const *)D->classes, D->k, 0,
+	                       &err) != 0)
+		die_err(&err);
 	if (S->d != D->d)
 		die(WN_EDATA, "%s: %d columns, but the training embeddings have %d", e, S->d, D->d);
 	if (S->skipped)
@@ -382,35 +351,6 @@ load_eval(struct sur_data *S, const char *arg, const char *opt, const struct sur
 	free(e);
 	free(f);
 	return S;
-}
-
-/* The combinations the options refuse, in one place. */
-static void
-check_options(void)
-{
-	const struct sur_train_opts *o = &O.t;
-	int lbfgs = o->kind == SUR_SOFTMAX && o->solver == SUR_SOLVER_LBFGS;
-	int ckpt = o->ckpt_every || o->resume || o->stop_after;
-
-	if (O.out == NULL)
-		die(WN_EUSAGE, "-o MODEL is required");
-	if (o->kind == SUR_MLP && O.solver_set && o->solver == SUR_SOLVER_LBFGS)
-		die(WN_EUSAGE, "--solver lbfgs is for -m softmax; -m mlp trains by minibatches");
-	if (lbfgs && o->adaptive)
-		die(WN_EUSAGE, "--adaptive needs minibatches: add --solver sgd (or use -m mlp)");
-	if (o->adaptive && (o->sifting || ckpt))
-		die(WN_EUSAGE, "--adaptive does not combine with --sift-beta, --checkpoint-every,"
-		    " --resume or --stop-after");
-	if (O.tune && ckpt)
-		die(WN_EUSAGE, "--tune does not combine with --checkpoint-every, --resume or"
-		    " --stop-after");
-	if (o->adaptive && o->method == ADA_GLISTER && !O.val)
-		die(WN_EUSAGE, "--adaptive glister needs a validation set: add --val EMB.npy:MANIFEST");
-	if (O.tune && !O.val)
-		die(WN_EUSAGE, "--tune needs a validation set: add --val EMB.npy:MANIFEST");
-	if (lbfgs && (o->sifting || ckpt || (O.val && !O.tune)))
-		die(WN_EUSAGE, "--sift-beta, --checkpoint-every, --resume, --stop-after and --val"
-		    " need minibatches: add --solver sgd (or use -m mlp)");
 }
 
 int
@@ -432,13 +372,12 @@ main(int argc, char **argv)
 		usage(stderr);
 		exit(WN_EUSAGE);
 	}
-	check_options();
-	if (O.t.kind == SUR_MLP)
-		O.t.solver = SUR_SOLVER_SGD;
-	if (O.t.lr < 0)
-		O.t.lr = O.t.adam ? 1e-3 : 0.05;
-	if ((O.t.resume || O.t.stop_after) && !O.t.ckpt_every)
-		O.t.ckpt_every = 1000000;
+	if (O.out == NULL)
+		die(WN_EUSAGE, "-o MODEL is required");
+	if (O.t.kind == SUR_MLP && O.solver_set && O.t.solver == SUR_SOLVER_LBFGS)
+		die(WN_EUSAGE, "--solver lbfgs is for -m softmax; -m mlp trains by minibatches");
+	if (sur_train_check(&O.t, O.val != NULL, O.tune, &err) != 0)
+		die_err(&err);
 	if (O.t.ckpt == NULL) {
 		size_t len = strlen(O.out) + 6;
 		ckpt_default = emalloc(len);
@@ -450,7 +389,10 @@ main(int argc, char **argv)
 
 	double t0 = wn_now();
 	mf = i + 1 < argc ? argv[i + 1] : NULL;
-	load_data(&D, argv[i], mf, NULL, 0, O.t.use_weights);
+	if (sur_data_load_path(&D, argv[i], mf, O.t.use_weights ? "weight" : NULL,
+	                       O.drop_issues ? "label_issue" : NULL, NULL, 0,
+	                       SUR_DATA_WEIGHTS_OPTIONAL, &err) != 0)
+		die_err(&err);
 	if (D.skipped)
 		warnx("%s: %zu row%s without a label skipped", input_name(mf), D.skipped,
 		      WN_S(D.skipped));
@@ -465,9 +407,8 @@ main(int argc, char **argv)
 		logf = fopen(O.log, O.t.resume ? "a" : "w");
 		if (logf == NULL)
 			die(WN_ECANTCREAT, "%s: %s", O.log, strerror(errno));
-		if (ftell(logf) == 0)
-			fprintf(logf, "epoch\tsamples\tbackward\ttrain_loss\ttest_loss\ttest_accuracy"
-			        "\tval_loss\tval_accuracy\tseconds\n");
+		if (ftell(logf) == 0 && sur_train_log_head(logf, O.log, 0, &err) != 0)
+			die_err(&err);
 	}
 	double load_secs = wn_now() - t0;
 
@@ -504,7 +445,7 @@ main(int argc, char **argv)
 		if (sur_evaluate_classes(m, T.X, T.y, NULL, T.n, &R.te.loss, &R.te.acc, R.te.cls_n,
 		                         R.te.cls_ok, &err) != 0)
 			die_err(&err);
-		print_classes("test per class:", &R, &R.te, "%.5f");
+		print_classes("test per class:", &R, &R.te, 5);
 	}
 	if (O.t.sifting)
 		printf("sifting: %lld of %lld samples sifted out (%.2f%%), %lld backward passes"

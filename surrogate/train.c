@@ -30,6 +30,40 @@ sur_train_opts_default(struct sur_train_opts *o)
 	};
 }
 
+int
+sur_train_check(struct sur_train_opts *o, int have_val, int tune, struct wn_err *err)
+{
+	int lbfgs = o->kind == SUR_SOFTMAX && o->solver == SUR_SOLVER_LBFGS;
+	int ckpt = o->ckpt_every || o->resume || o->stop_after;
+
+	if (lbfgs && o->adaptive)
+		return wn_seterr(err, WN_EUSAGE, "--adaptive needs minibatches: add --solver sgd"
+		                 " (or use -m mlp)");
+	if (o->adaptive && (o->sifting || ckpt))
+		return wn_seterr(err, WN_EUSAGE, "--adaptive does not combine with --sift-beta,"
+		                 " --checkpoint-every, --resume or --stop-after");
+	if (tune && ckpt)
+		return wn_seterr(err, WN_EUSAGE, "--tune does not combine with --checkpoint-every,"
+		                 " --resume or --stop-after");
+	if (o->adaptive && o->method == ADA_GLISTER && !have_val)
+		return wn_seterr(err, WN_EUSAGE, "--adaptive glister needs a validation set: add"
+		                 " --val EMB.npy:MANIFEST");
+	if (tune && !have_val)
+		return wn_seterr(err, WN_EUSAGE, "--tune needs a validation set: add --val"
+		                 " EMB.npy:MANIFEST");
+	if (lbfgs && (o->sifting || ckpt || (have_val && !tune)))
+		return wn_seterr(err, WN_EUSAGE, "--sift-beta, --checkpoint-every, --resume,"
+		                 " --stop-after and --val need minibatches: add --solver sgd (or"
+		                 " use -m mlp)");
+	if (o->kind == SUR_MLP)
+		o->solver = SUR_SOLVER_SGD;
+	if (o->lr < 0)
+		o->lr = o->adam ? 1e-3 : 0.05;
+	if ((o->resume || o->stop_after) && !o->ckpt_every)
+		o->ckpt_every = 1000000;        /* a checkpoint at the stop only */
+	return 0;
+}
+
 static void
 report(const struct sur_train *t, int event)
 {
@@ -714,4 +748,68 @@ sur_train_converged(const struct sur_train *t, const struct sur_model *m, char *
 		return sur_lbfgs_converged(m, msg, len);
 	return t->stopped || sur_epochs_converged(t->epoch, t->prev_loss, t->last_loss, t->o.tol,
 	                                          msg, len);
+}
+
+/* ---- the log ---------------------------------------------------------------- */
+
+static int
+log_done(FILE *fp, const char *name, struct wn_err *err)
+{
+	if (fflush(fp) != 0 || ferror(fp))
+		return wn_seterr(err, WN_EIO, "%s: write error: %s", name, strerror(errno));
+	return 0;
+}
+
+int
+sur_train_log_head(FILE *fp, const char *name, int tune, struct wn_err *err)
+{
+	if (tune)
+		fprintf(fp, "# tune\ttrial\tlambda\tlr\tval_loss\tval_accuracy\tepochs\tseconds\n");
+	else
+		fprintf(fp, "epoch\tsamples\tbackward\ttrain_loss\ttest_loss\ttest_accuracy"
+		        "\tval_loss\tval_accuracy\tseconds\n");
+	return log_done(fp, name, err);
+}
+
+int
+sur_train_log(FILE *fp, const char *name, const struct sur_train *t, int event,
+              struct wn_err *err)
+{
+	switch (event) {
+	case SUR_TRAIN_EPOCH:
+		if (t->trial)
+			return 0;
+		fprintf(fp, "%d\t%lld\t%lld\t%.9g", t->epoch, t->seen, t->backward, t->last_loss);
+		if (t->T)
+			fprintf(fp, "\t%.9g\t%.9g", t->te.loss, t->te.acc);
+		else
+			fprintf(fp, "\t\t");
+		if (t->V)
+			fprintf(fp, "\t%.9g\t%.9g", t->ve.loss, t->ve.acc);
+		else
+			fprintf(fp, "\t\t");
+		fprintf(fp, "\t%.3f\n", sur_train_seconds(t));
+		break;
+	case SUR_TRAIN_SELECT:
+		if (t->trial)
+			return 0;
+		fprintf(fp, "# selection\t%d\t%s\t%zu\t%zu\t%.3f\n", t->sel_epoch,
+		        ada_method_name(t->o.method), t->sub.n, t->sub.n_greedy, t->sel_secs);
+		break;
+	case SUR_TRAIN_TRIAL:
+		fprintf(fp, "# tune\t%d\t%.9g\t%.9g\t%.9g\t%.9g\t%d\t%.3f\n", t->trial,
+		        t->o.lambda, t->o.lr, t->ve.loss, t->ve.acc, t->epoch, t->trial_secs);
+		break;
+	default:
+		return 0;
+	}
+	return log_done(fp, name, err);
+}
+
+int
+sur_train_log_best(FILE *fp, const char *name, const struct sur_tune_best *b,
+                   struct wn_err *err)
+{
+	fprintf(fp, "# tune\tbest\t%.9g\t%.9g\t%.9g\t%.9g\n", b->lambda, b->lr, b->loss, b->acc);
+	return log_done(fp, name, err);
 }

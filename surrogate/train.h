@@ -79,6 +79,15 @@ struct sur_train_opts {
 /* The defaults of winnow-train(1), lr left at -1 (the caller's to set). */
 void sur_train_opts_default(struct sur_train_opts *o);
 
+/*
+ * liblinear's check_parameter: refuse the combinations of options
+ * winnow-train(1) does not run (64, naming its options), with or without
+ * a validation set (have_val) and for --tune (tune), and settle what
+ * follows from the others: mlp trains by minibatches, lr -1 becomes
+ * 0.001 for Adam and 0.05 for SGD, resume and stop_after checkpoint.
+ */
+int sur_train_check(struct sur_train_opts *o, int have_val, int tune, struct wn_err *err);
+
 /* The events given to report(), with the fields of struct sur_train they
  * fill. */
 enum {
@@ -188,5 +197,24 @@ int sur_epochs_converged(int epochs, double prev_loss, double last_loss, double 
                          size_t len);
 int sur_train_converged(const struct sur_train *t, const struct sur_model *m, char *msg,
                         size_t len);
+
+/*
+ * The log of winnow-train --log (winnow-train(1)), TSV: the header
+ * (sur_train_log_head with tune 0) "epoch samples backward train_loss
+ * test_loss test_accuracy val_loss val_accuracy seconds"; a row per
+ * epoch of the run (sur_train_log on SUR_TRAIN_EPOCH; a field empty
+ * without its set, floats %.9g); comment lines "# selection EPOCH METHOD
+ * ROWS GREEDY SECONDS" (SUR_TRAIN_SELECT), and for --tune "# tune trial
+ * lambda lr val_loss val_accuracy epochs seconds" (tune 1), one line per
+ * trial (SUR_TRAIN_TRIAL) and "# tune best LAMBDA LR LOSS ACCURACY"
+ * (sur_train_log_best).  Other events, and a trial's epochs and
+ * selections, write nothing.  Each call flushes fp: 74 naming name on a
+ * write error.
+ */
+int sur_train_log_head(FILE *fp, const char *name, int tune, struct wn_err *err);
+int sur_train_log(FILE *fp, const char *name, const struct sur_train *t, int event,
+                  struct wn_err *err);
+int sur_train_log_best(FILE *fp, const char *name, const struct sur_tune_best *b,
+                       struct wn_err *err);
 
 #endif
