@@ -141,3 +141,35 @@ idx_item(const struct idx *x, size_t i)
 {
 	return i < x->count ? x->data + i * x->item_size : NULL;
 }
+
+const char *const idx_fmnist_classes[10] = {
+	"T-shirt_top", "Trouser", "Pullover", "Dress", "Coat",
+	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle_boot",
+};
+
+int
+idx_load_labeled(struct idx *im, struct idx *lb, const char *images, const char *labels,
+                 int nclasses, struct wn_err *err)
+{
+	if (idx_load(im, images, err) != 0)
+		return -1;
+	if (idx_load(lb, labels, err) != 0) {
+		idx_free(im);
+		return -1;
+	}
+	if (im->ndims != 3 || lb->ndims != 1 || im->count != lb->count || im->count == 0) {
+		wn_seterr(err, WN_EDATA, "%s, %s: not matching IDX images and labels", images, labels);
+		goto fail;
+	}
+	for (size_t i = 0; i < lb->count; i++)
+		if (lb->data[i] >= nclasses) {
+			wn_seterr(err, WN_EDATA, "%s: label %d of item %zu is not 0..%d", labels,
+			          lb->data[i], i, nclasses - 1);
+			goto fail;
+		}
+	return 0;
+fail:
+	idx_free(im);
+	idx_free(lb);
+	return -1;
+}
