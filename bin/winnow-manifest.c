@@ -30,6 +30,7 @@
 #include "manifest.h"
 #include "opt.h"
 #include "prog.h"
+#include "split.h"
 #include "spool.h"
 
 static struct {
@@ -362,43 +363,13 @@ cmd_dir(int argc, char **argv)
 
 /* ---- split -------------------------------------------------------------- */
 
-struct stratum {
-	char *name;
-	uint64_t *hashes;       /* of its rows, for finding the cut */
-	size_t n, cap;
-	size_t want;            /* rows to put in FIRST */
-	uint64_t cut;           /* rows with hash < cut go to FIRST */
-};
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static size_t
-find_stratum(struct stratum **s, size_t *ns, const char *name)
-{
-	/* Linear search: strata are classes, a handful to a few thousand. */
-	for (size_t k = 0; k < *ns; k++)
-		if (strcmp((*s)[k].name, name) == 0)
-			return k;
-	*s = ereallocarray(*s, *ns + 1, sizeof **s);
-	memset(&(*s)[*ns], 0, sizeof **s);
-	(*s)[*ns].name = estrdup(name);
-	return (*ns)++;
-}
-
 static int
 cmd_split(int argc, char **argv)
 {
 	int i = opt_parse(argc, argv, "manifest", "c:f:ho:r:s:", split_opts, handle, usage);
 	const char *inpath = i < argc ? argv[i] : NULL, *name = input_name(inpath);
 	struct wn_err err = { 0 };
-	struct stratum *strata = NULL;
-	size_t nstrata = 0, total = 0;
+	struct split split;
 	struct spool sp;
 	struct mf_reader *r;
 	struct wn_out first, rest;
@@ -415,39 +386,19 @@ cmd_split(int argc, char **argv)
 	if (spool_open(&sp, in, name, &err) != 0)
 		die_err(&err);
 
-	/* Pass 1: each row's hash, grouped by stratum. */
+	/* Pass 1: each row's hash, grouped by stratum; then the cuts. */
 	if ((r = mf_open(sp.fp, name, MF_CHECK_DUPS, &err)) == NULL)
 		die_err(&err);
 	if (opt.stratify && (col = mf_col(r, opt.stratify)) < 0)
 		die(WN_EDATA, "%s:1: no column \"%s\" to stratify by", name, opt.stratify);
-	while ((rc = mf_next(r, &err)) > 0) {
-		const char *id = mf_id(r);
-		size_t k = find_stratum(&strata, &nstrata, col >= 0 ? mf_field(r, (size_t)col) : "");
-		struct stratum *s = &strata[k];
-
-		if (s->n == s->cap) {
-			s->cap = s->cap ? 2 * s->cap : 1024;
-			s->hashes = ereallocarray(s->hashes, s->cap, sizeof *s->hashes);
-		}
-		s->hashes[s->n++] = wn_hash64(opt.seed, WN_STREAM_SPLIT, id, strlen(id));
-		total++;
-	}
+	split_init(&split, opt.fraction, opt.seed);
+	while ((rc = mf_next(r, &err)) > 0)
+		if (split_add(&split, col >= 0 ? mf_field(r, (size_t)col) : "", mf_id(r), &err) != 0)
+			die_err(&err);
 	if (rc < 0)
 		die_err(&err);
 	mf_close(r);
-
-	/* The cut of each stratum: its round(f * n)-th smallest hash. */
-	for (size_t k = 0; k < nstrata; k++) {
-		struct stratum *s = &strata[k];
-
-		s->want = (size_t)floor(opt.fraction * (double)s->n + 0.5);
-		qsort(s->hashes, s->n, sizeof *s->hashes, cmp_u64);
-		s->cut = s->want < s->n ? s->hashes[s->want] : UINT64_MAX;
-		if (s->want == s->n)
-			s->cut = UINT64_MAX;
-		free(s->hashes);
-		s->hashes = NULL;
-	}
+	split_plan(&split);
 
 	/* Pass 2: write the rows to their side, in input order. */
 	if (spool_rewind(&sp, &err) != 0)
@@ -465,11 +416,11 @@ cmd_split(int argc, char **argv)
 		    (opt.out_rest && mf_out_header(&plan, rest.fp, opt.out_rest, &err) != 0))
 			die_err(&err);
 		while ((rc = mf_next(r, &err)) > 0) {
-			const char *id = mf_id(r);
-			size_t k = find_stratum(&strata, &nstrata, col >= 0 ? mf_field(r, (size_t)col) : "");
-			uint64_t h = wn_hash64(opt.seed, WN_STREAM_SPLIT, id, strlen(id));
-			int to_first = strata[k].want == strata[k].n || h < strata[k].cut;
+			int to_first = split_first(&split, col >= 0 ? mf_field(r, (size_t)col) : "",
+			                           mf_id(r), &err);
 
+			if (to_first < 0)
+				die_err(&err);
 			if (to_first)
 				rc = mf_out_row(&plan, r, NULL, first.fp, opt.out_first ? opt.out_first : "<stdout>", &err);
 			else if (opt.out_rest)
@@ -491,10 +442,7 @@ cmd_split(int argc, char **argv)
 	spool_close(&sp);
 	if (in != stdin)
 		fclose(in);
-	for (size_t k = 0; k < nstrata; k++)
-		free(strata[k].name);
-	free(strata);
-	(void)total;
+	split_free(&split);
 	return 0;
 }
 
