@@ -448,44 +448,6 @@ cmd_split(int argc, char **argv)
 
 /* ---- to-jsonl / from-jsonl ----------------------------------------------- */
 
-/*
- * Pass 1 of to-jsonl: which columns are JSON, json[k] for output column k.
- * A column is written as JSON when it has a value and every value it has
- * is the text of a JSON number, true, false, null, object or array (what
- * from-jsonl makes of keys that were not strings); id, path and label,
- * and every column with --strings, are strings.
- */
-static unsigned char *
-json_columns(struct spool *sp, const char *name, const struct mf_out *plan)
-{
-	struct wn_err err = { 0 };
-	struct mf_reader *r;
-	unsigned char *json = ecalloc(plan->nout, 1), *seen = ecalloc(plan->nout, 1);
-	int rc;
-
-	if ((r = mf_open(sp->fp, name, MF_CHECK_DUPS, &err)) == NULL)
-		die_err(&err);
-	for (size_t k = 0; k < plan->nout; k++)
-		json[k] = !opt.strings && strcmp(plan->names[k], "id") != 0 &&
-		          strcmp(plan->names[k], "path") != 0 && strcmp(plan->names[k], "label") != 0;
-	while ((rc = mf_next(r, &err)) > 0)
-		for (size_t k = 0; k < plan->nout; k++) {
-			size_t len = mf_fieldlen(r, (size_t)plan->src[k]);
-
-			if (!json[k] || len == 0)
-				continue;
-			seen[k] = 1;
-			json[k] = gt_json_value(mf_field(r, (size_t)plan->src[k]), len);
-		}
-	if (rc < 0)
-		die_err(&err);
-	mf_close(r);
-	for (size_t k = 0; k < plan->nout; k++)
-		json[k] = json[k] && seen[k];
-	free(seen);
-	return json;
-}
-
 static int
 cmd_to_jsonl(int argc, char **argv)
 {
@@ -515,7 +477,14 @@ cmd_to_jsonl(int argc, char **argv)
 	/* pass 1: the JSON columns (and duplicate ids); pass 2: the lines */
 	if (spool_rewind(&sp, &err) != 0)
 		die_err(&err);
-	w.json = json_columns(&sp, name, &plan);
+	{
+		unsigned char *json;
+		if ((r = mf_open(sp.fp, name, MF_CHECK_DUPS, &err)) == NULL ||
+		    gt_json_columns(r, &plan, opt.strings, &json, &err) != 0)
+			die_err(&err);
+		mf_close(r);
+		w.json = json;
+	}
 	w.prefix = opt.prefix;
 	w.nprefix = opt.nprefix;
 	if (spool_rewind(&sp, &err) != 0 || (r = mf_open(sp.fp, name, 0, &err)) == NULL)
