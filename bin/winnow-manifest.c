@@ -12,7 +12,6 @@
  *
  * See winnow-manifest(1).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -27,6 +26,7 @@
 #include "hash.h"
 #include "idset.h"
 #include "idx.h"
+#include "imgdir.h"
 #include "manifest.h"
 #include "opt.h"
 #include "prog.h"
@@ -265,75 +265,14 @@ cmd_idx(int argc, char **argv)
 
 /* ---- dir ---------------------------------------------------------------- */
 
+/* One image of the folder: its manifest row on stdout. */
 static int
-is_image_name(const char *name)
+dir_row(void *ctx, const char *id, const char *path, const char *label, struct wn_err *err)
 {
-	static const char *const ext[] = { ".png", ".jpg", ".jpeg", ".pgm", ".ppm", NULL };
-	size_t n = strlen(name);
+	const char *row[3] = { id, path, label };
 
-	for (int i = 0; ext[i]; i++) {
-		size_t e = strlen(ext[i]);
-		if (n > e && strcasecmp(name + n - e, ext[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-/* Write the images under root/rel in sorted order; label is the first
- * path component below root ("" for files directly in root). */
-static void
-walk(const char *root, const char *rel, int depth)
-{
-	struct dirent **ents;
-	char *dir = emalloc(strlen(root) + strlen(rel) + 2);
-	int n;
-
-	sprintf(dir, "%s%s%s", root, rel[0] ? "/" : "", rel);
-	if ((n = scandir(dir, &ents, NULL, by_name)) < 0)
-		die(depth ? WN_EIO : WN_ENOINPUT, "%s: %s", dir, strerror(errno));
-	for (int k = 0; k < n; k++) {
-		const char *name = ents[k]->d_name;
-		char *sub, *full;
-		struct stat st;
-
-		if (name[0] == '.') {
-			free(ents[k]);
-			continue;
-		}
-		sub = emalloc(strlen(rel) + strlen(name) + 2);
-		sprintf(sub, "%s%s%s", rel, rel[0] ? "/" : "", name);
-		full = emalloc(strlen(root) + strlen(sub) + 2);
-		sprintf(full, "%s/%s", root, sub);
-		if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (depth > 64)
-				die(WN_EDATA, "%s: folders nested too deep", full);
-			walk(root, sub, depth + 1);
-		} else if (is_image_name(name) && stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
-			const char *slash = strchr(sub, '/');
-			char *label = estrdup(sub);
-			const char *row[3] = { sub, full, label };
-
-			if (slash)
-				label[slash - sub] = '\0';
-			else
-				label[0] = '\0';
-			if (mf_field_problem(full, strlen(full)))
-				die(WN_EDATA, "%s: file name %s: rename it", full, mf_field_problem(full, strlen(full)));
-			write_row(row, 3);
-			free(label);
-		}
-		free(sub);
-		free(full);
-		free(ents[k]);
-	}
-	free(ents);
-	free(dir);
+	(void)ctx;
+	return mf_write_fields(stdout, "<stdout>", row, 3, err);
 }
 
 static int
@@ -341,6 +280,7 @@ cmd_dir(int argc, char **argv)
 {
 	int i = opt_parse(argc, argv, NULL, "h", no_opts, handle, usage);
 	const char *header[] = { "id", "path", "label" };
+	struct wn_err err = { 0 };
 	char *root;
 	struct stat st;
 
@@ -356,7 +296,8 @@ cmd_dir(int argc, char **argv)
 	if (!S_ISDIR(st.st_mode))
 		die(WN_ENOINPUT, "%s: not a folder", root);
 	write_row(header, 3);
-	walk(root, "", 0);
+	if (imgdir_walk(root, dir_row, NULL, &err) != 0)
+		die_err(&err);
 	free(root);
 	return 0;
 }
