@@ -147,38 +147,6 @@ write_row(const char *const *fields, size_t n)
 
 /* ---- idx ---------------------------------------------------------------- */
 
-/* Read class names, one per line, into a NULL-terminated array. */
-static char **
-read_classes(const char *path, size_t *n)
-{
-	FILE *fp = efopen_input(path);
-	char *line = NULL, **names = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	long lineno = 0;
-
-	*n = 0;
-	while ((len = getline(&line, &cap, fp)) >= 0) {
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len == 0)
-			die(WN_EDATA, "%s:%ld: empty class name", path, lineno);
-		if (mf_field_problem(line, (size_t)len))
-			die(WN_EDATA, "%s:%ld: class name %s", path, lineno, mf_field_problem(line, (size_t)len));
-		names = ereallocarray(names, *n + 2, sizeof *names);
-		names[(*n)++] = estrdup(line);
-		names[*n] = NULL;
-	}
-	if (ferror(fp))
-		die(WN_EIO, "%s: read error: %s", path, strerror(errno));
-	free(line);
-	fclose(fp);
-	if (*n == 0)
-		die(WN_EDATA, "%s: no class names", path);
-	return names;
-}
-
 static char *
 default_prefix(const char *path)
 {
@@ -207,8 +175,8 @@ cmd_idx(int argc, char **argv)
 		usage(stderr);
 		return WN_EUSAGE;
 	}
-	if (opt.classes)
-		classes = read_classes(opt.classes, &nclasses);
+	if (opt.classes && (classes = idx_class_names(opt.classes, &nclasses, &err)) == NULL)
+		die_err(&err);
 	if (idx_load(&images, argv[i], &err) != 0)
 		die_err(&err);
 	if (images.ndims < 2)

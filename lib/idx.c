@@ -1,10 +1,12 @@
 /* idx.c - IDX files, plain or gzip (see idx.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "idx.h"
+#include "manifest.h"
 
 static int
 read_full(gzFile gz, void *buf, size_t n)
@@ -172,4 +174,72 @@ fail:
 	idx_free(im);
 	idx_free(lb);
 	return -1;
+}
+
+static void
+free_names(char **names, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		free(names[k]);
+	free(names);
+}
+
+char **
+idx_class_names(const char *path, size_t *n, struct wn_err *err)
+{
+	int in = strcmp(path, "-") == 0;
+	FILE *fp = in ? stdin : fopen(path, "r");
+	char *line = NULL, **names = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0;
+	const char *problem;
+
+	*n = 0;
+	if (fp == NULL) {
+		wn_seterr(err, WN_ENOINPUT, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		char **t;
+
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0) {
+			wn_seterr(err, WN_EDATA, "%s:%ld: empty class name", path, lineno);
+			goto fail;
+		}
+		if ((problem = mf_field_problem(line, (size_t)len)) != NULL) {
+			wn_seterr(err, WN_EDATA, "%s:%ld: class name %s", path, lineno, problem);
+			goto fail;
+		}
+		if ((t = realloc(names, (*n + 2) * sizeof *names)) == NULL ||
+		    (t[*n] = strdup(line)) == NULL) {
+			names = t ? t : names;
+			wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", path);
+			goto fail;
+		}
+		names = t;
+		names[++*n] = NULL;
+	}
+	if (ferror(fp)) {
+		wn_seterr(err, WN_EIO, "%s: read error: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (*n == 0) {
+		wn_seterr(err, WN_EDATA, "%s: no class names", path);
+		goto fail;
+	}
+	free(line);
+	if (!in)
+		fclose(fp);
+	return names;
+fail:
+	free(line);
+	if (!in)
+		fclose(fp);
+	free_names(names, *n);
+	*n = 0;
+	return NULL;
 }

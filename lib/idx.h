@@ -36,6 +36,15 @@ const unsigned char *idx_item(const struct idx *x, size_t i);
 int idx_load_labeled(struct idx *im, struct idx *lb, const char *images, const char *labels,
                      int nclasses, struct wn_err *err);
 
+/*
+ * Class names for IDX labels, one per line of the file at path (label i
+ * is line i + 1; a final CR is dropped; "-": stdin): a NULL-terminated malloc'ed
+ * array of *n >= 1 names, free each and it.  NULL with 66 (unreadable),
+ * 74 (a read error), 65 naming FILE:LINE for an empty name or one a
+ * manifest field cannot hold, or a file without names; 70.
+ */
+char **idx_class_names(const char *path, size_t *n, struct wn_err *err);
+
 /* Fashion-MNIST: the Debian package dataset-fashion-mnist's folder, its
  * training files there, and the class names of its labels 0..9 (those of
  * data/fashion-mnist-classes.txt, "/" as "_"). */
