@@ -15,13 +15,12 @@
 
 #include "atomic.h"
 #include "data.h"
-#include "manifest.h"
 #include "mlp.h"
-#include "npy.h"
 #include "opt.h"
 #include "prog.h"
 #include "progress.h"
 #include "softmax.h"
+#include "train.h"
 
 static struct {
 	int kind;               /* SUR_SOFTMAX or SUR_MLP */
@@ -145,10 +144,15 @@ on_iter(void *ctx, int iter, double f, double gnorm)
 	return 0;
 }
 
+/* The last two epochs' training losses, for sur_epochs_converged. */
+static double prev_loss, last_loss;
+
 static int
 on_epoch(void *ctx, struct sur_mlp_trainer *t, int epoch, double loss)
 {
 	(void)t;
+	prev_loss = last_loss;
+	last_loss = loss;
 	if (opt.verbose)
 		fprintf(stderr, "%s: epoch %d mean-loss %.9g\n", progname, epoch, loss);
 	progress_update(ctx, epoch);
@@ -159,7 +163,6 @@ int
 main(int argc, char **argv)
 {
 	struct wn_err err = { 0 };
-	struct npy emb;
 	struct sur_data D;
 	struct sur_model *m;
 	struct wn_out out;
@@ -176,16 +179,8 @@ main(int argc, char **argv)
 	if (opt.kind == SUR_MLP && opt.infl != SUR_INFL_NONE)
 		die(WN_EUSAGE, "--influence: influence factors need a softmax model (-m softmax)");
 	const char *npath = argv[i], *mpath = i + 1 < argc ? argv[i + 1] : NULL;
-	if (npy_open(&emb, npath, &err) != 0)
+	if (sur_data_load_path(&D, npath, mpath, opt.weights, NULL, NULL, 0, 0, &err) != 0)
 		die_err(&err);
-	FILE *in = efopen_input(mpath);
-	struct mf_reader *r = mf_open(in, input_name(mpath), 0, &err);
-	if (!r || sur_data_load(&D, &emb, r, opt.weights, NULL, NULL, 0, &err) != 0)
-		die_err(&err);
-	mf_close(r);
-	if (in != stdin)
-		fclose(in);
-	npy_close(&emb);
 
 	openblas_set_num_threads(opt.jobs ? opt.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN));
 	progress_init(&pg, "fit", opt.kind == SUR_SOFTMAX ? opt.max_iter : opt.epochs,
@@ -258,9 +253,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "%s: influence factors (%s): %.1f MB of the model\n", progname,
 		        opt.infl == SUR_INFL_CLASS ? "class" : "shared", nf * d1 * d1 * 4 / 1e6);
 	}
-	if (m->kind == SUR_SOFTMAX && !(m->hp.grad_norm <= opt.tol))
-		warnx("not converged: gradient norm %.3g > --tol %g after %d iterations "
-		      "(raise --max-iter or lambda)", m->hp.grad_norm, opt.tol, m->hp.iterations);
+	char msg[256];
+	if (m->kind == SUR_SOFTMAX ? !sur_lbfgs_converged(m, msg, sizeof msg)
+	                           : !sur_epochs_converged(m->hp.iterations, prev_loss, last_loss,
+	                                                   opt.tol, msg, sizeof msg))
+		warnx("%s", msg);
 	sur_model_free(m);
 	sur_data_free(&D);
 	return 0;

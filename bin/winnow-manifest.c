@@ -12,7 +12,6 @@
  *
  * See winnow-manifest(1).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -27,9 +26,11 @@
 #include "hash.h"
 #include "idset.h"
 #include "idx.h"
+#include "imgdir.h"
 #include "manifest.h"
 #include "opt.h"
 #include "prog.h"
+#include "split.h"
 #include "spool.h"
 
 static struct {
@@ -146,38 +147,6 @@ write_row(const char *const *fields, size_t n)
 
 /* ---- idx ---------------------------------------------------------------- */
 
-/* Read class names, one per line, into a NULL-terminated array. */
-static char **
-read_classes(const char *path, size_t *n)
-{
-	FILE *fp = efopen_input(path);
-	char *line = NULL, **names = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	long lineno = 0;
-
-	*n = 0;
-	while ((len = getline(&line, &cap, fp)) >= 0) {
-		lineno++;
-		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-			line[--len] = '\0';
-		if (len == 0)
-			die(WN_EDATA, "%s:%ld: empty class name", path, lineno);
-		if (mf_field_problem(line, (size_t)len))
-			die(WN_EDATA, "%s:%ld: class name %s", path, lineno, mf_field_problem(line, (size_t)len));
-		names = ereallocarray(names, *n + 2, sizeof *names);
-		names[(*n)++] = estrdup(line);
-		names[*n] = NULL;
-	}
-	if (ferror(fp))
-		die(WN_EIO, "%s: read error: %s", path, strerror(errno));
-	free(line);
-	fclose(fp);
-	if (*n == 0)
-		die(WN_EDATA, "%s: no class names", path);
-	return names;
-}
-
 static char *
 default_prefix(const char *path)
 {
@@ -206,8 +175,8 @@ cmd_idx(int argc, char **argv)
 		usage(stderr);
 		return WN_EUSAGE;
 	}
-	if (opt.classes)
-		classes = read_classes(opt.classes, &nclasses);
+	if (opt.classes && (classes = idx_class_names(opt.classes, &nclasses, &err)) == NULL)
+		die_err(&err);
 	if (idx_load(&images, argv[i], &err) != 0)
 		die_err(&err);
 	if (images.ndims < 2)
@@ -264,75 +233,14 @@ cmd_idx(int argc, char **argv)
 
 /* ---- dir ---------------------------------------------------------------- */
 
+/* One image of the folder: its manifest row on stdout. */
 static int
-is_image_name(const char *name)
+dir_row(void *ctx, const char *id, const char *path, const char *label, struct wn_err *err)
 {
-	static const char *const ext[] = { ".png", ".jpg", ".jpeg", ".pgm", ".ppm", NULL };
-	size_t n = strlen(name);
+	const char *row[3] = { id, path, label };
 
-	for (int i = 0; ext[i]; i++) {
-		size_t e = strlen(ext[i]);
-		if (n > e && strcasecmp(name + n - e, ext[i]) == 0)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-by_name(const struct dirent **a, const struct dirent **b)
-{
-	return strcmp((*a)->d_name, (*b)->d_name);
-}
-
-/* Write the images under root/rel in sorted order; label is the first
- * path component below root ("" for files directly in root). */
-static void
-walk(const char *root, const char *rel, int depth)
-{
-	struct dirent **ents;
-	char *dir = emalloc(strlen(root) + strlen(rel) + 2);
-	int n;
-
-	sprintf(dir, "%s%s%s", root, rel[0] ? "/" : "", rel);
-	if ((n = scandir(dir, &ents, NULL, by_name)) < 0)
-		die(depth ? WN_EIO : WN_ENOINPUT, "%s: %s", dir, strerror(errno));
-	for (int k = 0; k < n; k++) {
-		const char *name = ents[k]->d_name;
-		char *sub, *full;
-		struct stat st;
-
-		if (name[0] == '.') {
-			free(ents[k]);
-			continue;
-		}
-		sub = emalloc(strlen(rel) + strlen(name) + 2);
-		sprintf(sub, "%s%s%s", rel, rel[0] ? "/" : "", name);
-		full = emalloc(strlen(root) + strlen(sub) + 2);
-		sprintf(full, "%s/%s", root, sub);
-		if (lstat(full, &st) == 0 && S_ISDIR(st.st_mode)) {
-			if (depth > 64)
-				die(WN_EDATA, "%s: folders nested too deep", full);
-			walk(root, sub, depth + 1);
-		} else if (is_image_name(name) && stat(full, &st) == 0 && S_ISREG(st.st_mode)) {
-			const char *slash = strchr(sub, '/');
-			char *label = estrdup(sub);
-			const char *row[3] = { sub, full, label };
-
-			if (slash)
-				label[slash - sub] = '\0';
-			else
-				label[0] = '\0';
-			if (mf_field_problem(full, strlen(full)))
-				die(WN_EDATA, "%s: file name %s: rename it", full, mf_field_problem(full, strlen(full)));
-			write_row(row, 3);
-			free(label);
-		}
-		free(sub);
-		free(full);
-		free(ents[k]);
-	}
-	free(ents);
-	free(dir);
+	(void)ctx;
+	return mf_write_fields(stdout, "<stdout>", row, 3, err);
 }
 
 static int
@@ -340,6 +248,7 @@ cmd_dir(int argc, char **argv)
 {
 	int i = opt_parse(argc, argv, NULL, "h", no_opts, handle, usage);
 	const char *header[] = { "id", "path", "label" };
+	struct wn_err err = { 0 };
 	char *root;
 	struct stat st;
 
@@ -355,41 +264,13 @@ cmd_dir(int argc, char **argv)
 	if (!S_ISDIR(st.st_mode))
 		die(WN_ENOINPUT, "%s: not a folder", root);
 	write_row(header, 3);
-	walk(root, "", 0);
+	if (imgdir_walk(root, dir_row, NULL, &err) != 0)
+		die_err(&err);
 	free(root);
 	return 0;
 }
 
 /* ---- split -------------------------------------------------------------- */
-
-struct stratum {
-	char *name;
-	uint64_t *hashes;       /* of its rows, for finding the cut */
-	size_t n, cap;
-	size_t want;            /* rows to put in FIRST */
-	uint64_t cut;           /* rows with hash < cut go to FIRST */
-};
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static size_t
-find_stratum(struct stratum **s, size_t *ns, const char *name)
-{
-	/* Linear search: strata are classes, a handful to a few thousand. */
-	for (size_t k = 0; k < *ns; k++)
-		if (strcmp((*s)[k].name, name) == 0)
-			return k;
-	*s = ereallocarray(*s, *ns + 1, sizeof **s);
-	memset(&(*s)[*ns], 0, sizeof **s);
-	(*s)[*ns].name = estrdup(name);
-	return (*ns)++;
-}
 
 static int
 cmd_split(int argc, char **argv)
@@ -397,8 +278,7 @@ cmd_split(int argc, char **argv)
 	int i = opt_parse(argc, argv, "manifest", "c:f:ho:r:s:", split_opts, handle, usage);
 	const char *inpath = i < argc ? argv[i] : NULL, *name = input_name(inpath);
 	struct wn_err err = { 0 };
-	struct stratum *strata = NULL;
-	size_t nstrata = 0, total = 0;
+	struct split split;
 	struct spool sp;
 	struct mf_reader *r;
 	struct wn_out first, rest;
@@ -415,39 +295,19 @@ cmd_split(int argc, char **argv)
 	if (spool_open(&sp, in, name, &err) != 0)
 		die_err(&err);
 
-	/* Pass 1: each row's hash, grouped by stratum. */
+	/* Pass 1: each row's hash, grouped by stratum; then the cuts. */
 	if ((r = mf_open(sp.fp, name, MF_CHECK_DUPS, &err)) == NULL)
 		die_err(&err);
 	if (opt.stratify && (col = mf_col(r, opt.stratify)) < 0)
 		die(WN_EDATA, "%s:1: no column \"%s\" to stratify by", name, opt.stratify);
-	while ((rc = mf_next(r, &err)) > 0) {
-		const char *id = mf_id(r);
-		size_t k = find_stratum(&strata, &nstrata, col >= 0 ? mf_field(r, (size_t)col) : "");
-		struct stratum *s = &strata[k];
-
-		if (s->n == s->cap) {
-			s->cap = s->cap ? 2 * s->cap : 1024;
-			s->hashes = ereallocarray(s->hashes, s->cap, sizeof *s->hashes);
-		}
-		s->hashes[s->n++] = wn_hash64(opt.seed, WN_STREAM_SPLIT, id, strlen(id));
-		total++;
-	}
+	split_init(&split, opt.fraction, opt.seed);
+	while ((rc = mf_next(r, &err)) > 0)
+		if (split_add(&split, col >= 0 ? mf_field(r, (size_t)col) : "", mf_id(r), &err) != 0)
+			die_err(&err);
 	if (rc < 0)
 		die_err(&err);
 	mf_close(r);
-
-	/* The cut of each stratum: its round(f * n)-th smallest hash. */
-	for (size_t k = 0; k < nstrata; k++) {
-		struct stratum *s = &strata[k];
-
-		s->want = (size_t)floor(opt.fraction * (double)s->n + 0.5);
-		qsort(s->hashes, s->n, sizeof *s->hashes, cmp_u64);
-		s->cut = s->want < s->n ? s->hashes[s->want] : UINT64_MAX;
-		if (s->want == s->n)
-			s->cut = UINT64_MAX;
-		free(s->hashes);
-		s->hashes = NULL;
-	}
+	split_plan(&split);
 
 	/* Pass 2: write the rows to their side, in input order. */
 	if (spool_rewind(&sp, &err) != 0)
@@ -465,11 +325,11 @@ cmd_split(int argc, char **argv)
 		    (opt.out_rest && mf_out_header(&plan, rest.fp, opt.out_rest, &err) != 0))
 			die_err(&err);
 		while ((rc = mf_next(r, &err)) > 0) {
-			const char *id = mf_id(r);
-			size_t k = find_stratum(&strata, &nstrata, col >= 0 ? mf_field(r, (size_t)col) : "");
-			uint64_t h = wn_hash64(opt.seed, WN_STREAM_SPLIT, id, strlen(id));
-			int to_first = strata[k].want == strata[k].n || h < strata[k].cut;
+			int to_first = split_first(&split, col >= 0 ? mf_field(r, (size_t)col) : "",
+			                           mf_id(r), &err);
 
+			if (to_first < 0)
+				die_err(&err);
 			if (to_first)
 				rc = mf_out_row(&plan, r, NULL, first.fp, opt.out_first ? opt.out_first : "<stdout>", &err);
 			else if (opt.out_rest)
@@ -491,52 +351,11 @@ cmd_split(int argc, char **argv)
 	spool_close(&sp);
 	if (in != stdin)
 		fclose(in);
-	for (size_t k = 0; k < nstrata; k++)
-		free(strata[k].name);
-	free(strata);
-	(void)total;
+	split_free(&split);
 	return 0;
 }
 
 /* ---- to-jsonl / from-jsonl ----------------------------------------------- */
-
-/*
- * Pass 1 of to-jsonl: which columns are JSON, json[k] for output column k.
- * A column is written as JSON when it has a value and every value it has
- * is the text of a JSON number, true, false, null, object or array (what
- * from-jsonl makes of keys that were not strings); id, path and label,
- * and every column with --strings, are strings.
- */
-static unsigned char *
-json_columns(struct spool *sp, const char *name, const struct mf_out *plan)
-{
-	struct wn_err err = { 0 };
-	struct mf_reader *r;
-	unsigned char *json = ecalloc(plan->nout, 1), *seen = ecalloc(plan->nout, 1);
-	int rc;
-
-	if ((r = mf_open(sp->fp, name, MF_CHECK_DUPS, &err)) == NULL)
-		die_err(&err);
-	for (size_t k = 0; k < plan->nout; k++)
-		json[k] = !opt.strings && strcmp(plan->names[k], "id") != 0 &&
-		          strcmp(plan->names[k], "path") != 0 && strcmp(plan->names[k], "label") != 0;
-	while ((rc = mf_next(r, &err)) > 0)
-		for (size_t k = 0; k < plan->nout; k++) {
-			size_t len = mf_fieldlen(r, (size_t)plan->src[k]);
-
-			if (!json[k] || len == 0)
-				continue;
-			seen[k] = 1;
-			json[k] = gt_json_value(mf_field(r, (size_t)plan->src[k]), len);
-		}
-	if (rc < 0)
-		die_err(&err);
-	mf_close(r);
-	for (size_t k = 0; k < plan->nout; k++)
-		json[k] = json[k] && seen[k];
-	free(seen);
-	return json;
-}
 
 static int
 cmd_to_jsonl(int argc, char **argv)
@@ -567,7 +386,14 @@ cmd_to_jsonl(int argc, char **argv)
 	/* pass 1: the JSON columns (and duplicate ids); pass 2: the lines */
 	if (spool_rewind(&sp, &err) != 0)
 		die_err(&err);
-	w.json = json_columns(&sp, name, &plan);
+	{
+		unsigned char *json;
+		if ((r = mf_open(sp.fp, name, MF_CHECK_DUPS, &err)) == NULL ||
+		    gt_json_columns(r, &plan, opt.strings, &json, &err) != 0)
+			die_err(&err);
+		mf_close(r);
+		w.json = json;
+	}
 	w.prefix = opt.prefix;
 	w.nprefix = opt.nprefix;
 	if (spool_rewind(&sp, &err) != 0 || (r = mf_open(sp.fp, name, 0, &err)) == NULL)

@@ -18,35 +18,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <jpeglib.h>
 #include <png.h>
 
 #include "hash.h"
-#include "idx.h"
+#include "fmnist.h"
 #include "img.h"
 #include "prog.h"
 
-#define FMNIST "/usr/share/datasets/fashion-mnist/"
-
-static const char *const classes[10] = {
-	"T-shirt_top", "Trouser", "Pullover", "Dress", "Coat",
-	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle_boot",
-};
 static const int sides[5] = { 20, 28, 36, 48, 64 };
 
 static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: img-sample [-n N] [-f FIRST] OUTDIR [IMAGES LABELS]\n");
-}
-
-static void
-mkdir_or_die(const char *path)
-{
-	if (mkdir(path, 0777) != 0 && errno != EEXIST)
-		die(WN_ECANTCREAT, "%s: %s", path, strerror(errno));
 }
 
 static long
@@ -95,8 +81,7 @@ write_jpeg(const char *path, const unsigned char *px, int w, int h, int c)
 int
 main(int argc, char **argv)
 {
-	const char *images = FMNIST "train-images-idx3-ubyte.gz";
-	const char *labels = FMNIST "train-labels-idx1-ubyte.gz";
+	const char *out;
 	struct idx im, lb;
 	struct wn_err err = { 0 };
 	long n = 1000, first = 0;
@@ -117,23 +102,7 @@ main(int argc, char **argv)
 			first = count_arg("-f", argv[a + 1], 100000000);
 		a += 2;
 	}
-	if (argc - a != 1 && argc - a != 3) {
-		usage(stderr);
-		return WN_EUSAGE;
-	}
-	if (argc - a == 3) {
-		images = argv[a + 1];
-		labels = argv[a + 2];
-	}
-	if (idx_load(&im, images, &err) != 0 || idx_load(&lb, labels, &err) != 0)
-		die_err(&err);
-	if (im.ndims != 3 || lb.ndims != 1 || im.count != lb.count || im.count == 0)
-		die(WN_EDATA, "%s, %s: not matching IDX images and labels", images, labels);
-	mkdir_or_die(argv[a]);
-	for (int c = 0; c < 10; c++) {
-		snprintf(path, sizeof path, "%s/%s", argv[a], classes[c]);
-		mkdir_or_die(path);
-	}
+	out = fmnist_open(argc - a, argv + a, &im, &lb, usage);
 	for (long i = first; i < first + n; i++) {
 		size_t k = (size_t)i % im.count;
 		uint64_t r = wn_splitmix64((uint64_t)i);
@@ -146,13 +115,11 @@ main(int argc, char **argv)
 		struct img g = { (int)im.dims[2], (int)im.dims[1], 1,
 		                 (unsigned char *)idx_item(&im, k) };
 
-		if (cls > 9)
-			die(WN_EDATA, "%s: label %d of item %zu is not 0..9", labels, cls, k);
 		if (img_resize(&g, side, side, c, f, &err) != 0)
 			die_err(&err);
 		for (int j = 0; j < side * side * c; j++)
 			px[j] = (unsigned char)(255 * f[j] * (rgb ? tint[j % 3] : 1) + 0.5f);
-		snprintf(path, sizeof path, "%s/%s/img-%07ld.%s", argv[a], classes[cls], i,
+		snprintf(path, sizeof path, "%s/%s/img-%07ld.%s", out, idx_fmnist_classes[cls], i,
 		         jpeg ? "jpg" : "png");
 		if (jpeg) {
 			write_jpeg(path, px, side, side, c);

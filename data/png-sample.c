@@ -12,19 +12,12 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <png.h>
 
-#include "idx.h"
+#include "fmnist.h"
 #include "prog.h"
 
-#define FMNIST "/usr/share/datasets/fashion-mnist/"
-
-static const char *const classes[10] = {
-	"T-shirt_top", "Trouser", "Pullover", "Dress", "Coat",
-	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle_boot",
-};
 
 static void
 usage(FILE *fp)
@@ -32,20 +25,11 @@ usage(FILE *fp)
 	fprintf(fp, "usage: png-sample [-n N] OUTDIR [IMAGES LABELS]\n");
 }
 
-static void
-mkdir_or_die(const char *path)
-{
-	if (mkdir(path, 0777) != 0 && errno != EEXIST)
-		die(WN_ECANTCREAT, "%s: %s", path, strerror(errno));
-}
-
 int
 main(int argc, char **argv)
 {
-	const char *images = FMNIST "train-images-idx3-ubyte.gz";
-	const char *labels = FMNIST "train-labels-idx1-ubyte.gz";
+	const char *out;
 	struct idx im, lb;
-	struct wn_err err = { 0 };
 	long n = 2000, want[10], got[10] = { 0 }, written = 0;
 	char *end, path[4096];
 	int a = 1;
@@ -62,30 +46,13 @@ main(int argc, char **argv)
 			die(WN_EUSAGE, "-n: \"%s\" is not a count from 1 to 60000", argv[2]);
 		a = 3;
 	}
-	if (argc - a != 1 && argc - a != 3) {
-		usage(stderr);
-		return WN_EUSAGE;
-	}
-	if (argc - a == 3) {
-		images = argv[a + 1];
-		labels = argv[a + 2];
-	}
-	if (idx_load(&im, images, &err) != 0 || idx_load(&lb, labels, &err) != 0)
-		die_err(&err);
-	if (im.ndims != 3 || lb.ndims != 1 || im.count != lb.count)
-		die(WN_EDATA, "%s, %s: not matching IDX images and labels", images, labels);
-	mkdir_or_die(argv[a]);
-	for (int c = 0; c < 10; c++) {
+	out = fmnist_open(argc - a, argv + a, &im, &lb, usage);
+	for (int c = 0; c < 10; c++)
 		want[c] = n / 10 + (c < n % 10);
-		snprintf(path, sizeof path, "%s/%s", argv[a], classes[c]);
-		mkdir_or_die(path);
-	}
 	for (size_t i = 0; i < im.count && written < n; i++) {
 		int c = idx_item(&lb, i)[0];
 		png_image p;
 
-		if (c > 9)
-			die(WN_EDATA, "%s: label %d of item %zu is not 0..9", labels, c, i);
 		if (got[c] >= want[c])
 			continue;
 		memset(&p, 0, sizeof p);
@@ -93,7 +60,7 @@ main(int argc, char **argv)
 		p.width = (png_uint_32)im.dims[2];
 		p.height = (png_uint_32)im.dims[1];
 		p.format = PNG_FORMAT_GRAY;
-		snprintf(path, sizeof path, "%s/%s/train-%zu.png", argv[a], classes[c], i);
+		snprintf(path, sizeof path, "%s/%s/train-%zu.png", out, idx_fmnist_classes[c], i);
 		if (!png_image_write_to_file(&p, path, 0, idx_item(&im, i), 0, NULL))
 			die(WN_ECANTCREAT, "%s: %s", path, p.message);
 		got[c]++;

@@ -233,3 +233,40 @@ gt_write_row(FILE *fp, const char *fpname, const struct mf_out *o,
 {
 	return gt_write(fp, fpname, o, r, values, ns, NULL, err);
 }
+
+int
+gt_json_columns(struct mf_reader *r, const struct mf_out *o, int strings,
+                unsigned char **json, struct wn_err *err)
+{
+	size_t n = o->nout ? o->nout : 1;
+	unsigned char *js = calloc(n, 1), *seen = calloc(n, 1);
+	int rc;
+
+	*json = NULL;
+	if (js == NULL || seen == NULL) {
+		free(js);
+		free(seen);
+		return wn_seterr(err, WN_ESOFTWARE, "to-jsonl: out of memory");
+	}
+	for (size_t k = 0; k < o->nout; k++)
+		js[k] = !strings && strcmp(o->names[k], "id") != 0 &&
+		        strcmp(o->names[k], "path") != 0 && strcmp(o->names[k], "label") != 0;
+	while ((rc = mf_next(r, err)) > 0)
+		for (size_t k = 0; k < o->nout; k++) {
+			size_t len = mf_fieldlen(r, (size_t)o->src[k]);
+
+			if (!js[k] || len == 0)
+				continue;
+			seen[k] = 1;
+			js[k] = gt_json_value(mf_field(r, (size_t)o->src[k]), len);
+		}
+	for (size_t k = 0; k < o->nout; k++)
+		js[k] = js[k] && seen[k];
+	free(seen);
+	if (rc < 0) {
+		free(js);
+		return -1;
+	}
+	*json = js;
+	return 0;
+}

@@ -52,6 +52,18 @@ int gt_map_path(const struct gt_prefix *p, size_t n, int reverse,
  * string (a number, true, false, null, an object, an array), else 0. */
 int gt_json_value(const char *s, size_t len);
 
+/*
+ * Which of o's output columns winnow-manifest to-jsonl writes as JSON
+ * (json[k] for output column k, o->nout of them, malloc'ed into *json),
+ * from every row of r (read to the end; o planned on a reader of the
+ * same header): a column with a value whose every value is the text of a
+ * JSON value that is not a string (gt_json_value, what from-jsonl makes
+ * of keys that were not strings).  id, path and label, and every column
+ * when strings is nonzero, are strings.  -1 with r's error or 70.
+ */
+int gt_json_columns(struct mf_reader *r, const struct mf_out *o, int strings,
+                    unsigned char **json, struct wn_err *err);
+
 /* The shortest JSON text of v (malloc'ed) whose numbers read back as the
  * same doubles: 0.9, not jansson's 0.90000000000000002; NULL when memory
  * ran out. */

@@ -1,10 +1,12 @@
 /* idx.c - IDX files, plain or gzip (see idx.h). */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "idx.h"
+#include "manifest.h"
 
 static int
 read_full(gzFile gz, void *buf, size_t n)
@@ -140,4 +142,104 @@ const unsigned char *
 idx_item(const struct idx *x, size_t i)
 {
 	return i < x->count ? x->data + i * x->item_size : NULL;
+}
+
+const char *const idx_fmnist_classes[10] = {
+	"T-shirt_top", "Trouser", "Pullover", "Dress", "Coat",
+	"Sandal", "Shirt", "Sneaker", "Bag", "Ankle_boot",
+};
+
+int
+idx_load_labeled(struct idx *im, struct idx *lb, const char *images, const char *labels,
+                 int nclasses, struct wn_err *err)
+{
+	if (idx_load(im, images, err) != 0)
+		return -1;
+	if (idx_load(lb, labels, err) != 0) {
+		idx_free(im);
+		return -1;
+	}
+	if (im->ndims != 3 || lb->ndims != 1 || im->count != lb->count || im->count == 0) {
+		wn_seterr(err, WN_EDATA, "%s, %s: not matching IDX images and labels", images, labels);
+		goto fail;
+	}
+	for (size_t i = 0; i < lb->count; i++)
+		if (lb->data[i] >= nclasses) {
+			wn_seterr(err, WN_EDATA, "%s: label %d of item %zu is not 0..%d", labels,
+			          lb->data[i], i, nclasses - 1);
+			goto fail;
+		}
+	return 0;
+fail:
+	idx_free(im);
+	idx_free(lb);
+	return -1;
+}
+
+static void
+free_names(char **names, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		free(names[k]);
+	free(names);
+}
+
+char **
+idx_class_names(const char *path, size_t *n, struct wn_err *err)
+{
+	int in = strcmp(path, "-") == 0;
+	FILE *fp = in ? stdin : fopen(path, "r");
+	char *line = NULL, **names = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0;
+	const char *problem;
+
+	*n = 0;
+	if (fp == NULL) {
+		wn_seterr(err, WN_ENOINPUT, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((len = getline(&line, &cap, fp)) >= 0) {
+		char **t;
+
+		lineno++;
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0) {
+			wn_seterr(err, WN_EDATA, "%s:%ld: empty class name", path, lineno);
+			goto fail;
+		}
+		if ((problem = mf_field_problem(line, (size_t)len)) != NULL) {
+			wn_seterr(err, WN_EDATA, "%s:%ld: class name %s", path, lineno, problem);
+			goto fail;
+		}
+		if ((t = realloc(names, (*n + 2) * sizeof *names)) == NULL ||
+		    (t[*n] = strdup(line)) == NULL) {
+			names = t ? t : names;
+			wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", path);
+			goto fail;
+		}
+		names = t;
+		names[++*n] = NULL;
+	}
+	if (ferror(fp)) {
+		wn_seterr(err, WN_EIO, "%s: read error: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (*n == 0) {
+		wn_seterr(err, WN_EDATA, "%s: no class names", path);
+		goto fail;
+	}
+	free(line);
+	if (!in)
+		fclose(fp);
+	return names;
+fail:
+	free(line);
+	if (!in)
+		fclose(fp);
+	free_names(names, *n);
+	*n = 0;
+	return NULL;
 }

@@ -2,6 +2,7 @@
  * data.c - labeled training data from a manifest and an embeddings file.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -239,4 +240,36 @@ out:
 	if (ret < 0)
 		sur_data_free(D);
 	return ret;
+}
+
+int
+sur_data_load_path(struct sur_data *D, const char *emb_path, const char *mf_path,
+                   const char *weight_col, const char *drop_col,
+                   const char *const *classes, int k, int flags, struct wn_err *err)
+{
+	int in = mf_path == NULL || strcmp(mf_path, "-") == 0;
+	const char *name = in ? "<stdin>" : mf_path;
+	struct mf_reader *r;
+	struct npy emb;
+	FILE *fp;
+	int rc = -1;
+
+	memset(D, 0, sizeof *D);
+	if (npy_open(&emb, emb_path, err) != 0)
+		return -1;
+	if ((fp = in ? stdin : fopen(mf_path, "r")) == NULL) {
+		wn_seterr(err, WN_ENOINPUT, "%s: %s", mf_path, strerror(errno));
+		goto out;
+	}
+	if ((r = mf_open(fp, name, MF_CHECK_DUPS, err)) != NULL) {
+		if (weight_col && (flags & SUR_DATA_WEIGHTS_OPTIONAL) && mf_col(r, weight_col) < 0)
+			weight_col = NULL;
+		rc = sur_data_load(D, &emb, r, weight_col, drop_col, classes, k, err);
+		mf_close(r);
+	}
+	if (!in)
+		fclose(fp);
+out:
+	npy_close(&emb);
+	return rc;
 }

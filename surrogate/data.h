@@ -56,6 +56,18 @@ int sur_data_load(struct sur_data *D, const struct npy *emb, struct mf_reader *r
 void sur_data_free(struct sur_data *D);
 
 /*
+ * sur_data_load over files: the embeddings at emb_path and the manifest
+ * at mf_path (NULL or "-": stdin, named <stdin>), both closed again.
+ * With SUR_DATA_WEIGHTS_OPTIONAL in flags, a manifest without the
+ * weight_col column loads without weights instead of being refused.  66
+ * naming the file that cannot be opened; else as sur_data_load.
+ */
+enum { SUR_DATA_WEIGHTS_OPTIONAL = 1 };
+int sur_data_load_path(struct sur_data *D, const char *emb_path, const char *mf_path,
+                       const char *weight_col, const char *drop_col,
+                       const char *const *classes, int k, int flags, struct wn_err *err);
+
+/*
  * Start pairing the rows of r (just opened, no row read yet) with emb:
  * turns on r's duplicate-id check (mf_check_dups) and sets *rowcol to the
  * index of the `row` column.  65 "FILE:1: no "row" column..." when there

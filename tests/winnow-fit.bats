@@ -121,8 +121,19 @@ EOF
 @test "a fit that stops at --max-iter warns, and still writes the model" {
 	fixture
 	run -0 --separate-stderr winnow-fit -l 0 --max-iter 2 -o model emb.npy m.tsv
-	[[ $stderr == *"winnow-fit: not converged: gradient norm "*" > --tol 1e-05 after 2 iterations"* ]]
+	[[ $stderr == *"winnow-fit: not converged after 2 iterations: gradient norm "*" > --tol 1e-05 (raise --max-iter or lambda)"* ]]
 	[ -s model ]
+}
+
+@test "an mlp fit whose loss still falls at --epochs warns once; a converged fit does not" {
+	fixture
+	run -0 --separate-stderr winnow-fit -m mlp --hidden 4 --epochs 3 -o model emb.npy m.tsv
+	[ "$(grep -c 'not converged' <<<"$stderr")" -eq 1 ]
+	[[ $stderr == *"winnow-fit: not converged after 3 epochs: the training loss fell by "*" > --tol 1e-05 in the last one (raise --epochs or --lr)"* ]]
+	run -0 --separate-stderr winnow-fit -m mlp --hidden 4 --epochs 3 --tol 1e3 -o model emb.npy m.tsv
+	[[ $stderr != *"not converged"* ]]
+	run -0 --separate-stderr winnow-fit -o model emb.npy m.tsv
+	[[ $stderr != *"not converged"* ]]
 }
 
 @test "bad input: no labeled rows, one class, bad rows, weights, columns, files" {

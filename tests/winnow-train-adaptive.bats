@@ -95,6 +95,16 @@ usage_error() {
 	cmp m1 m2
 }
 
+# Regression: --tune with --sift-beta crashed (the trials sifted with an
+# unset sifting state).
+@test "--tune with --sift-beta: the trials sift too" {
+	data
+	run -0 winnow-train --solver sgd --epochs 2 --tune --tune-trials 2 --sift-beta 1 \
+		--val val.npy:val.tsv -o m.model train.npy train.tsv
+	assert_line --regexp '^tune: best lambda '
+	assert_line --regexp '^sifting: [0-9]+ of [0-9]+ samples sifted out'
+}
+
 @test "--tune: every trial in the log, the best setting used, the model trained with it" {
 	data
 	run -0 winnow-train -m mlp --hidden 8 --epochs 3 --tune --val val.npy:val.tsv \

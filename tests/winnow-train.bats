@@ -188,6 +188,32 @@ PY
 	assert_line --partial "val accuracy"
 }
 
+# Regression: winnow-train said nothing when training stopped at its cap
+# short of --tol (winnow-fit warned).
+@test "a run that stops at --max-iter or --epochs short of --tol warns once" {
+	data
+	run -0 --separate-stderr winnow-train --max-iter 2 -o m.model train.npy train.tsv
+	assert_equal "$(grep -c 'not converged' <<<"$stderr")" 1
+	[[ $stderr == "winnow-train: not converged after 2 iterations: gradient norm "*" > --tol 1e-05 (raise --max-iter or lambda)" ]]
+	run -0 --separate-stderr winnow-train --solver sgd --epochs 3 -o m.model train.npy train.tsv
+	[[ $stderr == "winnow-train: not converged after 3 epochs: the training loss fell by "*" > --tol 1e-05 in the last one (raise --epochs or --lr)" ]]
+	run -0 --separate-stderr winnow-train -m mlp --hidden 4 --epochs 3 -o m.model train.npy train.tsv
+	[[ $stderr == "winnow-train: not converged after 3 epochs: "* ]]
+}
+
+@test "a run that reaches --tol, or stops early on --val, does not warn" {
+	data
+	blobs 150 4 val
+	run -0 --separate-stderr winnow-train -o m.model train.npy train.tsv
+	assert_equal "$stderr" ""
+	run -0 --separate-stderr winnow-train --solver sgd --epochs 3 --tol 10 -o m.model train.npy train.tsv
+	assert_equal "$stderr" ""
+	run -0 --separate-stderr winnow-train --solver sgd --epochs 40 --patience 2 --lr 0.5 \
+		--val val.npy:val.tsv -o m.model train.npy train.tsv
+	assert_line --regexp '^early stopping: '
+	assert_equal "$stderr" ""
+}
+
 # Regression: --test rows with an empty label were dropped without a word.
 @test "--test and --val rows without a label are reported" {
 	data

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -150,4 +151,11 @@ efshut(FILE *fp, const char *name)
 		_exit(141);
 	}
 	die(WN_EIO, "%s: write error: %s", name, saved ? strerror(saved) : "unknown error");
+}
+
+void
+emkdir(const char *path)
+{
+	if (mkdir(path, 0777) != 0 && errno != EEXIST)
+		die(WN_ECANTCREAT, "%s: %s", path, strerror(errno));
 }

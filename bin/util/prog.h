@@ -36,6 +36,9 @@ FILE *efopen_input(const char *path);
 /* A name for messages: "<stdin>" for NULL or "-". */
 const char *input_name(const char *path);
 
+/* mkdir(path), an existing one is fine; else die 73. */
+void emkdir(const char *path);
+
 /* Flush and close fp, dying with 74 ("NAME: write error: ...") if any
  * write failed: a full disk must not look like success.  EPIPE exits
  * quietly with status 141 like a filter killed by SIGPIPE. */

@@ -7,15 +7,6 @@
 
 #include "progress.h"
 
-double
-wn_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
 void
 progress_init(struct progress *p, const char *what, long long total, int force)
 {

@@ -6,6 +6,8 @@
 #ifndef WN_PROGRESS_H
 #define WN_PROGRESS_H
 
+#include "clock.h"
+
 struct progress {
 	int on;             /* print at all */
 	const char *what;
@@ -26,7 +28,6 @@ void progress_done(struct progress *p, long long done);
  * fd is read. */
 long long progress_count_lines(int fd);
 
-/* Monotonic clock in seconds. */
-double wn_now(void);
+/* wn_now(): the monotonic clock in seconds (lib/clock.h). */
 
 #endif

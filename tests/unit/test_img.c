@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "idx.h"
 #include "img.h"
 #include "unit.h"
 
@@ -187,6 +188,36 @@ TEST(cache_remembers_failures)
 	img_cache_free(c);
 }
 
+/* idx_load_labeled: images with their labels, refused when they do not
+ * match or a label is out of range */
+TEST(idx_labeled)
+{
+	unsigned char lab[8 + 50] = {0, 0, 8, 1, 0, 0, 0, 50};
+	char lp[300], sp[300];
+	struct idx im, lb;
+	struct wn_err err;
+
+	for (int i = 0; i < 50; i++)
+		lab[8 + i] = (unsigned char)(i % 10);
+	snprintf(lp, sizeof lp, "%s/labels-idx1-ubyte", dir);
+	write_file(lp, lab, sizeof lab);
+	CHECK(idx_load_labeled(&im, &lb, idxpath, lp, 10, &err) == 0, "%s", err.msg);
+	CHECK(im.count == 50 && lb.count == 50 && idx_item(&lb, 13)[0] == 3, "counts %zu %zu",
+	      im.count, lb.count);
+	idx_free(&im);
+	idx_free(&lb);
+	CHECK(idx_load_labeled(&im, &lb, idxpath, lp, 9, &err) == -1, "label 9 accepted");
+	CHECK(err.code == WN_EDATA && strstr(err.msg, "label 9 of item 9 is not 0..8"), "%s", err.msg);
+	lab[7] = 49;            /* one label short */
+	snprintf(sp, sizeof sp, "%s/short-idx1-ubyte", dir);
+	write_file(sp, lab, sizeof lab - 1);
+	CHECK(idx_load_labeled(&im, &lb, idxpath, sp, 10, &err) == -1, "49 labels accepted");
+	CHECK(err.code == WN_EDATA && strstr(err.msg, "not matching IDX images and labels"), "%s",
+	      err.msg);
+	CHECK(idx_load_labeled(&im, &lb, lp, lp, 10, &err) == -1 && err.code == WN_EDATA,
+	      "labels taken for images");
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir))
@@ -197,6 +228,7 @@ int main(void)
 	RUN(hash_in_file_name);
 	RUN(pnm_headers);
 	RUN(cache_remembers_failures);
+	RUN(idx_labeled);
 	char cmd[300];
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	if (system(cmd) != 0)
