@@ -45,6 +45,7 @@ static struct {
 	int verbose;
 } opt = {
 	.folds = 5, .kind = SUR_SOFTMAX, .rank = SUR_CL_SELF_CONFIDENCE, .trust = 0.95,
+	.filter = SUR_CL_PRUNE_BY_CLASS,    /* measured: see winnow-audit(1), -F */
 	.out = "-", .lambda = 1e-2, .tol = 1e-5, .max_iter = 500, .hidden = 256, .epochs = 20,
 	.batch = 128, .lr = 1e-3,
 };
