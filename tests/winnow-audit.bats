@@ -110,6 +110,10 @@ assert p > 0.5 and r > 0.75
 	winnow-audit -F prune-by-noise-rate --probs -o nr.tsv b.npy m.tsv
 	winnow-audit -F prune-by-class --probs --noise-matrix nm.tsv -o pc.tsv b.npy m.tsv
 	winnow-audit -F both -o both.tsv b.npy m.tsv
+	# prune by class is the default (measured: tests/bench/audit.sh)
+	winnow-audit -o default.tsv b.npy m.tsv
+	winnow-audit -F prune-by-class -o pc2.tsv b.npy m.tsv
+	cmp default.tsv pc2.tsv
 	run -0 "$PYTHON" - <<'EOF'
 rows = [l.split("\t") for l in open("pc.tsv").read().splitlines()][1:]
 nm = [l.split("\t") for l in open("nm.tsv").read().splitlines()]
