@@ -2,7 +2,7 @@
  * winnow-audit - find the labels that are probably wrong: K-fold
  * cross-fitted surrogate probabilities, then confident learning.
  *
- *   winnow-audit [-v] [-K FOLDS] [-m softmax|mlp] [-r RANK] [--probs]
+ *   winnow-audit [-v] [-K FOLDS] [-m softmax|mlp] [-r RANK] [-F FILTER] [--probs]
  *                [--noise-matrix FILE] [--confidence-column COL] [--trust T]
  *                [-o OUT] EMB.npy [MANIFEST]
  *
@@ -31,6 +31,7 @@ static struct {
 	int folds;
 	int kind;
 	int rank;
+	int filter;             /* enum sur_cl_filter */
 	int probs;
 	const char *noise;      /* --noise-matrix FILE */
 	const char *confcol;    /* --confidence-column, NULL: "confidence" if present */
@@ -44,6 +45,7 @@ static struct {
 	int verbose;
 } opt = {
 	.folds = 5, .kind = SUR_SOFTMAX, .rank = SUR_CL_SELF_CONFIDENCE, .trust = 0.95,
+	.filter = SUR_CL_PRUNE_BY_CLASS,    /* measured: see winnow-audit(1), -F */
 	.out = "-", .lambda = 1e-2, .tol = 1e-5, .max_iter = 500, .hidden = 256, .epochs = 20,
 	.batch = 128, .lr = 1e-3,
 };
@@ -58,6 +60,7 @@ static const struct option longopts[] = {
 	{ "confidence-column", required_argument, 0, O_CONFCOL },
 	{ "config", required_argument, 0, 'c' },
 	{ "epochs", required_argument, 0, O_EPOCHS },
+	{ "filter-by", required_argument, 0, 'F' },
 	{ "folds", required_argument, 0, 'K' },
 	{ "help", no_argument, 0, 'h' },
 	{ "hidden", required_argument, 0, O_HIDDEN },
@@ -85,7 +88,8 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: winnow-audit [-v] [-K FOLDS] [-m softmax|mlp] [-l LAMBDA] [--max-iter N]\n"
 	    "                    [--tol T] [--hidden H] [--epochs E] [--batch B] [--lr LR]\n"
-	    "                    [--seed S] [-r self-confidence|normalized-margin] [--probs]\n"
+	    "                    [--seed S] [-r self-confidence|normalized-margin]\n"
+	    "                    [-F prune-by-noise-rate|prune-by-class|both] [--probs]\n"
 	    "                    [--noise-matrix FILE] [--confidence-column COL]\n"
 	    "                    [--trust T] [--no-confidence] [-j N] [-c CONFIG]\n"
 	    "                    [-o OUT] EMB.npy [MANIFEST]\n");
@@ -96,8 +100,12 @@ handle(int c, const char *arg)
 {
 	static const char *const kinds[] = { "softmax", "mlp", NULL };
 	static const char *const ranks[] = { "self-confidence", "normalized-margin", NULL };
+	/* in the order of enum sur_cl_filter */
+	static const char *const filters[] = { "prune-by-noise-rate", "prune-by-class", "both",
+	                                       NULL };
 
 	switch (c) {
+	case 'F': opt.filter = opt_choice(arg, filters); break;
 	case 'K': opt.folds = (int)opt_int(arg, 2, 1000); break;
 	case 'c': break;    /* read by opt_parse */
 	case 'h': usage(stdout); exit(0);
@@ -167,7 +175,7 @@ main(int argc, char **argv)
 	struct spool sp;
 
 	prog_init("winnow-audit");
-	int i = opt_parse(argc, argv, "audit", "K:c:hj:l:m:o:r:v", longopts, handle, usage);
+	int i = opt_parse(argc, argv, "audit", "F:K:c:hj:l:m:o:r:v", longopts, handle, usage);
 	if (argc - i < 1 || argc - i > 2) {
 		usage(stderr);
 		return WN_EUSAGE;
@@ -264,7 +272,8 @@ main(int argc, char **argv)
 	unsigned char *flag = emalloc(n ? n : 1);
 	long long nflag;
 	if (sur_cl_fit(&cl, P, D.y, n, D.k, &err) != 0 ||
-	    (nflag = sur_cl_prune(&cl, P, D.y, D.keys, flag, &err)) < 0)
+	    (nflag = sur_cl_filter(&cl, P, D.y, D.keys, (enum sur_cl_filter)opt.filter, flag,
+	                           &err)) < 0)
 		die_err(&err);
 	long long trusted = 0;
 	for (size_t j = 0; j < n; j++)

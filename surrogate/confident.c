@@ -160,23 +160,18 @@ cand_cmp(const void *a, const void *b)
 	return (x->i > z->i) - (x->i < z->i);
 }
 
-long long
-sur_cl_prune(const struct sur_cl *cl, const float *P, const int *y,
-             const uint64_t *tiekey, unsigned char *flag, struct wn_err *err)
+/*
+ * The flags of one rule, before the rows the model agrees with are
+ * unflagged: prune by noise rate (by_class 0) or prune by class (1), see
+ * confident.h.  cd and rows hold the largest class's rows.
+ */
+static void
+prune(const struct sur_cl *cl, const float *P, const int *y, const uint64_t *tiekey,
+      int by_class, struct cand *cd, size_t *rows, unsigned char *flag)
 {
 	int k = cl->k;
-	size_t n = cl->n, maxc = 0;
+	size_t n = cl->n;
 	memset(flag, 0, n);
-	for (int c = 0; c < k; c++)
-		if ((size_t)cl->count[c] > maxc)
-			maxc = (size_t)cl->count[c];
-	struct cand *cd = malloc((maxc ? maxc : 1) * sizeof *cd);
-	size_t *rows = malloc((maxc ? maxc : 1) * sizeof *rows);
-	if (!cd || !rows) {
-		free(cd);
-		free(rows);
-		return wn_seterr(err, WN_ESOFTWARE, "out of memory for %zu rows", maxc);
-	}
 	for (int i = 0; i < k; i++) {
 		if (cl->count[i] <= 1)
 			continue;
@@ -185,16 +180,19 @@ sur_cl_prune(const struct sur_cl *cl, const float *P, const int *y,
 			if (y[r] == i)
 				rows[ni++] = r;
 		long long left = cl->count[i] - 1;     /* keep at least one row */
-		for (int j = 0; j < k && left > 0; j++) {
-			long long take = cl->cal[(size_t)i * k + j];
-			if (j == i || take <= 0)
+		/* by class: one pick of all the class's estimated errors, by the
+		 * margin -p_i (the lowest self-confidence first) */
+		for (int j = by_class ? i : 0; j < (by_class ? i + 1 : k) && left > 0; j++) {
+			long long take = by_class ? cl->count[i] - cl->cal[(size_t)i * k + i] :
+			                 j == i ? 0 : cl->cal[(size_t)i * k + j];
+			if (take <= 0)
 				continue;
 			if (take > left)
 				take = left;
 			left -= take;
 			for (size_t q = 0; q < ni; q++) {
 				const float *p = P + rows[q] * k;
-				cd[q].margin = (double)p[j] - (double)p[i];
+				cd[q].margin = by_class ? -(double)p[i] : (double)p[j] - (double)p[i];
 				cd[q].key = tiekey ? tiekey[rows[q]] : 0;
 				cd[q].i = rows[q];
 			}
@@ -202,6 +200,32 @@ sur_cl_prune(const struct sur_cl *cl, const float *P, const int *y,
 			for (long long q = 0; q < take; q++)
 				flag[cd[q].i] = 1;
 		}
+	}
+}
+
+long long
+sur_cl_filter(const struct sur_cl *cl, const float *P, const int *y, const uint64_t *tiekey,
+              enum sur_cl_filter by, unsigned char *flag, struct wn_err *err)
+{
+	int k = cl->k;
+	size_t n = cl->n, maxc = 0;
+	for (int c = 0; c < k; c++)
+		if ((size_t)cl->count[c] > maxc)
+			maxc = (size_t)cl->count[c];
+	struct cand *cd = malloc((maxc ? maxc : 1) * sizeof *cd);
+	size_t *rows = malloc((maxc ? maxc : 1) * sizeof *rows);
+	unsigned char *other = by == SUR_CL_BOTH ? malloc(n ? n : 1) : NULL;
+	if (!cd || !rows || (by == SUR_CL_BOTH && !other)) {
+		free(cd);
+		free(rows);
+		free(other);
+		return wn_seterr(err, WN_ESOFTWARE, "out of memory for %zu rows", maxc);
+	}
+	prune(cl, P, y, tiekey, by == SUR_CL_PRUNE_BY_CLASS, cd, rows, flag);
+	if (other) {
+		prune(cl, P, y, tiekey, 1, cd, rows, other);
+		for (size_t r = 0; r < n; r++)
+			flag[r] &= other[r];
 	}
 	long long nflag = 0;
 	for (size_t r = 0; r < n; r++) {
@@ -211,5 +235,13 @@ sur_cl_prune(const struct sur_cl *cl, const float *P, const int *y,
 	}
 	free(cd);
 	free(rows);
+	free(other);
 	return nflag;
+}
+
+long long
+sur_cl_prune(const struct sur_cl *cl, const float *P, const int *y,
+             const uint64_t *tiekey, unsigned char *flag, struct wn_err *err)
+{
+	return sur_cl_filter(cl, P, y, tiekey, SUR_CL_PRUNE_BY_NOISE_RATE, flag, err);
 }

@@ -34,6 +34,14 @@
  * whose argmax class is its given label is unflagged (the model agrees
  * with the label).  The same rule as cleanlab's find_label_issues with
  * filter_by='prune_by_noise_rate', frac_noise=1.
+ *
+ * Prune by class (the paper's PBC): for every class i, flag the
+ * count_i - Cal[i][i] rows labeled i (the estimated errors of the class,
+ * at most count_i - 1) with the lowest p_xi (ties: the smaller tie key,
+ * then the lower row index).  Both (the paper's C+NR): the rows flagged
+ * by both rules.  Then, as above, a flagged row whose argmax class is its
+ * given label is unflagged (cleanlab's filter_by='prune_by_class' and
+ * 'both').
  */
 #ifndef SUR_CONFIDENT_H
 #define SUR_CONFIDENT_H
@@ -48,6 +56,13 @@
 enum sur_cl_rank {
 	SUR_CL_SELF_CONFIDENCE = 0,     /* p_{x, y} */
 	SUR_CL_NORMALIZED_MARGIN = 1    /* (p_{x,y} - max_{j != y} p_xj + 1) / 2 */
+};
+
+/* Which rows are flagged (above). */
+enum sur_cl_filter {
+	SUR_CL_PRUNE_BY_NOISE_RATE = 0,
+	SUR_CL_PRUNE_BY_CLASS = 1,
+	SUR_CL_BOTH = 2                 /* flagged by both rules */
 };
 
 struct sur_cl {
@@ -75,6 +90,12 @@ void sur_cl_free(struct sur_cl *cl);
  */
 long long sur_cl_prune(const struct sur_cl *cl, const float *P, const int *y,
                        const uint64_t *tiekey, unsigned char *flag, struct wn_err *err);
+
+/* The rows flagged by rule `by`, as sur_cl_prune (which is by =
+ * SUR_CL_PRUNE_BY_NOISE_RATE). */
+long long sur_cl_filter(const struct sur_cl *cl, const float *P, const int *y,
+                        const uint64_t *tiekey, enum sur_cl_filter by, unsigned char *flag,
+                        struct wn_err *err);
 
 /* The label-quality score of one row: p (k probabilities), given label y. */
 double sur_cl_quality(const float *p, int k, int y, enum sur_cl_rank rank);

@@ -1,14 +1,16 @@
 #!/usr/bin/env bats
 # Every program has a man page that formats cleanly and whose EXAMPLES run.
 #
-# The EXAMPLES are taken from the page as a user sees it: rendered by
-# man(1) at 80 columns (MANWIDTH=80 man -l PAGE | col -bx), then
-# tests/man-examples.py picks the commands (lines starting "$ ",
-# continued by lines ending in "\" or "|") and refuses lines wider than
-# 80 columns.  They run in order in one temporary folder where data/ and
-# tests/ point into the repository (the pages say "from the top of the
-# winnow source tree") and python3 is Debian's (with NumPy); nothing
-# else is prepared: the setup a page needs is on the page.
+# The EXAMPLES of every page of sections 1 and 7 are taken from the page
+# as a user sees it: rendered by man(1) at 80 columns (MANWIDTH=80 man -l
+# PAGE | col -bx), then tests/man-examples.py picks the commands (lines
+# starting "$ ", continued by lines ending in "\" or "|" and by the
+# deeper-indented lines of a loop) and refuses lines wider than 80
+# columns.  They run in order in one temporary folder per page where
+# data/, pipelines/ and tests/ point into the repository (the pages say
+# "from the top of the winnow source tree") and python3 is Debian's
+# (with NumPy); nothing else is prepared: the setup a page needs is on
+# the page.
 
 load test_helper
 
@@ -35,25 +37,51 @@ render() {
 	done
 }
 
+# examples PAGE: run the EXAMPLES of PAGE as rendered at 80 columns, in
+# a folder of its own where data/, pipelines/ and tests/ point into the
+# repository (the pages say "from the top of the winnow source tree").
+examples() {
+	local m=$1 name
+	name=$(basename "$m")
+	mkdir "$name" && cd "$name" || return 1
+	ln -s "$WINNOW_TOP/data" data
+	ln -s "$WINNOW_TOP/pipelines" pipelines
+	ln -s "$WINNOW_TOP/tests" tests
+	mkdir -p pybin && ln -sf "$PYTHON" pybin/python3
+	render "$m" >page.txt
+	[ -s page.txt ] || { echo "$name: man rendered nothing"; return 1; }
+	"$PYTHON" "$WINNOW_TOP/tests/man-examples.py" <page.txt >examples.sh ||
+		{ echo "$name: EXAMPLES as rendered:"; sed -n '/^EXAMPLES/,/^SEE ALSO/p' page.txt; return 1; }
+	if ! PATH=$PWD/pybin:$PATH sh -e examples.sh >out 2>&1; then
+		echo "$name: EXAMPLES failed:"; cat examples.sh; cat out; return 1
+	fi
+	cd ..
+}
+
 # Regression: EXAMPLES were taken from the roff source, so quotes that
 # mdoc ate, a command wrapped at 80 columns without a backslash and setup
 # in roff comments passed here and failed when pasted.
 @test "the EXAMPLES of each section-1 page run as rendered at 80 columns" {
 	for m in "$WINNOW_TOP"/man/man1/*.1; do
-		name=$(basename "$m" .1)
-		mkdir "$name" && cd "$name"
-		ln -s "$WINNOW_TOP/data" data
-		ln -s "$WINNOW_TOP/tests" tests
-		mkdir -p pybin && ln -sf "$PYTHON" pybin/python3
-		render "$m" >page.txt
-		[ -s page.txt ] || { echo "$name: man rendered nothing"; false; }
-		"$PYTHON" "$WINNOW_TOP/tests/man-examples.py" <page.txt >examples.sh ||
-			{ echo "$name: EXAMPLES as rendered:"; sed -n '/^EXAMPLES/,/^SEE ALSO/p' page.txt; false; }
-		if ! PATH=$PWD/pybin:$PATH sh -e examples.sh >out 2>&1; then
-			echo "$name: EXAMPLES failed:"; cat examples.sh; cat out; false
-		fi
-		cd ..
+		examples "$m"
 	done
+}
+
+# Regression (issue 15): the overview pages' EXAMPLES were run from their
+# source by tests/pipelines.bats (winnow-pipelines(7)) or not at all
+# (winnow(7)), and were wider than 80 columns as rendered.
+@test "the EXAMPLES of winnow-pipelines(7) run as rendered at 80 columns" {
+	examples "$WINNOW_TOP/man/man7/winnow-pipelines.7"
+	[ -s winnow-pipelines.7/winnow-out/to-label.jsonl ]
+}
+
+# winnow(7)'s example is the demo's pipeline on all 60,000 Fashion-MNIST
+# images: about 20 s of CPU (80 s on a loaded two-core machine); it runs,
+# as it is the first thing a user pastes.
+@test "the EXAMPLES of winnow(7) run as rendered at 80 columns" {
+	examples "$WINNOW_TOP/man/man7/winnow.7"
+	run -0 grep -c '^kept: 0\.[0-9]' winnow.7/out
+	run -0 grep -c '^random: 0\.[0-9]' winnow.7/out
 }
 
 @test "man-examples.py joins continued commands and refuses what would not paste" {
@@ -62,6 +90,12 @@ render() {
 		'       $ not this' >ok.txt
 	run -0 "$PYTHON" "$WINNOW_TOP/tests/man-examples.py" <ok.txt
 	assert_equal "$output" "$(printf '%s\n' 'echo a \' '           b |' '           tr a c' 'true')"
+	# a loop pasted as it is shown: its deeper-indented lines belong to it,
+	# up to a blank line or a line not indented deeper than its "$"
+	printf '%s\n' 'EXAMPLES' '       $ for x in a b; do' '           echo $x' '         done' \
+		'       $ true' '' '         not this' 'SEE ALSO' >loop.txt
+	run -0 "$PYTHON" "$WINNOW_TOP/tests/man-examples.py" <loop.txt
+	assert_equal "$output" "$(printf '%s\n' 'for x in a b; do' '           echo $x' '         done' 'true')"
 	# wrapped by man at 80 columns: the rest of the command on a new line
 	printf '%s\n' 'EXAMPLES' '       $ winnow-manifest split -f 0.04 --seed 1 --stratify label -o' \
 		'       seed.tsv train.tsv' "       \$ $(printf 'x%.0s' $(seq 80))" >bad.txt

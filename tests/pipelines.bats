@@ -3,7 +3,7 @@
 # Fashion-MNIST (IDX, small subsets) and on the PNG sample folder; the loop
 # back; the nightly kill-and-rerun, lock and failure tests; sharded ==
 # unsharded under GNU parallel, scheduler indexes, --resume-failed; config
-# errors; the EXAMPLES of winnow-pipelines(7).
+# errors.  (The EXAMPLES of winnow-pipelines(7) run in tests/man.bats.)
 load test_helper
 
 PL=$WINNOW_TOP/pipelines
@@ -560,20 +560,4 @@ sweep_config() {
 	run -0 "$PL/prune-before-labeling" -c c.yaml
 	[ -s o/to-label.jsonl ]
 	grep -q 'my png/' o/selected.tsv
-}
-
-@test "the example configs are valid and the EXAMPLES of winnow-pipelines(7) run" {
-	ln -s "$WINNOW_TOP/data" data
-	ln -s "$WINNOW_TOP/pipelines" pipelines
-	awk '
-	/^\.Sh / { in_ex = ($2 == "EXAMPLES"); next }
-	!in_ex { next }
-	/^\.Dl \$ / { sub(/^\.Dl \$ /, ""); print; next }
-	/^\$ / { sub(/^\$ /, ""); cmd = $0
-		while (cmd ~ /(\\e|\|)$/ && (getline line) > 0) cmd = cmd "\n" line
-		print cmd; next }' "$WINNOW_TOP/man/man7/winnow-pipelines.7" |
-	    sed 's/\\e/\\/g; s/\\(em/-/g; s/\\-/-/g' >examples.sh
-	[ "$(grep -c pipelines/ examples.sh)" -ge 3 ]
-	run -0 sh -e examples.sh
-	[ -s winnow-out/to-label.jsonl ]
 }

@@ -45,6 +45,7 @@ col() {
 	fixture
 	run -64 winnow-audit -K 1 b.npy m.tsv
 	run -64 winnow-audit -r loss b.npy m.tsv
+	run -64 winnow-audit -F loss b.npy m.tsv
 	run -64 winnow-audit --trust 2 b.npy m.tsv
 	run -64 --separate-stderr winnow-audit --no-confidence --confidence-column c b.npy m.tsv
 	assert_equal "$stderr" "winnow-audit: --no-confidence and --confidence-column exclude each other"
@@ -98,6 +99,42 @@ assert p > 0.5 and r > 0.75
 	# self-confidence is the probability of the given label
 	run -0 awk -F'\t' 'NR > 1 && $3 != "" && $4 != $(($3 == "cat") ? 7 : ($3 == "dog") ? 8 : 9)' a.tsv
 	assert_output ""
+}
+
+# -F prune-by-class, checked from the program's own outputs: per class c,
+# the count_c - Cal[c][c] labeled rows with the lowest p_c (the noise
+# matrix's diagonal, --probs), less those whose argmax is c; -F both is
+# the rows flagged by both rules.
+@test "-F prune-by-class flags each class's estimated errors by lowest self-confidence; both is the intersection" {
+	fixture
+	winnow-audit -F prune-by-noise-rate --probs -o nr.tsv b.npy m.tsv
+	winnow-audit -F prune-by-class --probs --noise-matrix nm.tsv -o pc.tsv b.npy m.tsv
+	winnow-audit -F both -o both.tsv b.npy m.tsv
+	# prune by class is the default (measured: tests/bench/audit.sh)
+	winnow-audit -o default.tsv b.npy m.tsv
+	winnow-audit -F prune-by-class -o pc2.tsv b.npy m.tsv
+	cmp default.tsv pc2.tsv
+	run -0 "$PYTHON" - <<'EOF'
+rows = [l.split("\t") for l in open("pc.tsv").read().splitlines()][1:]
+nm = [l.split("\t") for l in open("nm.tsv").read().splitlines()]
+classes = nm[0][1:]
+cal = {r[0]: [int(v) for v in r[1:]] for r in nm[1:]}
+want = set()
+for ci, c in enumerate(classes):
+    mine = [r for r in rows if r[2] == c]
+    mine.sort(key=lambda r: float(r[6 + ci]))
+    for r in mine[:len(mine) - cal[c][ci]]:
+        p = [float(v) for v in r[6:9]]
+        if p.index(max(p)) != ci:
+            want.add(r[0])
+got = {r[0] for r in rows if r[4] == "1"}
+print(len(want), "wanted", len(got), "flagged")
+assert got == want and got
+def flags(f):
+    return {l.split("\t")[0] for l in open(f).read().splitlines()[1:] if l.split("\t")[4] == "1"}
+assert flags("both.tsv") == flags("nr.tsv") & got
+assert flags("nr.tsv") != got
+EOF
 }
 
 @test "the same bytes whatever -j, for softmax and mlp; the seed moves the folds" {

@@ -2,7 +2,7 @@
  * test_confident.c - confident learning (confident.h) against hand-computed
  * cases and against a slow, obvious implementation of the thresholds, the
  * confident joint, its calibration and prune-by-noise-rate on random
- * probabilities (with ties); cross-fitting (crossfit.h): the folds, a
+ * probabilities (with ties), and of prune-by-class and both; cross-fitting (crossfit.h): the folds, a
  * row's probabilities independent of its own label, the same bits as a
  * direct fit of the complement, whatever the threads.
  */
@@ -83,6 +83,39 @@ TEST(hand_calibration_rounds)
 	CHECK(sur_cl_prune(&cl, P, y, NULL, flag, &err) == 1, "%s", err.msg);
 	for (int i = 0; i < 7; i++)
 		CHECK(flag[i] == (i == 2), "flag[%d] = %d", i, flag[i]);
+	sur_cl_free(&cl);
+}
+
+TEST(hand_prune_by_class)
+{
+	/* t0 = 30/4/16; row 2 is confidently class 1 (C[0][1] = 1), row 3
+	 * reaches no threshold but has the lowest p0; class 0's row of C,
+	 * (2, 1, 0), scales to (8/3, 4/3, 0) -> (3, 1, 0): one error.  By noise
+	 * rate it is row 2 (the largest p1 - p0), by class row 3 (the lowest
+	 * p0), and no row is flagged by both. */
+	static const int q[] = { 14, 1, 1,  13, 2, 1,  2, 14, 0,  1, 4, 11,
+	                         1, 14, 1,  2, 13, 1,  1, 1, 14,  1, 2, 13 };
+	static const int y[] = { 0, 0, 0, 0, 1, 1, 2, 2 };
+	static const long long cal[] = { 3, 1, 0,  0, 2, 0,  0, 0, 2 };
+	static const int want[3][8] = {
+		{ 0, 0, 1, 0, 0, 0, 0, 0 },     /* prune by noise rate */
+		{ 0, 0, 0, 1, 0, 0, 0, 0 },     /* prune by class */
+		{ 0 },                          /* both */
+	};
+	float P[24];
+	unsigned char flag[8];
+	struct sur_cl cl;
+	struct wn_err err = { 0 };
+	sixteenths(P, q, 24);
+	CHECK(sur_cl_fit(&cl, P, y, 8, 3, &err) == 0, "%s", err.msg);
+	for (int i = 0; i < 9; i++)
+		CHECK(cl.cal[i] == cal[i], "cal[%d] = %lld, want %lld", i, cl.cal[i], cal[i]);
+	for (int by = 0; by < 3; by++) {
+		long long nf = sur_cl_filter(&cl, P, y, NULL, (enum sur_cl_filter)by, flag, &err);
+		CHECK(nf == (by < 2), "filter %d: %lld flagged", by, nf);
+		for (int i = 0; i < 8; i++)
+			CHECK(flag[i] == want[by][i], "filter %d: flag[%d] = %d", by, i, flag[i]);
+	}
 	sur_cl_free(&cl);
 }
 
@@ -237,6 +270,42 @@ slow_cl(const float *P, const int *y, int n, int k, struct slow *S, const uint64
 	}
 }
 
+/* Prune by class, spelled out: for each class i, its count_i - cal[i][i]
+ * estimated errors (at most count_i - 1) picked one at a time as the
+ * unpicked row labeled i with the lowest p_i (ties: the smaller key, then
+ * the lower row); then the rows the model agrees with are unflagged. */
+static void
+slow_pbc(const float *P, const int *y, int n, int k, const struct slow *S,
+         const uint64_t *key, unsigned char *flag)
+{
+	memset(flag, 0, n);
+	for (int i = 0; i < k; i++) {
+		long long cnt = 0;
+		for (int r = 0; r < n; r++)
+			cnt += y[r] == i;
+		long long take = cnt - S->cal[i * k + i];
+		if (take > cnt - 1)
+			take = cnt - 1;
+		for (long long t = 0; t < take; t++) {
+			int b = -1;
+			for (int r = 0; r < n; r++)
+				if (y[r] == i && !flag[r] &&
+				    (b < 0 || P[r * k + i] < P[b * k + i] ||
+				     (P[r * k + i] == P[b * k + i] && key[r] < key[b])))
+					b = r;
+			flag[b] = 1;
+		}
+	}
+	for (int r = 0; r < n; r++) {
+		int am = 0;
+		for (int j = 1; j < k; j++)
+			if (P[r * k + j] > P[r * k + am])
+				am = j;
+		if (am == y[r])
+			flag[r] = 0;
+	}
+}
+
 TEST(random_against_slow)
 {
 	enum { N = 400 };
@@ -283,6 +352,19 @@ TEST(random_against_slow)
 			ns += f2[i];
 		}
 		CHECK(nf == ns, "trial %d: %lld flagged, slow %lld", trial, nf, ns);
+		/* prune by class, and both: the rows flagged by noise rate
+		 * and by class (unflagging the agreed rows commutes with and) */
+		static unsigned char f3[N], f4[N];
+		slow_pbc(P, y, n, k, &S, key, f3);
+		CHECK(sur_cl_filter(&cl, P, y, key, SUR_CL_PRUNE_BY_CLASS, f4, &err) >= 0, "%s",
+		      err.msg);
+		for (int i = 0; i < n; i++)
+			CHECK(f4[i] == f3[i], "trial %d row %d by class %d vs slow %d", trial, i,
+			      f4[i], f3[i]);
+		CHECK(sur_cl_filter(&cl, P, y, key, SUR_CL_BOTH, f4, &err) >= 0, "%s", err.msg);
+		for (int i = 0; i < n; i++)
+			CHECK(f4[i] == (f2[i] & f3[i]), "trial %d row %d both %d vs slow %d", trial,
+			      i, f4[i], f2[i] & f3[i]);
 		sur_cl_free(&cl);
 	}
 }
@@ -415,6 +497,7 @@ main(void)
 	openblas_set_num_threads(2);
 	RUN(hand_three_classes);
 	RUN(hand_calibration_rounds);
+	RUN(hand_prune_by_class);
 	RUN(bad_input);
 	RUN(random_against_slow);
 	RUN(crossfit_folds_and_independence);
