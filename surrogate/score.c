@@ -73,47 +73,6 @@ resid_norm(const float *p, int k, int y)
 	return sqrt(s);
 }
 
-/*
- * q[i] = a_i' (L L')^-1 a_i = ||L^-1 a_i||^2 for the rows a_i of A
- * (nb x d1, [x~ 1]); t is scratch of SUR_LANES x d1 floats.  Row-pure,
- * as sur__affine_rows (internal.h): each row solved by forward
- * substitution in the same order, SUR_LANES rows side by side, where a
- * BLAS strsm's last bits change with the number of rows and the threads.
- */
-static void
-quad_form(const float *restrict L, int d1, const float *restrict A, size_t nb,
-          double *restrict q, float *restrict t)
-{
-	for (size_t i0 = 0; i0 < nb; i0 += SUR_LANES) {
-		size_t n = nb - i0 < SUR_LANES ? nb - i0 : SUR_LANES;
-		for (int j = 0; j < d1; j++)
-			for (size_t r = 0; r < SUR_LANES; r++)
-				t[(size_t)j * SUR_LANES + r] = r < n ? A[(i0 + r) * d1 + j] : 0.0f;
-		/* z_j = (a_j - sum_{l<j} L_jl z_l) / L_jj, z over a in t */
-		for (int j = 0; j < d1; j++) {
-			const float *Lj = L + (size_t)j * d1;
-			float s[SUR_LANES];
-			for (int r = 0; r < SUR_LANES; r++)
-				s[r] = t[(size_t)j * SUR_LANES + r];
-			for (int l = 0; l < j; l++) {
-				const float c = Lj[l], *z = t + (size_t)l * SUR_LANES;
-				for (int r = 0; r < SUR_LANES; r++)
-					s[r] -= c * z[r];
-			}
-			for (int r = 0; r < SUR_LANES; r++)
-				t[(size_t)j * SUR_LANES + r] = s[r] / Lj[j];
-		}
-		for (size_t r = 0; r < n; r++) {
-			double s = 0;
-			for (int j = 0; j < d1; j++) {
-				double z = t[(size_t)j * SUR_LANES + r];
-				s += z * z;
-			}
-			q[i0 + r] = s;
-		}
-	}
-}
-
 /* 1 - p_c as the sum of the other probabilities: in float, 1 - p_c
  * loses its relative precision when p_c is close to 1 (a confident row
  * whose influence is small but not zero). */
@@ -193,7 +152,7 @@ sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
 	size_t R = ws->rows;
 	if (meth == SUR_INFLUENCE || meth == SUR_INFLUENCE_SHARED) {
 		A = malloc(sur__mul(R, d1) * sizeof *A);
-		t = malloc(sur__mul(SUR_LANES, d1) * sizeof *t);
+		t = malloc(sur__lower_quad_scratch(d1) * sizeof *t);
 		q = malloc(R * sizeof *q);
 		if (!A || !t || !q) {
 			wn_seterr(err, WN_ESOFTWARE, "influence: out of memory");
@@ -250,7 +209,7 @@ sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
 				A[i * d1 + d] = 1;
 		}
 		if (meth == SUR_INFLUENCE_SHARED) {
-			quad_form(m->infl_shared, d1, A, nb, q, t);
+			sur__lower_quad(m->infl_shared, d1, A, nb, d1, q, t);
 			for (size_t i = 0; i < nb; i++) {
 				double v = 0;
 				for (int c = 0; c < k; c++)
@@ -262,7 +221,7 @@ sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
 		for (size_t i = 0; i < nb; i++)
 			ob[i] = 0;
 		for (int c = 0; c < k; c++) {
-			quad_form(m->infl_class + (size_t)c * d1 * d1, d1, A, nb, q, t);
+			sur__lower_quad(m->infl_class + (size_t)c * d1 * d1, d1, A, nb, d1, q, t);
 			for (size_t i = 0; i < nb; i++) {
 				ob[i] += Pb[i * k + c] * one_minus(Pb + i * k, k, c) * q[i];
 			}

@@ -1,0 +1,168 @@
+/*
+ * kernel.c - the fixed-order products of prediction and scoring
+ * (kernel.h): one register-blocked tile, and the two loops over it.
+ */
+#include <string.h>
+
+#include "internal.h"
+#include "kernel.h"
+
+enum {
+	TR = 4,     /* rows a tile */
+	TJ = 5,     /* outputs a tile */
+	/* rows swept through one slice of the factor in sur__lower_quad:
+	 * 64 rows of a 2049-wide problem are 512 KiB, a quarter of the
+	 * L2 cache, and each slice of five factor rows is read once a
+	 * block instead of once every four rows */
+	SOLVE_ROWS = 64
+};
+
+/* The sum of eight partial sums, in a fixed order. */
+static inline float
+sum8(const float a[SUR_LANES])
+{
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/*
+ * s[r][j] = the lane sum over [0, len) (len a multiple of SUR_LANES) of
+ * x[r][c] w[j][c], for TR rows x and TJ weight rows w (pointers may
+ * repeat: a tile at the edge computes a row or an output twice and the
+ * caller drops the copy).  Each sum is written out by name, not indexed:
+ * an array of them indexed by row and output is kept in memory, a store
+ * and a load a step, where twenty named ones stay in vector registers.
+ */
+SUR_VECTOR_CLONES
+static void
+tile(const float *const x[TR], const float *const w[TJ], int len, float s[TR][TJ])
+{
+	const float *restrict x0 = x[0], *restrict x1 = x[1], *restrict x2 = x[2];
+	const float *restrict x3 = x[3];
+	const float *restrict w0 = w[0], *restrict w1 = w[1], *restrict w2 = w[2];
+	const float *restrict w3 = w[3], *restrict w4 = w[4];
+	float a00[SUR_LANES] = { 0 }, a01[SUR_LANES] = { 0 }, a02[SUR_LANES] = { 0 };
+	float a03[SUR_LANES] = { 0 }, a04[SUR_LANES] = { 0 };
+	float a10[SUR_LANES] = { 0 }, a11[SUR_LANES] = { 0 }, a12[SUR_LANES] = { 0 };
+	float a13[SUR_LANES] = { 0 }, a14[SUR_LANES] = { 0 };
+	float a20[SUR_LANES] = { 0 }, a21[SUR_LANES] = { 0 }, a22[SUR_LANES] = { 0 };
+	float a23[SUR_LANES] = { 0 }, a24[SUR_LANES] = { 0 };
+	float a30[SUR_LANES] = { 0 }, a31[SUR_LANES] = { 0 }, a32[SUR_LANES] = { 0 };
+	float a33[SUR_LANES] = { 0 }, a34[SUR_LANES] = { 0 };
+	for (int c = 0; c < len; c += SUR_LANES)
+		for (int l = 0; l < SUR_LANES; l++) {
+			const float v0 = x0[c + l], v1 = x1[c + l], v2 = x2[c + l], v3 = x3[c + l];
+			const float u0 = w0[c + l], u1 = w1[c + l], u2 = w2[c + l];
+			const float u3 = w3[c + l], u4 = w4[c + l];
+			a00[l] += v0 * u0; a01[l] += v0 * u1; a02[l] += v0 * u2;
+			a03[l] += v0 * u3; a04[l] += v0 * u4;
+			a10[l] += v1 * u0; a11[l] += v1 * u1; a12[l] += v1 * u2;
+			a13[l] += v1 * u3; a14[l] += v1 * u4;
+			a20[l] += v2 * u0; a21[l] += v2 * u1; a22[l] += v2 * u2;
+			a23[l] += v2 * u3; a24[l] += v2 * u4;
+			a30[l] += v3 * u0; a31[l] += v3 * u1; a32[l] += v3 * u2;
+			a33[l] += v3 * u3; a34[l] += v3 * u4;
+		}
+	s[0][0] = sum8(a00); s[0][1] = sum8(a01); s[0][2] = sum8(a02);
+	s[0][3] = sum8(a03); s[0][4] = sum8(a04);
+	s[1][0] = sum8(a10); s[1][1] = sum8(a11); s[1][2] = sum8(a12);
+	s[1][3] = sum8(a13); s[1][4] = sum8(a14);
+	s[2][0] = sum8(a20); s[2][1] = sum8(a21); s[2][2] = sum8(a22);
+	s[2][3] = sum8(a23); s[2][4] = sum8(a24);
+	s[3][0] = sum8(a30); s[3][1] = sum8(a31); s[3][2] = sum8(a32);
+	s[3][3] = sum8(a33); s[3][4] = sum8(a34);
+}
+
+/* Pointers to rows [i, i + TR) of M (stride ld), the last real one
+ * repeated past n. */
+static void
+tile_rows(const float *M, size_t ld, size_t i, size_t n, const float *p[], int t)
+{
+	for (int r = 0; r < t; r++)
+		p[r] = M + (i + r < n ? i + r : n - 1) * ld;
+}
+
+void
+sur__affine_rows(const float *restrict X, size_t n, int in, const float *restrict W,
+                 const float *restrict b, int out, float *restrict Y)
+{
+	int iv = in - in % SUR_LANES;
+	for (size_t i = 0; i < n; i += TR) {
+		const float *x[TR], *w[TJ];
+		float s[TR][TJ];
+		size_t nr = n - i < TR ? n - i : TR;
+		tile_rows(X, (size_t)in, i, n, x, TR);
+		/* ask for the next tile's rows now: a 1024-wide row is a 4 KiB
+		 * page, and the hardware prefetchers stop at page boundaries
+		 * (a hint, it changes no bit) */
+		for (size_t r = i + TR; r < i + 2 * TR && r < n; r++)
+			for (int c = 0; c < in; c += 64 / sizeof *X)
+				__builtin_prefetch(X + r * in + c, 0, 3);
+		for (int j = 0; j < out; j += TJ) {
+			int nj = out - j < TJ ? out - j : TJ;
+			tile_rows(W, (size_t)in, (size_t)j, (size_t)out, w, TJ);
+			tile(x, w, iv, s);
+			for (size_t r = 0; r < nr; r++)
+				for (int t = 0; t < nj; t++) {
+					float v = s[r][t];
+					for (int c = iv; c < in; c++)
+						v += x[r][c] * w[t][c];
+					Y[(i + r) * out + j + t] = b[j + t] + v;
+				}
+		}
+	}
+}
+
+size_t
+sur__lower_quad_scratch(int d1)
+{
+	return (size_t)SOLVE_ROWS * (size_t)d1;
+}
+
+/*
+ * Forward substitution of SOLVE_ROWS rows at a time, in place in Z: the
+ * outputs in slices of TJ, each slice's dot products against the
+ * solved part [0, j5) for every row by the tile (the bulk of the work),
+ * then the few terms from j5 to j one by one as each z_j is found.
+ */
+void
+sur__lower_quad(const float *restrict L, int d1, const float *restrict A, size_t n,
+                size_t lda, double *restrict q, float *restrict Z)
+{
+	for (size_t i0 = 0; i0 < n; i0 += SOLVE_ROWS) {
+		size_t nb = n - i0 < SOLVE_ROWS ? n - i0 : SOLVE_ROWS;
+		for (size_t i = 0; i < nb; i++)
+			memcpy(Z + i * d1, A + (i0 + i) * lda, (size_t)d1 * sizeof *Z);
+		for (int j0 = 0; j0 < d1; j0 += TJ) {
+			int nj = d1 - j0 < TJ ? d1 - j0 : TJ;
+			int j5 = j0 - j0 % SUR_LANES;
+			const float *w[TJ];
+			tile_rows(L, (size_t)d1, (size_t)j0, (size_t)d1, w, TJ);
+			for (size_t i = 0; i < nb; i += TR) {
+				const float *x[TR];
+				float s[TR][TJ];
+				size_t nr = nb - i < TR ? nb - i : TR;
+				tile_rows(Z, (size_t)d1, i, nb, x, TR);
+				tile(x, w, j5, s);
+				for (size_t r = 0; r < nr; r++) {
+					float *z = Z + (i + r) * d1;
+					for (int t = 0; t < nj; t++) {
+						const float *Lj = w[t];
+						int j = j0 + t;
+						float v = s[r][t];
+						for (int l = j5; l < j; l++)
+							v += Lj[l] * z[l];
+						z[j] = (z[j] - v) / Lj[j];
+					}
+				}
+			}
+		}
+		for (size_t i = 0; i < nb; i++) {
+			double s = 0;
+			for (int j = 0; j < d1; j++) {
+				double v = Z[i * d1 + j];
+				s += v * v;
+			}
+			q[i0 + i] = s;
+		}
+	}
+}
