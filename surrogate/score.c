@@ -11,6 +11,7 @@
 #include "hash.h"
 #include "internal.h"
 #include "score.h"
+#include "threads.h"
 
 static const char *const method_names[SUR_NMETHODS] = {
 	"entropy", "margin", "least-confidence", "influence", "influence-shared",
@@ -398,4 +399,115 @@ sur_proto_scores(const float *C, int k, int d, const float *X, size_t n, double 
 	}
 	free(S);
 	free(U);
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+struct share {
+	const struct sur_scorer *s;
+	struct sur_ws *ws;      /* this thread's, NULL for prototype */
+	const float *X;
+	const int *y;
+	size_t n;
+	float *P;
+	double *out;
+	int rc;
+	struct wn_err err;
+};
+
+struct sur_scorer {
+	const struct sur_model *m;
+	enum sur_method meth;
+	const float *C;
+	int kc, d, nt;
+	struct share *sh;       /* nt */
+};
+
+struct sur_scorer *
+sur_scorer_new(const struct sur_model *m, enum sur_method meth, const float *C, int kc,
+               int d, int nt, struct wn_err *err)
+{
+	if (meth == SUR_PROTOTYPE ? !C : !m) {
+		wn_seterr(err, WN_EUSAGE, "sur_scorer_new: %s scores need %s",
+		          sur_method_name(meth), meth == SUR_PROTOTYPE ? "centroids" : "a model");
+		return NULL;
+	}
+	struct sur_scorer *s = calloc(1, sizeof *s);
+	if (nt < 1)
+		nt = 1;
+	if (!s || !(s->sh = calloc((size_t)nt, sizeof *s->sh)))
+		goto oom;
+	s->m = m;
+	s->meth = meth;
+	s->C = C;
+	s->kc = kc;
+	s->d = d;
+	s->nt = nt;
+	for (int t = 0; m && t < nt; t++)
+		if (!(s->sh[t].ws = sur_ws_new(m, SUR_BLOCK, err)))
+			goto fail;
+	return s;
+oom:
+	wn_seterr(err, WN_ESOFTWARE, "scorer: out of memory for %d threads", nt);
+fail:
+	sur_scorer_free(s);
+	return NULL;
+}
+
+void
+sur_scorer_free(struct sur_scorer *s)
+{
+	if (!s)
+		return;
+	for (int t = 0; s->sh && t < s->nt; t++)
+		sur_ws_free(s->sh[t].ws);
+	free(s->sh);
+	free(s);
+}
+
+static void *
+share_work(void *arg)
+{
+	struct share *h = arg;
+	const struct sur_scorer *s = h->s;
+	h->rc = 0;
+	if (!h->n)
+		return NULL;
+	if (s->m)
+		h->rc = sur_predict_proba(s->m, h->X, h->n, h->P, h->ws, &h->err);
+	if (h->rc == 0 && s->meth == SUR_PROTOTYPE)
+		sur_proto_scores(s->C, s->kc, s->d, h->X, h->n, h->out);
+	else if (h->rc == 0)
+		h->rc = sur_score_block(s->m, s->meth, h->X, h->P, h->y, h->n, h->out, h->ws,
+		                        &h->err);
+	return NULL;
+}
+
+int
+sur_scorer_run(struct sur_scorer *s, const float *X, const int *y, size_t n, float *P,
+               double *out, struct wn_err *err)
+{
+	/* shares of whole tiles of four rows where there are enough rows
+	 * (the split changes no bit, only the edges' wasted work) */
+	size_t per = (n + (size_t)s->nt - 1) / (size_t)s->nt;
+	per = (per + 3) / 4 * 4;
+	size_t k = s->m ? (size_t)s->m->k : 0;
+	for (int t = 0; t < s->nt; t++) {
+		struct share *h = &s->sh[t];
+		size_t i0 = per * (size_t)t < n ? per * (size_t)t : n;
+		h->s = s;
+		h->n = n - i0 < per ? n - i0 : per;
+		h->X = X + i0 * (size_t)s->d;
+		h->y = y ? y + i0 : NULL;
+		h->P = P ? P + i0 * k : NULL;
+		h->out = out + i0;
+	}
+	wn_run_threads(s->nt, share_work, s->sh, sizeof *s->sh);
+	for (int t = 0; t < s->nt; t++)
+		if (s->sh[t].rc != 0) {
+			if (err)
+				*err = s->sh[t].err;
+			return -1;
+		}
+	return 0;
 }
