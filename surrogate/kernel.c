@@ -10,11 +10,12 @@
 enum {
 	TR = 4,     /* rows a tile */
 	TJ = 5,     /* outputs a tile */
+	QR = 32,    /* rows a tile of sur__lower_quad, in the vector lanes */
+	QJ = 4,     /* factor rows a tile of sur__lower_quad */
 	/* rows swept through one slice of the factor in sur__lower_quad:
-	 * 64 rows of a 2049-wide problem are 512 KiB, a quarter of the
-	 * L2 cache, and each slice of five factor rows is read once a
-	 * block instead of once every four rows */
-	SOLVE_ROWS = 64
+	 * 128 rows of a 2049-wide problem are 1 MiB, half the L2 cache,
+	 * and each slice of QJ factor rows is read once a block */
+	SOLVE_ROWS = 4 * QR
 };
 
 /* The sum of eight partial sums, in a fixed order. */
@@ -119,10 +120,56 @@ sur__lower_quad_scratch(int d1)
 }
 
 /*
- * Forward substitution of SOLVE_ROWS rows at a time, in place in Z: the
- * outputs in slices of TJ, each slice's dot products against the
- * solved part [0, j5) for every row by the tile (the bulk of the work),
- * then the few terms from j5 to j one by one as each z_j is found.
+ * s_t[r] += sum_{l in [lo, hi)} L_t[l] Z[l][r] in ascending l, for QJ
+ * factor rows L_t and the QR rows of a tile, whose values sit side by
+ * side (Z[l][r] at Z + l * QR + r).  The rows are the vector lanes, so
+ * each sum is one chain in plain order, whatever the vector width, and
+ * sixteen vectors of independent sums hide the adder's latency.
+ */
+SUR_VECTOR_CLONES
+static void
+solve_dots(const float *const Lt[QJ], const float *restrict Z, int lo, int hi,
+           float s[QJ][QR])
+{
+	enum { H = QR / 2 };    /* each sum array one AVX-512 register */
+	const float *restrict L0 = Lt[0], *restrict L1 = Lt[1], *restrict L2 = Lt[2];
+	const float *restrict L3 = Lt[3];
+	float a0[H], b0[H], a1[H], b1[H], a2[H], b2[H], a3[H], b3[H];
+	for (int r = 0; r < H; r++) {
+		a0[r] = s[0][r], b0[r] = s[0][H + r];
+		a1[r] = s[1][r], b1[r] = s[1][H + r];
+		a2[r] = s[2][r], b2[r] = s[2][H + r];
+		a3[r] = s[3][r], b3[r] = s[3][H + r];
+	}
+	for (int l = lo; l < hi; l++) {
+		const float c0 = L0[l], c1 = L1[l], c2 = L2[l], c3 = L3[l];
+		const float *restrict z = Z + (size_t)l * QR, *restrict y = z + H;
+		for (int r = 0; r < H; r++) {
+			a0[r] += c0 * z[r];
+			b0[r] += c0 * y[r];
+			a1[r] += c1 * z[r];
+			b1[r] += c1 * y[r];
+			a2[r] += c2 * z[r];
+			b2[r] += c2 * y[r];
+			a3[r] += c3 * z[r];
+			b3[r] += c3 * y[r];
+		}
+	}
+	for (int r = 0; r < H; r++) {
+		s[0][r] = a0[r], s[0][H + r] = b0[r];
+		s[1][r] = a1[r], s[1][H + r] = b1[r];
+		s[2][r] = a2[r], s[2][H + r] = b2[r];
+		s[3][r] = a3[r], s[3][H + r] = b3[r];
+	}
+}
+
+/*
+ * Forward substitution of SOLVE_ROWS rows at a time, transposed into Z
+ * (QR rows a tile side by side), in place: the outputs QJ at a time,
+ * each one's dot product with the solved part [0, j0) for every tile of
+ * rows (the bulk of the work: each slice of QJ factor rows is read once
+ * per SOLVE_ROWS rows), then the few terms from j0 to j as each z_j is
+ * found, continuing the same sums.
  */
 void
 sur__lower_quad(const float *restrict L, int d1, const float *restrict A, size_t n,
@@ -130,39 +177,46 @@ sur__lower_quad(const float *restrict L, int d1, const float *restrict A, size_t
 {
 	for (size_t i0 = 0; i0 < n; i0 += SOLVE_ROWS) {
 		size_t nb = n - i0 < SOLVE_ROWS ? n - i0 : SOLVE_ROWS;
-		for (size_t i = 0; i < nb; i++)
-			memcpy(Z + i * d1, A + (i0 + i) * lda, (size_t)d1 * sizeof *Z);
-		for (int j0 = 0; j0 < d1; j0 += TJ) {
-			int nj = d1 - j0 < TJ ? d1 - j0 : TJ;
-			int j5 = j0 - j0 % SUR_LANES;
-			const float *w[TJ];
-			tile_rows(L, (size_t)d1, (size_t)j0, (size_t)d1, w, TJ);
-			for (size_t i = 0; i < nb; i += TR) {
-				const float *x[TR];
-				float s[TR][TJ];
-				size_t nr = nb - i < TR ? nb - i : TR;
-				tile_rows(Z, (size_t)d1, i, nb, x, TR);
-				tile(x, w, j5, s);
-				for (size_t r = 0; r < nr; r++) {
-					float *z = Z + (i + r) * d1;
-					for (int t = 0; t < nj; t++) {
-						const float *Lj = w[t];
-						int j = j0 + t;
-						float v = s[r][t];
-						for (int l = j5; l < j; l++)
-							v += Lj[l] * z[l];
-						z[j] = (z[j] - v) / Lj[j];
-					}
+		size_t ntile = (nb + QR - 1) / QR;
+		/* tile g holds rows i0 + g QR + r; rows past n solve zeros */
+		for (size_t g = 0; g < ntile; g++) {
+			float *Zg = Z + g * (size_t)QR * d1;
+			for (int r = 0; r < QR; r++) {
+				size_t i = g * QR + r;
+				const float *a = A + (i0 + i) * lda;
+				for (int j = 0; j < d1; j++)
+					Zg[(size_t)j * QR + r] = i < nb ? a[j] : 0.0f;
+			}
+		}
+		for (int j0 = 0; j0 < d1; j0 += QJ) {
+			int nj = d1 - j0 < QJ ? d1 - j0 : QJ;
+			const float *Lt[QJ];
+			tile_rows(L, (size_t)d1, (size_t)j0, (size_t)d1, Lt, QJ);
+			for (size_t g = 0; g < ntile; g++) {
+				float *Zg = Z + g * (size_t)QR * d1;
+				float s[QJ][QR] = { { 0 } };
+				solve_dots(Lt, Zg, 0, j0, s);
+				for (int t = 0; t < nj; t++) {
+					const float *Lj = Lt[t];
+					float *zj = Zg + (size_t)(j0 + t) * QR;
+					for (int l = j0; l < j0 + t; l++)
+						for (int r = 0; r < QR; r++)
+							s[t][r] += Lj[l] * Zg[(size_t)l * QR + r];
+					for (int r = 0; r < QR; r++)
+						zj[r] = (zj[r] - s[t][r]) / Lj[j0 + t];
 				}
 			}
 		}
-		for (size_t i = 0; i < nb; i++) {
-			double s = 0;
-			for (int j = 0; j < d1; j++) {
-				double v = Z[i * d1 + j];
-				s += v * v;
-			}
-			q[i0 + i] = s;
+		for (size_t g = 0; g < ntile; g++) {
+			const float *Zg = Z + g * (size_t)QR * d1;
+			double acc[QR] = { 0 };
+			for (int j = 0; j < d1; j++)
+				for (int r = 0; r < QR; r++) {
+					double v = Zg[(size_t)j * QR + r];
+					acc[r] += v * v;
+				}
+			for (int r = 0; r < QR && g * QR + r < nb; r++)
+				q[i0 + g * QR + r] = acc[r];
 		}
 	}
 }

@@ -11,9 +11,10 @@
  * ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)); what follows depends
  * on the kernel (below).  The speed comes from register blocking (four
  * rows by five outputs, twenty independent sums in flight, each load of a
- * row serving five outputs and each load of a weight row four rows) and,
- * for the solve, from sweeping a block of rows through one slice of the
- * factor at a time; neither changes the order of any sum.
+ * row serving five outputs and each load of a weight row four rows; for
+ * the solve, 32 rows side by side in the vector lanes by four factor
+ * rows) and from sweeping a block of rows through one slice of the
+ * weights or factor at a time; none of it changes the order of a sum.
  *
  * Why not cblas_sgemm / cblas_strsm: OpenBLAS picks its kernels, its
  * blocking of the summed dimension and its split over threads from the
@@ -62,10 +63,10 @@ void sur__affine_rows(const float *X, size_t n, int in, const float *W, const fl
  * q[i] = a_i' (L L')^-1 a_i = ||z_i||^2 with z_i = L^-1 a_i, for the n
  * rows a_i of A (n x d1, row stride lda >= d1), L lower triangular
  * (d1 x d1, row-major, positive diagonal; the upper triangle is not read).
- * z by forward substitution, z_j = (a_j - s_j) / L_jj with
- * s_j = sum_{l < j} L_jl z_l taken as the lane sum over [0, j5) (j5 = j
- * rounded down to a multiple of five, then to one of SUR_LANES) then the
- * rest in ascending l; q_i = sum_j z_j^2 in double, ascending j.  Z is
+ * z by forward substitution in float, z_j = (a_j - s_j) / L_jj with
+ * s_j = sum_{l < j} L_jl z_l summed from 0 in ascending l (one chain:
+ * the blocking puts rows, not terms, side by side), and
+ * q_i = sum_j z_j^2 in double, ascending j.  Z is
  * scratch of sur__lower_quad_scratch(d1) floats.
  */
 void sur__lower_quad(const float *L, int d1, const float *A, size_t n, size_t lda,
