@@ -3,10 +3,14 @@
 # same math in NumPy (single thread each, interleaved method by method in
 # this run, as the machine is shared), at d = 784 (Fashion-MNIST pixels
 # / 255) and d = 2048 (relu(pixels @ R), R a fixed Gaussian 784 x 2048
-# projection), 60,000 rows; then -j 2 against -j 1 (wall time), and the
-# kernels against OpenBLAS in one process (tests/bench/score-kernel.c):
-# the forward pass as a fraction of the sgemm peak, influence against
-# cblas_strsm on the same solves.
+# projection), 60,000 rows (influence at d = 2048: the first 6,000);
+# -j 2 against -j 1 (wall time) for the methods that use threads at all;
+# then the kernels against OpenBLAS in one process
+# (tests/bench/score-kernel.c): the forward pass as a fraction of the
+# sgemm peak, influence against cblas_strsm on the same solves.
+#
+# BEFORE=DIR: also time DIR/winnow-score (an older build) on the same
+# rows, interleaved, for the "x today's" column.
 #
 # winnow's figure is the whole program (CPU seconds, user + sys: reading
 # the manifest and the embeddings, printing the scores); NumPy's is the
@@ -50,19 +54,30 @@ np.save('train2048.npy', np.maximum(X @ R, 0))
 EOF
 winnow-manifest split -f 0.04 --seed 1 --stratify label -o seed.tsv train.tsv
 
+head -n 6001 train.tsv >t6k.tsv
+
 score_case() {
 	d=$1 emb=$2
-	echo "# score: 60000 rows, d = $d"
+	echo "# score: d = $d"
 	winnow-fit --influence class -l 1e-3 -o s.model "$emb" seed.tsv 2>/dev/null
-	printf '%-18s %12s %12s %8s %10s\n' method winnow-rows/s numpy-rows/s ratio '-j2/-j1'
+	printf '%-18s %6s %12s %12s %8s %8s %8s\n' method rows winnow-rows/s numpy-rows/s ratio \
+		'-j2/-j1' "x-before"
 	for s in entropy margin least-confidence influence influence-shared loss el2n grand prototype; do
-		t=$(cpu sh -c "winnow-score -j 1 -M s.model -s $s $emb train.tsv >/dev/null")
-		w1=$(wall sh -c "winnow-score -j 1 -M s.model -s $s $emb train.tsv >/dev/null")
-		w2=$(wall sh -c "winnow-score -j 2 -M s.model -s $s $emb train.tsv >/dev/null")
-		tn=$("$PY" - "$s" "$emb" <<'EOF'
+		man=train.tsv n=60000
+		[ "$d-$s" = 2048-influence ] && man=t6k.tsv n=6000
+		t=$(cpu sh -c "winnow-score -j 1 -M s.model -s $s $emb $man >/dev/null")
+		w1=1 w2=1 tb=0
+		case $s in influence* | least-confidence)
+			w1=$(wall sh -c "winnow-score -j 1 -M s.model -s $s $emb $man >/dev/null")
+			w2=$(wall sh -c "winnow-score -j 2 -M s.model -s $s $emb $man >/dev/null")
+			[ -z "${BEFORE:-}" ] ||
+				tb=$(cpu sh -c "$BEFORE/winnow-score -j 1 -M s.model -s $s $emb $man >/dev/null")
+			;;
+		esac
+		tn=$("$PY" - "$s" "$emb" "$n" <<'EOF'
 import sys, time, numpy as np
 from scipy.linalg import solve_triangular
-s, emb = sys.argv[1], sys.argv[2]
+s, emb, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 b = open('s.model', 'rb').read(); end = b.index(b'\n...\n') + 5
 meta = b[:end].decode()
 d = int(meta.split('\ndim: ')[1].split('\n')[0]); k = 10; d1 = d + 1
@@ -71,7 +86,7 @@ def take(n):
     global o; o += n; return f[o - n:o]
 mean, scale, W, bias = take(d), take(d), take(k * d).reshape(k, d), take(k)
 Ls = take(d1 * d1).reshape(d1, d1); Lc = take(k * d1 * d1).reshape(k, d1, d1)
-X = np.load(emb); y = np.load('y.npy')
+X = np.load(emb)[:n]; y = np.load('y.npy')[:n]
 t = time.process_time()
 if s == 'prototype':
     U = X[np.linspace(0, len(X), 20000, endpoint=False).astype(int)]
@@ -103,7 +118,7 @@ else:
 print('%.3f' % (time.process_time() - t))
 EOF
 )
-		"$PY" -c "print('%-18s %12.0f %12.0f %7.2fx %9.2fx' % ('$s', 60000 / max($t, 1e-3), 60000 / max($tn, 1e-3), $tn / max($t, 1e-3), max($w1, 1e-3) / max($w2, 1e-3)))"
+		"$PY" -c "print('%-18s %6d %12.0f %12.0f %7.2fx %7.2fx %7.2fx' % ('$s', $n, $n / max($t, 1e-3), $n / max($tn, 1e-3), $tn / max($t, 1e-3), max($w1, 1e-3) / max($w2, 1e-3), $tb / max($t, 1e-3)))"
 	done
 }
 
