@@ -1,7 +1,7 @@
 #!/bin/sh
 # tests/bench/surrogate.sh - winnow-fit against liblinear-train -s 0 and
-# scikit-learn LogisticRegression(lbfgs); winnow-score rows/s against the
-# same math in NumPy.  Run from the repository root with bin/ on PATH
+# scikit-learn LogisticRegression(lbfgs) (winnow-score against NumPy is
+# tests/bench/score.sh).  Run from the repository root with bin/ on PATH
 # (tests/bench/run.sh does that).
 #
 # Data: the 60,000 Fashion-MNIST training images as pixels / 255 (d = 784),
