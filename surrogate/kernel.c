@@ -1,6 +1,6 @@
 /*
  * kernel.c - the fixed-order products of prediction and scoring
- * (kernel.h): one register-blocked tile, and the two loops over it.
+ * (kernel.h): a register-blocked tile for each, and the loops over them.
  */
 #include <string.h>
 
@@ -8,8 +8,8 @@
 #include "kernel.h"
 
 enum {
-	TR = 4,     /* rows a tile */
-	TJ = 5,     /* outputs a tile */
+	TR = 4,     /* rows a tile of sur__affine_rows */
+	TJ = 5,     /* outputs a tile of sur__affine_rows */
 	QR = 32,    /* rows a tile of sur__lower_quad, in the vector lanes */
 	QJ = 4,     /* factor rows a tile of sur__lower_quad */
 	/* rows swept through one slice of the factor in sur__lower_quad:
