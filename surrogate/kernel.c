@@ -11,7 +11,7 @@ enum {
 	TR = 4,     /* rows a tile of sur__affine_rows */
 	TJ = 5,     /* outputs a tile of sur__affine_rows */
 	QR = 32,    /* rows a tile of sur__lower_quad, in the vector lanes */
-	QJ = 4,     /* factor rows a tile of sur__lower_quad */
+	QJ = 8,     /* factor rows a tile of sur__lower_quad */
 	/* rows swept through one slice of the factor in sur__lower_quad:
 	 * 128 rows of a 2049-wide problem are 1 MiB, half the L2 cache,
 	 * and each slice of QJ factor rows is read once a block */
@@ -133,16 +133,23 @@ solve_dots(const float *const Lt[QJ], const float *restrict Z, int lo, int hi,
 {
 	enum { H = QR / 2 };    /* each sum array one AVX-512 register */
 	const float *restrict L0 = Lt[0], *restrict L1 = Lt[1], *restrict L2 = Lt[2];
-	const float *restrict L3 = Lt[3];
+	const float *restrict L3 = Lt[3], *restrict L4 = Lt[4], *restrict L5 = Lt[5];
+	const float *restrict L6 = Lt[6], *restrict L7 = Lt[7];
 	float a0[H], b0[H], a1[H], b1[H], a2[H], b2[H], a3[H], b3[H];
+	float a4[H], b4[H], a5[H], b5[H], a6[H], b6[H], a7[H], b7[H];
 	for (int r = 0; r < H; r++) {
 		a0[r] = s[0][r], b0[r] = s[0][H + r];
 		a1[r] = s[1][r], b1[r] = s[1][H + r];
 		a2[r] = s[2][r], b2[r] = s[2][H + r];
 		a3[r] = s[3][r], b3[r] = s[3][H + r];
+		a4[r] = s[4][r], b4[r] = s[4][H + r];
+		a5[r] = s[5][r], b5[r] = s[5][H + r];
+		a6[r] = s[6][r], b6[r] = s[6][H + r];
+		a7[r] = s[7][r], b7[r] = s[7][H + r];
 	}
 	for (int l = lo; l < hi; l++) {
 		const float c0 = L0[l], c1 = L1[l], c2 = L2[l], c3 = L3[l];
+		const float c4 = L4[l], c5 = L5[l], c6 = L6[l], c7 = L7[l];
 		const float *restrict z = Z + (size_t)l * QR, *restrict y = z + H;
 		for (int r = 0; r < H; r++) {
 			a0[r] += c0 * z[r];
@@ -153,6 +160,14 @@ solve_dots(const float *const Lt[QJ], const float *restrict Z, int lo, int hi,
 			b2[r] += c2 * y[r];
 			a3[r] += c3 * z[r];
 			b3[r] += c3 * y[r];
+			a4[r] += c4 * z[r];
+			b4[r] += c4 * y[r];
+			a5[r] += c5 * z[r];
+			b5[r] += c5 * y[r];
+			a6[r] += c6 * z[r];
+			b6[r] += c6 * y[r];
+			a7[r] += c7 * z[r];
+			b7[r] += c7 * y[r];
 		}
 	}
 	for (int r = 0; r < H; r++) {
@@ -160,6 +175,10 @@ solve_dots(const float *const Lt[QJ], const float *restrict Z, int lo, int hi,
 		s[1][r] = a1[r], s[1][H + r] = b1[r];
 		s[2][r] = a2[r], s[2][H + r] = b2[r];
 		s[3][r] = a3[r], s[3][H + r] = b3[r];
+		s[4][r] = a4[r], s[4][H + r] = b4[r];
+		s[5][r] = a5[r], s[5][H + r] = b5[r];
+		s[6][r] = a6[r], s[6][H + r] = b6[r];
+		s[7][r] = a7[r], s[7][H + r] = b7[r];
 	}
 }
 
