@@ -188,8 +188,10 @@ solve_dots(const float *const Lt[QJ], const float *restrict Z, int lo, int hi,
  * each one's dot product with the solved part [0, j0) for every tile of
  * rows (the bulk of the work: each slice of QJ factor rows is read once
  * per SOLVE_ROWS rows), then the few terms from j0 to j as each z_j is
- * found, continuing the same sums.
+ * found, continuing the same sums (those loops, over the rows of a tile,
+ * vectorise too: hence the clones).
  */
+SUR_VECTOR_CLONES
 void
 sur__lower_quad(const float *restrict L, int d1, const float *restrict A, size_t n,
                 size_t lda, double *restrict q, float *restrict Z)
