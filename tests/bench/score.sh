@@ -10,7 +10,8 @@
 # sgemm peak, influence against cblas_strsm on the same solves.
 #
 # BEFORE=DIR: also time DIR/winnow-score (an older build) on the same
-# rows, interleaved, for the "x today's" column.
+# rows, interleaved, for the "x-before" column.  METHODS="influence ...":
+# only those methods.
 #
 # winnow's figure is the whole program (CPU seconds, user + sys: reading
 # the manifest and the embeddings, printing the scores); NumPy's is the
@@ -62,7 +63,7 @@ score_case() {
 	winnow-fit --influence class -l 1e-3 -o s.model "$emb" seed.tsv 2>/dev/null
 	printf '%-18s %6s %12s %12s %8s %8s %8s\n' method rows winnow-rows/s numpy-rows/s ratio \
 		'-j2/-j1' "x-before"
-	for s in entropy margin least-confidence influence influence-shared loss el2n grand prototype; do
+	for s in ${METHODS:-entropy margin least-confidence influence influence-shared loss el2n grand prototype}; do
 		man=train.tsv n=60000
 		[ "$d-$s" = 2048-influence ] && man=t6k.tsv n=6000
 		t=$(cpu sh -c "winnow-score -j 1 -M s.model -s $s $emb $man >/dev/null")
