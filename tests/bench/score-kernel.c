@@ -2,12 +2,13 @@
  * score-kernel.c - the scoring kernels against OpenBLAS on the same
  * shapes, in this process, single-threaded: the forward pass
  * (sur_predict_proba, N rows of a softmax model with K classes) against
- * cblas_sgemm of the same product and against cblas_sgemm's peak on a
- * 2048-square product; per-class influence (sur_score_block, K factors
- * of d+1) against K cblas_strsm of the same rows.  Best of 3.  Used by
+ * cblas_sgemm of the same product and against PEAK, cblas_sgemm's
+ * GFLOP/s on a 2048-square product (sgemm-peak.c, run just before);
+ * per-class influence (sur_score_block, K factors of d+1, NINFL rows)
+ * against K cblas_strsm of the same rows.  Best of 3.  Used by
  * tests/bench/score.sh.
  *
- *   score-kernel N D K NINFL
+ *   score-kernel N D K NINFL PEAK
  */
 #include <cblas.h>
 #include <math.h>
@@ -32,8 +33,8 @@ static float frand(void)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: score-kernel N D K NINFL\n");
+	if (argc != 6) {
+		fprintf(stderr, "usage: score-kernel N D K NINFL PEAK\n");
 		return 64;
 	}
 	int n = atoi(argv[1]), d = atoi(argv[2]), k = atoi(argv[3]), ni = atoi(argv[4]);
@@ -103,19 +104,10 @@ int main(int argc, char **argv)
 		t = now() - t;
 		trsm = t < trsm ? t : trsm;
 	}
-	int N = 2048;
-	float *A = calloc((size_t)N * N, sizeof *A), *Bp = calloc((size_t)N * N, sizeof *Bp);
-	float *C = calloc((size_t)N * N, sizeof *C);
-	double best = 1e30;
-	for (int rep = 0; A && Bp && C && rep < 3; rep++) {
-		double t = now();
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, N, N, 1, A, N, Bp, N, 0, C, N);
-		t = now() - t;
-		best = t < best ? t : best;
-	}
-	double peak = 2.0 * N * N * N / best / 1e9;
+	/* the peak: cblas_sgemm on a 2048-square product (sgemm-peak.c),
+	 * measured by the caller just before */
+	double peak = atof(argv[5]);
 	double ff = 2.0 * n * d * k / 1e9, fi = (double)k * ni * d1 * d1 / 1e9;
-	printf("d=%d: sgemm peak %.1f GFLOP/s\n", d, peak);
 	printf("d=%d: forward %.0f rows/s = %.1f GFLOP/s = %.0f%% of peak; sgemm same shape "
 	       "%.1f GFLOP/s; forward / sgemm time %.2f\n", d, n / fwd, ff / fwd,
 	       100 * ff / fwd / peak, ff / gemm, fwd / gemm);
@@ -127,6 +119,6 @@ int main(int argc, char **argv)
 	m->infl_class = NULL;
 	m->infl_shared = NULL;
 	sur_model_free(m);
-	free(X); free(P); free(Z); free(L); free(Ls); free(B); free(S); free(A); free(Bp); free(C);
+	free(X); free(P); free(Z); free(L); free(Ls); free(B); free(S);
 	return 0;
 }

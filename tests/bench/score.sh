@@ -25,6 +25,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/winnow-bench-score.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 . tests/bench/lib.sh
 bench_cc "$tmp/score-kernel" tests/bench/score-kernel.c
+bench_cc "$tmp/sgemm-peak" tests/bench/sgemm-peak.c
 cd "$tmp"
 
 # cpu CMD...: run, print the CPU seconds (user + sys).
@@ -126,5 +127,8 @@ EOF
 score_case 784 train.npy
 score_case 2048 train2048.npy
 echo "# kernels in one process, single thread"
-"$tmp/score-kernel" 60000 784 10 4096
-"$tmp/score-kernel" 60000 2048 10 1024
+for d in 784 2048; do
+	peak=$("$tmp/sgemm-peak" 1)
+	echo "d=$d: sgemm peak $peak GFLOP/s"
+	"$tmp/score-kernel" 60000 $d 10 $((d == 784 ? 4096 : 1024)) "$peak"
+done
