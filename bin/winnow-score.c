@@ -31,7 +31,7 @@ static struct {
 	int block;
 	int shared;             /* --influence shared */
 	int infl_given;         /* --influence was given */
-	int jobs;               /* BLAS threads; 0: all cores */
+	int jobs;               /* scoring threads; 0: all cores */
 	int progress;           /* --progress: rows scored, even without a terminal */
 	int verbose;            /* -v: a summary line at the end */
 } opt = { .method = SUR_ENTROPY, .clusters = 10, .sample = 20000, .iters = 50, .block = 1024 };
@@ -130,7 +130,11 @@ main(int argc, char **argv)
 			die(WN_EDATA, "%s: %s", opt.model, err.msg);
 	}
 	int d = (int)emb.cols;
-	openblas_set_num_threads(opt.jobs ? opt.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN));
+	/* our threads, not BLAS's: each block is split over opt.jobs
+	 * threads that call single-threaded kernels (the k-means of
+	 * prototype runs before on this thread alone) */
+	int jobs = opt.jobs ? opt.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
+	openblas_set_num_threads(1);
 
 	if (meth == SUR_PROTOTYPE) {
 		/* k-means on evenly spaced rows of the whole embeddings file */
@@ -172,8 +176,9 @@ main(int argc, char **argv)
 	int *y = ereallocarray(NULL, B, sizeof *y);
 	double *sc = ereallocarray(NULL, B, sizeof *sc);
 	const char **fields = ereallocarray(NULL, plan.nout, sizeof *fields);
-	struct sur_ws *ws = m ? sur_ws_new(m, 0, &err) : NULL;
-	if (m && !ws)
+	struct sur_scorer *scorer = sur_scorer_new(m, meth, C, opt.clusters, d,
+	                                           jobs > 0 ? jobs : 1, &err);
+	if (!scorer)
 		die_err(&err);
 	struct progress pg;
 	long long nscored = 0;
@@ -208,11 +213,7 @@ main(int argc, char **argv)
 		more = rc > 0;
 		if (blk.n == 0)
 			break;
-		if (m && sur_predict_proba(m, X, blk.n, P, ws, &err) != 0)
-			die_err(&err);
-		if (meth == SUR_PROTOTYPE)
-			sur_proto_scores(C, opt.clusters, d, X, blk.n, sc);
-		else if (sur_score_block(m, meth, X, P, y, blk.n, sc, ws, &err) != 0)
+		if (sur_scorer_run(scorer, X, y, blk.n, m ? P : NULL, sc, &err) != 0)
 			die_err(&err);
 		for (size_t j = 0; j < blk.n; j++) {
 			char sbuf[32], cbuf[32];
@@ -256,7 +257,7 @@ main(int argc, char **argv)
 	free(sc);
 	free(fields);
 	free(C);
-	sur_ws_free(ws);
+	sur_scorer_free(scorer);
 	sur_model_free(m);
 	npy_close(&emb);
 	return 0;

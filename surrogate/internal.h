@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "err.h"
+#include "kernel.h"
 #include "model.h"
 
 /* Rows per BLAS block in loss/gradient/prediction loops. */
@@ -23,41 +24,6 @@ struct sur_ws {
 	float *a;           /* rows x h (mlp) */
 	float *z;           /* rows x k */
 };
-
-/* Partial sums per dot product in the row-pure kernels below. */
-enum { SUR_LANES = 8 };
-
-/*
- * The hot float loops (sur__affine_rows, the softmax pass) are compiled
- * three times on x86-64, for AVX-512, AVX2 and the baseline, and the
- * loader picks one for the CPU (GCC function multi-versioning).  ISO C
- * mode keeps floating-point contraction off, so every version does the
- * same operations in the same order on each lane: the same bits, twice
- * the speed on a CPU from the last decade (and the softmax gradient's
- * column blocks another 1.6x with AVX-512).  GCC only: Clang wants the
- * attribute on every declaration, and the sanitizer and fuzzer builds
- * gain nothing from it.
- */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && \
-    !defined(__SANITIZE_ADDRESS__)
-#define SUR_VECTOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define SUR_VECTOR_CLONES
-#endif
-
-/*
- * Y (n x out) = X (n x in) W' + b, W out x in.  Row-pure: each output is
- * b plus a dot product taken the same way for every row (SUR_LANES
- * partial sums over the inputs, added in a fixed order, then the
- * remainder), in float, so a row's result depends on that row alone --
- * not on n, the row's place among the others, the thread count, or the
- * vector width of the CPU.  A BLAS GEMM promises none of
- * that (its kernels, and the last bits of a row's result, change with the
- * shape and the BLAS threads), and scores must be byte-identical whatever
- * the block size, sharding or machine.
- */
-void sur__affine_rows(const float *X, size_t n, int in, const float *W, const float *b,
-                      int out, float *Y);
 
 /* Row-pure prediction (as sur__affine_rows): P (n x k), any n, for
  * standardised Xs; uses ws->a (mlp). */

@@ -11,6 +11,7 @@
 #include "hash.h"
 #include "internal.h"
 #include "score.h"
+#include "threads.h"
 
 static const char *const method_names[SUR_NMETHODS] = {
 	"entropy", "margin", "least-confidence", "influence", "influence-shared",
@@ -71,47 +72,6 @@ resid_norm(const float *p, int k, int y)
 		s += r * r;
 	}
 	return sqrt(s);
-}
-
-/*
- * q[i] = a_i' (L L')^-1 a_i = ||L^-1 a_i||^2 for the rows a_i of A
- * (nb x d1, [x~ 1]); t is scratch of SUR_LANES x d1 floats.  Row-pure,
- * as sur__affine_rows (internal.h): each row solved by forward
- * substitution in the same order, SUR_LANES rows side by side, where a
- * BLAS strsm's last bits change with the number of rows and the threads.
- */
-static void
-quad_form(const float *restrict L, int d1, const float *restrict A, size_t nb,
-          double *restrict q, float *restrict t)
-{
-	for (size_t i0 = 0; i0 < nb; i0 += SUR_LANES) {
-		size_t n = nb - i0 < SUR_LANES ? nb - i0 : SUR_LANES;
-		for (int j = 0; j < d1; j++)
-			for (size_t r = 0; r < SUR_LANES; r++)
-				t[(size_t)j * SUR_LANES + r] = r < n ? A[(i0 + r) * d1 + j] : 0.0f;
-		/* z_j = (a_j - sum_{l<j} L_jl z_l) / L_jj, z over a in t */
-		for (int j = 0; j < d1; j++) {
-			const float *Lj = L + (size_t)j * d1;
-			float s[SUR_LANES];
-			for (int r = 0; r < SUR_LANES; r++)
-				s[r] = t[(size_t)j * SUR_LANES + r];
-			for (int l = 0; l < j; l++) {
-				const float c = Lj[l], *z = t + (size_t)l * SUR_LANES;
-				for (int r = 0; r < SUR_LANES; r++)
-					s[r] -= c * z[r];
-			}
-			for (int r = 0; r < SUR_LANES; r++)
-				t[(size_t)j * SUR_LANES + r] = s[r] / Lj[j];
-		}
-		for (size_t r = 0; r < n; r++) {
-			double s = 0;
-			for (int j = 0; j < d1; j++) {
-				double z = t[(size_t)j * SUR_LANES + r];
-				s += z * z;
-			}
-			q[i0 + r] = s;
-		}
-	}
 }
 
 /* 1 - p_c as the sum of the other probabilities: in float, 1 - p_c
@@ -193,7 +153,7 @@ sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
 	size_t R = ws->rows;
 	if (meth == SUR_INFLUENCE || meth == SUR_INFLUENCE_SHARED) {
 		A = malloc(sur__mul(R, d1) * sizeof *A);
-		t = malloc(sur__mul(SUR_LANES, d1) * sizeof *t);
+		t = malloc(sur__lower_quad_scratch(d1) * sizeof *t);
 		q = malloc(R * sizeof *q);
 		if (!A || !t || !q) {
 			wn_seterr(err, WN_ESOFTWARE, "influence: out of memory");
@@ -250,7 +210,7 @@ sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
 				A[i * d1 + d] = 1;
 		}
 		if (meth == SUR_INFLUENCE_SHARED) {
-			quad_form(m->infl_shared, d1, A, nb, q, t);
+			sur__lower_quad(m->infl_shared, d1, A, nb, d1, q, t);
 			for (size_t i = 0; i < nb; i++) {
 				double v = 0;
 				for (int c = 0; c < k; c++)
@@ -262,7 +222,7 @@ sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
 		for (size_t i = 0; i < nb; i++)
 			ob[i] = 0;
 		for (int c = 0; c < k; c++) {
-			quad_form(m->infl_class + (size_t)c * d1 * d1, d1, A, nb, q, t);
+			sur__lower_quad(m->infl_class + (size_t)c * d1 * d1, d1, A, nb, d1, q, t);
 			for (size_t i = 0; i < nb; i++) {
 				ob[i] += Pb[i * k + c] * one_minus(Pb + i * k, k, c) * q[i];
 			}
@@ -439,4 +399,115 @@ sur_proto_scores(const float *C, int k, int d, const float *X, size_t n, double 
 	}
 	free(S);
 	free(U);
+}
+
+/* ---- threads ----------------------------------------------------------- */
+
+struct share {
+	const struct sur_scorer *s;
+	struct sur_ws *ws;      /* this thread's, NULL for prototype */
+	const float *X;
+	const int *y;
+	size_t n;
+	float *P;
+	double *out;
+	int rc;
+	struct wn_err err;
+};
+
+struct sur_scorer {
+	const struct sur_model *m;
+	enum sur_method meth;
+	const float *C;
+	int kc, d, nt;
+	struct share *sh;       /* nt */
+};
+
+struct sur_scorer *
+sur_scorer_new(const struct sur_model *m, enum sur_method meth, const float *C, int kc,
+               int d, int nt, struct wn_err *err)
+{
+	if (meth == SUR_PROTOTYPE ? !C : !m) {
+		wn_seterr(err, WN_EUSAGE, "sur_scorer_new: %s scores need %s",
+		          sur_method_name(meth), meth == SUR_PROTOTYPE ? "centroids" : "a model");
+		return NULL;
+	}
+	struct sur_scorer *s = calloc(1, sizeof *s);
+	if (nt < 1)
+		nt = 1;
+	if (!s || !(s->sh = calloc((size_t)nt, sizeof *s->sh)))
+		goto oom;
+	s->m = m;
+	s->meth = meth;
+	s->C = C;
+	s->kc = kc;
+	s->d = d;
+	s->nt = nt;
+	for (int t = 0; m && t < nt; t++)
+		if (!(s->sh[t].ws = sur_ws_new(m, SUR_BLOCK, err)))
+			goto fail;
+	return s;
+oom:
+	wn_seterr(err, WN_ESOFTWARE, "scorer: out of memory for %d threads", nt);
+fail:
+	sur_scorer_free(s);
+	return NULL;
+}
+
+void
+sur_scorer_free(struct sur_scorer *s)
+{
+	if (!s)
+		return;
+	for (int t = 0; s->sh && t < s->nt; t++)
+		sur_ws_free(s->sh[t].ws);
+	free(s->sh);
+	free(s);
+}
+
+static void *
+share_work(void *arg)
+{
+	struct share *h = arg;
+	const struct sur_scorer *s = h->s;
+	h->rc = 0;
+	if (!h->n)
+		return NULL;
+	if (s->m)
+		h->rc = sur_predict_proba(s->m, h->X, h->n, h->P, h->ws, &h->err);
+	if (h->rc == 0 && s->meth == SUR_PROTOTYPE)
+		sur_proto_scores(s->C, s->kc, s->d, h->X, h->n, h->out);
+	else if (h->rc == 0)
+		h->rc = sur_score_block(s->m, s->meth, h->X, h->P, h->y, h->n, h->out, h->ws,
+		                        &h->err);
+	return NULL;
+}
+
+int
+sur_scorer_run(struct sur_scorer *s, const float *X, const int *y, size_t n, float *P,
+               double *out, struct wn_err *err)
+{
+	/* shares of whole tiles of four rows where there are enough rows
+	 * (the split changes no bit, only the edges' wasted work) */
+	size_t per = (n + (size_t)s->nt - 1) / (size_t)s->nt;
+	per = (per + 3) / 4 * 4;
+	size_t k = s->m ? (size_t)s->m->k : 0;
+	for (int t = 0; t < s->nt; t++) {
+		struct share *h = &s->sh[t];
+		size_t i0 = per * (size_t)t < n ? per * (size_t)t : n;
+		h->s = s;
+		h->n = n - i0 < per ? n - i0 : per;
+		h->X = X + i0 * (size_t)s->d;
+		h->y = y ? y + i0 : NULL;
+		h->P = P ? P + i0 * k : NULL;
+		h->out = out + i0;
+	}
+	wn_run_threads(s->nt, share_work, s->sh, sizeof *s->sh);
+	for (int t = 0; t < s->nt; t++)
+		if (s->sh[t].rc != 0) {
+			if (err)
+				*err = s->sh[t].err;
+			return -1;
+		}
+	return 0;
 }

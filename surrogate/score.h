@@ -80,4 +80,24 @@ int sur_kmeans(const float *X, size_t n, int d, int k, int iters, size_t max_row
  * of X scores 1. */
 void sur_proto_scores(const float *C, int k, int d, const float *X, size_t n, double *out);
 
+/*
+ * A scorer: class probabilities (sur_predict_proba, when there is a
+ * model) and scores (sur_score_block, or sur_proto_scores for
+ * SUR_PROTOTYPE) of blocks of rows, each block split into nt contiguous
+ * shares scored on nt threads (lib/threads.h), each with a workspace of
+ * its own.  Both are row-pure, so the results are the same bytes for any
+ * nt.  m may be NULL for SUR_PROTOTYPE; C: its kc x d unit centroids
+ * (sur_kmeans), NULL otherwise; neither is copied, both must outlive the
+ * scorer.  NULL with 70 on allocation failure, 64 for prototype without C.
+ */
+struct sur_scorer;
+struct sur_scorer *sur_scorer_new(const struct sur_model *m, enum sur_method meth,
+                                  const float *C, int kc, int d, int nt, struct wn_err *err);
+/* Rows X (n x d), labels y (as sur_score_block): P (n x m->k, unless m is
+ * NULL) and out (n).  The first failing share's error (as
+ * sur_score_block), -1. */
+int sur_scorer_run(struct sur_scorer *s, const float *X, const int *y, size_t n, float *P,
+                   double *out, struct wn_err *err);
+void sur_scorer_free(struct sur_scorer *s);
+
 #endif

@@ -131,6 +131,38 @@ EOF
 	cmp a c
 }
 
+# Regression for issue 20 (threads and the blocked kernels): every
+# method's output is the same bytes whatever -j, --block or the split of
+# the manifest into shards, at a width with remainders for every tile.
+@test "-j, --block and shards change no byte of any method's output" {
+	"$PYTHON" - <<'EOF'
+import numpy as np
+rng = np.random.default_rng(2)
+n, d = 301, 37
+y = np.arange(n) % 3
+X = rng.normal(size=(n, d)).astype(np.float32)
+X[:, 0] += 2 * (y == 0); X[:, 1] += 2 * (y == 1)
+np.save('emb.npy', X)
+with open('m.tsv', 'w') as f:
+    f.write('id\tlabel\trow\n')
+    f.writelines('s%d\t%s\t%d\n' % (i, 'abc'[y[i]], i) for i in range(n))
+EOF
+	winnow-fit -l 0.01 --influence class -o model emb.npy m.tsv 2>/dev/null
+	head -n 151 m.tsv >s1.tsv
+	{ head -n 1 m.tsv; tail -n +152 m.tsv; } >s2.tsv
+	for s in entropy margin least-confidence influence influence-shared loss el2n grand prototype; do
+		winnow-score -j 1 -M model -s "$s" --clusters 4 emb.npy m.tsv >"$s.1"
+		winnow-score -j 2 -M model -s "$s" --clusters 4 emb.npy m.tsv >"$s.2"
+		winnow-score -j 3 --block 50 -M model -s "$s" --clusters 4 emb.npy m.tsv >"$s.3"
+		winnow-score -j 2 --block 7 -M model -s "$s" --clusters 4 emb.npy s1.tsv >"$s.a"
+		winnow-score -j 2 --block 7 -M model -s "$s" --clusters 4 emb.npy s2.tsv >"$s.b"
+		{ cat "$s.a"; tail -n +2 "$s.b"; } >"$s.sh"
+		cmp "$s.1" "$s.2"
+		cmp "$s.1" "$s.3"
+		[ "$s" = prototype ] || cmp "$s.1" "$s.sh"
+	done
+}
+
 @test "mlp models score too; influence needs a softmax model's factors" {
 	fixture
 	winnow-fit -m mlp --hidden 8 --epochs 5 -o mlp emb.npy m.tsv 2>/dev/null

@@ -1,13 +1,11 @@
 #!/bin/sh
 # tests/bench/surrogate.sh - winnow-fit against liblinear-train -s 0 and
-# scikit-learn LogisticRegression(lbfgs); winnow-score rows/s against the
-# same math in NumPy.  Run from the repository root with bin/ on PATH
+# scikit-learn LogisticRegression(lbfgs) (winnow-score against NumPy is
+# tests/bench/score.sh).  Run from the repository root with bin/ on PATH
 # (tests/bench/run.sh does that).
 #
 # Data: the 60,000 Fashion-MNIST training images as pixels / 255 (d = 784),
-# the 10,000 test images for accuracy, and a 4% stratified seed.  For
-# d = 2048 the scoring benchmark uses relu(pixels @ R) with R a fixed
-# Gaussian 784 x 2048 projection.
+# the 10,000 test images for accuracy, and a 4% stratified seed.
 #
 # Regularisation: every solver sees the same raw features (winnow-fit
 # --no-standardize) and the same L2 strength: winnow-fit minimises
@@ -58,8 +56,6 @@ for name, lab, n in (('train', y, 60000), ('test', yt, 10000)):
         f.writelines('%s%d\t%d\t%d\n' % (name, i, lab[i], i) for i in range(n))
 dump_svmlight_file(X, y, 'train.svm', zero_based=False)
 dump_svmlight_file(Xt, yt, 'test.svm', zero_based=False)
-R = np.random.default_rng(0).normal(size=(784, 2048)).astype(np.float32) / 28
-np.save('train2048.npy', np.maximum(X @ R, 0))
 EOF
 winnow-manifest split -f 0.04 --seed 1 --stratify label -o seed.tsv train.tsv
 "$PY" - <<'EOF'
@@ -113,61 +109,4 @@ EOF
 fit_case seed-4% seed.tsv seed.svm 1e-3
 fit_case full train.tsv train.svm 1e-4
 
-# ---- scoring --------------------------------------------------------------
-score_case() {
-	d=$1 emb=$2
-	echo "# score: 60000 rows, d = $d"
-	winnow-fit -l 1e-3 -o s.model "$emb" seed.tsv 2>/dev/null
-	printf '%-18s %12s %12s %8s\n' method winnow-rows/s numpy-rows/s ratio
-	for s in entropy margin least-confidence influence influence-shared loss el2n grand prototype; do
-		t=$(cpu sh -c "winnow-score -M s.model -s $s $emb train.tsv >/dev/null")
-		tn=$("$PY" - "$s" "$emb" <<'EOF'
-import sys, time, numpy as np
-from scipy.linalg import solve_triangular
-s, emb = sys.argv[1], sys.argv[2]
-b = open('s.model', 'rb').read(); end = b.index(b'\n...\n') + 5
-meta = b[:end].decode()
-d = int(meta.split('\ndim: ')[1].split('\n')[0]); k = 10; d1 = d + 1
-f = np.frombuffer(b[end:-8], dtype='<f4'); o = 0
-def take(n):
-    global o; o += n; return f[o - n:o]
-mean, scale, W, bias = take(d), take(d), take(k * d).reshape(k, d), take(k)
-Ls = take(d1 * d1).reshape(d1, d1); Lc = take(k * d1 * d1).reshape(k, d1, d1)
-X = np.load(emb); y = np.load('y.npy')
-t = time.process_time()
-if s == 'prototype':
-    U = X[np.linspace(0, len(X), 20000, endpoint=False).astype(int)]
-    U = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-30)
-    rng = np.random.default_rng(0); C = U[rng.choice(len(U), 10, replace=False)]
-    for it in range(50):
-        a = (U @ C.T).argmax(1)
-        C = np.stack([U[a == j].sum(0) for j in range(10)])
-        C /= np.linalg.norm(C, axis=1, keepdims=True)
-    Xn = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-30)
-    sc = 1 - (Xn @ C.T).max(1)
-else:
-    Xs = (X - mean) * scale
-    Z = Xs @ W.T + bias; Z -= Z.max(1, keepdims=True)
-    P = np.exp(Z); P /= P.sum(1, keepdims=True)
-    if s == 'entropy': sc = -(P * np.log(np.maximum(P, 1e-30))).sum(1)
-    elif s == 'margin': Ps = np.sort(P, 1); sc = 1 - (Ps[:, -1] - Ps[:, -2])
-    elif s == 'least-confidence': sc = 1 - P.max(1)
-    elif s == 'loss': sc = -np.log(np.maximum(P[np.arange(len(y)), y], 1e-38))
-    elif s in ('el2n', 'grand'):
-        R = P.copy(); R[np.arange(len(y)), y] -= 1; sc = np.linalg.norm(R, axis=1)
-        if s == 'grand': sc *= np.sqrt((Xs * Xs).sum(1) + 1)
-    else:
-        Xt = np.hstack([Xs, np.ones((len(X), 1), np.float32)])
-        if s == 'influence':
-            sc = sum(P[:, c] * (1 - P[:, c]) * (solve_triangular(Lc[c], Xt.T, lower=True) ** 2).sum(0) for c in range(k))
-        else:
-            sc = (P * (1 - P)).sum(1) * (solve_triangular(Ls, Xt.T, lower=True) ** 2).sum(0)
-print('%.3f' % (time.process_time() - t))
-EOF
-)
-		"$PY" -c "print('%-18s %12.0f %12.0f %7.1fx' % ('$s', 60000 / max($t, 1e-3), 60000 / max($tn, 1e-3), $tn / max($t, 1e-3)))"
-	done
-}
-
-score_case 784 train.npy
-score_case 2048 train2048.npy
+# winnow-score against NumPy: tests/bench/score.sh

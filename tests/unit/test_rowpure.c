@@ -5,11 +5,15 @@
  * what lets a sharded run (pipelines/sharded) or another --block give the
  * unsharded selection byte for byte; BLAS GEMM/TRSM results changed in the
  * last bits with the block shape (the CI failure of pipelines.bats test 10).
+ * The kernels under it (kernel.h) are checked here too: against a slow
+ * loop in double, bit for bit against a slow loop in the documented
+ * order, and bit for bit across every split of the rows.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel.h"
 #include "model.h"
 #include "score.h"
 #include "unit.h"
@@ -149,6 +153,164 @@ TEST(mlp_margin) { rowpure(SUR_MLP, SUR_MARGIN); }
 TEST(mlp_grand) { rowpure(SUR_MLP, SUR_GRAND); }
 TEST(mlp_el2n) { rowpure(SUR_MLP, SUR_EL2N); }
 
+/* ---- the kernels (kernel.h) --------------------------------------------- */
+
+/* sur__affine_rows' documented order, one output at a time */
+static float affine_order(const float *x, const float *w, float b, int in)
+{
+	int iv = in - in % SUR_LANES;
+	float a[SUR_LANES] = { 0 };
+	for (int c = 0; c < iv; c += SUR_LANES)
+		for (int l = 0; l < SUR_LANES; l++)
+			a[l] += x[c + l] * w[c + l];
+	float s = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+	for (int c = iv; c < in; c++)
+		s += x[c] * w[c];
+	return b + s;
+}
+
+static void affine_case(int n, int in, int out)
+{
+	float *X = malloc((size_t)n * in * sizeof *X), *W = malloc((size_t)out * in * sizeof *W);
+	float *b = malloc(out * sizeof *b), *Y0 = malloc((size_t)n * out * sizeof *Y0);
+	float *Y = malloc((size_t)n * out * sizeof *Y);
+	CHECK(X && W && b && Y0 && Y, "out of memory");
+	if (!X || !W || !b || !Y0 || !Y)
+		return;
+	fill(X, (size_t)n * in, 2.0f);
+	fill(W, (size_t)out * in, 0.5f);
+	fill(b, out, 0.5f);
+	sur__affine_rows(X, n, in, W, b, out, Y0);
+	int bad_order = 0;
+	double worst = 0;
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < out; j++) {
+			float o = affine_order(X + (size_t)i * in, W + (size_t)j * in, b[j], in);
+			bad_order += memcmp(&o, &Y0[(size_t)i * out + j], sizeof o) != 0;
+			double e = b[j], mag = fabs(b[j]);
+			for (int c = 0; c < in; c++) {
+				e += (double)X[(size_t)i * in + c] * W[(size_t)j * in + c];
+				mag += fabs((double)X[(size_t)i * in + c] * W[(size_t)j * in + c]);
+			}
+			double r = fabs(Y0[(size_t)i * out + j] - e) / (mag + 1e-30);
+			worst = r > worst ? r : worst;
+		}
+	CHECK(bad_order == 0, "affine %d x %d -> %d: %d outputs not in the documented order",
+	      n, in, out, bad_order);
+	CHECK(worst < 1e-6, "affine %d x %d -> %d: relative error %g against double", n, in,
+	      out, worst);
+	/* any split of the rows gives the same bytes */
+	static const int bs[] = { 1, 2, 3, 4, 5, 7, 9, 64 };
+	for (size_t t = 0; t < sizeof bs / sizeof *bs; t++)
+		for (int o = 0; o < 6; o += 3) {
+			for (int i0 = 0; i0 < n;) {
+				int nb = i0 < o ? o - i0 : bs[t];
+				nb = nb < n - i0 ? nb : n - i0;
+				sur__affine_rows(X + (size_t)i0 * in, nb, in, W, b, out,
+				                 Y + (size_t)i0 * out);
+				i0 += nb;
+			}
+			CHECK(memcmp(Y, Y0, (size_t)n * out * sizeof *Y) == 0, "affine %d x %d -> %d: "
+			      "blocks of %d at offset %d differ", n, in, out, bs[t], o);
+		}
+	free(X);
+	free(W);
+	free(b);
+	free(Y0);
+	free(Y);
+}
+
+TEST(kernel_affine)
+{
+	affine_case(37, 101, 13);    /* remainders everywhere */
+	affine_case(9, 64, 10);      /* no remainder of the lanes */
+	affine_case(5, 3, 2);        /* shorter than the lanes */
+	affine_case(130, 784, 10);
+}
+
+/* sur__lower_quad's documented order for one row */
+static double quad_order(const float *L, int d1, const float *a)
+{
+	float *z = malloc((size_t)d1 * sizeof *z);
+	double q = 0;
+	if (!z)
+		return NAN;
+	for (int j = 0; j < d1; j++) {
+		const float *Lj = L + (size_t)j * d1;
+		float s = 0;
+		for (int l = 0; l < j; l++)
+			s += Lj[l] * z[l];
+		z[j] = (a[j] - s) / Lj[j];
+	}
+	for (int j = 0; j < d1; j++)
+		q += (double)z[j] * z[j];
+	free(z);
+	return q;
+}
+
+static void quad_case(int n, int d1)
+{
+	float *L = malloc((size_t)d1 * d1 * sizeof *L), *A = malloc((size_t)n * d1 * sizeof *A);
+	float *Z = malloc(sur__lower_quad_scratch(d1) * sizeof *Z);
+	double *q0 = malloc(n * sizeof *q0), *q = malloc(n * sizeof *q);
+	double *z = malloc(d1 * sizeof *z);
+	CHECK(L && A && Z && q0 && q && z, "out of memory");
+	if (!L || !A || !Z || !q0 || !q || !z)
+		return;
+	lower(L, d1);
+	/* the upper triangle is not read: poison it */
+	for (int i = 0; i < d1; i++)
+		for (int j = i + 1; j < d1; j++)
+			L[(size_t)i * d1 + j] = NAN;
+	fill(A, (size_t)n * d1, 2.0f);
+	sur__lower_quad(L, d1, A, n, d1, q0, Z);
+	int bad_order = 0;
+	double worst = 0;
+	for (int i = 0; i < n; i++) {
+		const float *a = A + (size_t)i * d1;
+		double o = quad_order(L, d1, a), e = 0;
+		bad_order += memcmp(&o, &q0[i], sizeof o) != 0;
+		for (int j = 0; j < d1; j++) {
+			double s = a[j];
+			for (int l = 0; l < j; l++)
+				s -= (double)L[(size_t)j * d1 + l] * z[l];
+			z[j] = s / L[(size_t)j * d1 + j];
+			e += z[j] * z[j];
+		}
+		double r = fabs(q0[i] - e) / e;
+		worst = r > worst ? r : worst;
+	}
+	CHECK(bad_order == 0, "lower_quad %d x %d: %d rows not in the documented order", n, d1,
+	      bad_order);
+	CHECK(worst < 1e-5, "lower_quad %d x %d: relative error %g against double", n, d1, worst);
+	static const int bs[] = { 1, 2, 3, 31, 32, 33, 127, 128, 129 };
+	for (size_t t = 0; t < sizeof bs / sizeof *bs; t++)
+		for (int o = 0; o < 6; o += 3) {
+			for (int i0 = 0; i0 < n;) {
+				int nb = i0 < o ? o - i0 : bs[t];
+				nb = nb < n - i0 ? nb : n - i0;
+				sur__lower_quad(L, d1, A + (size_t)i0 * d1, nb, d1, q + i0, Z);
+				i0 += nb;
+			}
+			CHECK(memcmp(q, q0, (size_t)n * sizeof *q) == 0, "lower_quad %d x %d: blocks "
+			      "of %d at offset %d differ", n, d1, bs[t], o);
+		}
+	free(L);
+	free(A);
+	free(Z);
+	free(q0);
+	free(q);
+	free(z);
+}
+
+TEST(kernel_lower_quad)
+{
+	quad_case(131, 37);
+	quad_case(300, 102);
+	quad_case(6, 3);
+	quad_case(9, 1);
+}
+
 int main(void)
 {
 	RUN(softmax_margin);
@@ -159,5 +321,7 @@ int main(void)
 	RUN(mlp_margin);
 	RUN(mlp_grand);
 	RUN(mlp_el2n);
+	RUN(kernel_affine);
+	RUN(kernel_lower_quad);
 	return unit_done();
 }
