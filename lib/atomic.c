@@ -73,12 +73,27 @@ wn_out_open(struct wn_out *o, const char *path, struct wn_err *err)
 {
 	const char *slash = strrchr(path, '/');
 	size_t dirlen = slash ? (size_t)(slash - path + 1) : 0;
+	struct stat st;
 	int fd;
 
 	memset(o, 0, sizeof *o);
 	o->slot = -1;
 	if (strcmp(path, "-") == 0) {
 		o->fp = stdout;
+		return 0;
+	}
+	/* A target that exists and is not a regular file (/dev/null, a FIFO,
+	 * a terminal) is written in place: renaming over it would replace the
+	 * device or pipe with a file (as root, -o /dev/null used to turn
+	 * /dev/null into an ordinary file).  Nothing there to keep whole. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if ((o->path = strdup(path)) == NULL)
+			return wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", path);
+		if ((o->fp = fopen(path, "w")) == NULL) {
+			wn_seterr(err, WN_ECANTCREAT, "%s: cannot open: %s", path, strerror(errno));
+			free_out(o);
+			return -1;
+		}
 		return 0;
 	}
 	o->path = strdup(path);
@@ -112,6 +127,8 @@ wn_out_abort(struct wn_out *o)
 		if (o->fp != NULL)
 			fclose(o->fp);
 		unlink(o->tmp);
+	} else if (o->fp != NULL && o->fp != stdout) {
+		fclose(o->fp);  /* a device or FIFO written in place */
 	}
 	release_slot(o->slot);
 	o->slot = -1;
@@ -142,6 +159,25 @@ wn_out_commit(struct wn_out *o, struct wn_err *err)
 {
 	int e;
 
+	if (o->tmp == NULL && o->fp != stdout) {
+		/* a device or FIFO written in place (see wn_out_open) */
+		if (fflush(o->fp) != 0 || ferror(o->fp)) {
+			e = errno;
+			fclose(o->fp);
+			wn_seterr(err, WN_EIO, "%s: write error: %s", o->path, strerror(e));
+			free_out(o);
+			return -1;
+		}
+		e = fclose(o->fp) != 0 ? errno : 0;
+		o->fp = NULL;
+		if (e != 0) {
+			wn_seterr(err, WN_EIO, "%s: write error: %s", o->path, strerror(e));
+			free_out(o);
+			return -1;
+		}
+		free_out(o);
+		return 0;
+	}
 	if (o->tmp == NULL) {
 		/* stdout: the program checks it with efshut() at exit */
 		if (fflush(o->fp) != 0) {

@@ -5,7 +5,9 @@
  * writes to ->fp; wn_out_commit() flushes, fsyncs, renames over the target
  * and fsyncs the directory.  wn_out_abort() (and the signal handlers that
  * prog_init() installs, on SIGINT/SIGTERM/SIGHUP) remove the temporary file.
- * Path "-" means stdout: no temporary file, commit just flushes.
+ * Path "-" means stdout: no temporary file, commit just flushes.  A target
+ * that exists and is not a regular file (/dev/null, a FIFO) is written in
+ * place, never renamed over.
  */
 #ifndef WN_ATOMIC_H
 #define WN_ATOMIC_H

@@ -172,8 +172,16 @@ rs_open(struct rs_sink *s, const char *out, size_t cols, uint64_t config, int re
 	s->out = out;
 	s->cols = cols;
 	s->resume = resume;
-	if (resume)
+	if (resume) {
+		struct stat st;
+
+		/* --resume ends by renaming OUT.part over OUT: never over a
+		 * device or FIFO (-o /dev/null), which it would replace. */
+		if (stat(out, &st) == 0 && !S_ISREG(st.st_mode))
+			return wn_seterr(err, WN_EUSAGE, "%s: not a regular file: --resume "
+			                 "needs a file it can rename into place", out);
 		return open_resume(s, config, err);
+	}
 	if (wn_out_open(&s->ao, out, err) != 0)
 		return -1;
 	s->fp = s->ao.fp;

@@ -81,3 +81,24 @@ commands=(
 	[[ $stderr == *"winnow-train: iteration 1 objective "* ]]
 	[[ $stderr == *$'\r'"train (L-BFGS iterations): "*" done"* ]]
 }
+
+# Regression: -o renamed its temporary file over the target whatever it
+# was, so as root `-o /dev/null` replaced /dev/null with an ordinary file.
+# A FIFO stands in for the device here (the old code broke it the same way).
+@test "-o onto a FIFO writes through it and leaves it a FIFO; --resume refuses it" {
+	printf 'id\tscore\na\t0.5\nb\t0.25\nc\t0.75\n' >"$BATS_TEST_TMPDIR/s.tsv"
+	mkfifo "$BATS_TEST_TMPDIR/out"
+	# the reader gives up after 20 s: a FIFO renamed over has no writer
+	timeout 20 cat "$BATS_TEST_TMPDIR/out" >"$BATS_TEST_TMPDIR/got" &
+	run -0 winnow-select -s top -n 2 -o "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/s.tsv"
+	wait || true
+	[ -p "$BATS_TEST_TMPDIR/out" ]
+	run -0 cut -f1 "$BATS_TEST_TMPDIR/got"
+	assert_output "$(printf 'id\na\nc')"
+	run -0 find "$BATS_TEST_TMPDIR" -name '.out.*'
+	assert_output ""
+	printf 'id\tpath\ng\t%s\n' "$FIXTURES/embed/gray.png" >"$BATS_TEST_TMPDIR/img.tsv"
+	run -64 winnow-embed --resume -m pixels -o "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/img.tsv"
+	assert_output --partial "not a regular file"
+	[ -p "$BATS_TEST_TMPDIR/out" ]
+}
