@@ -116,7 +116,7 @@ EOF
 		cmp "u/$f" "s/$f"
 	done
 	assert_output "$(cat u/report.txt)"
-	assert_line --regexp '^near-duplicates: [0-9]+ of [0-9]+ rows dropped'
+	assert_line --regexp '^near-duplicates: [1-9][0-9]+ of [0-9]+ rows dropped'
 	[ "$(grep -c '^dup-' s/work/dedup.tsv)" -eq 40 ]
 	[ "$(grep -c '^dup-' s/work/shard-0.rows.tsv)" -eq 0 ]
 	[[ $stderr == *"slurm round 0: shard tasks 0,1,2,3, score tasks 0,1,2,3, apply tasks 0,1,2,3"* ]]
