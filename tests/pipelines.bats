@@ -189,20 +189,23 @@ nightly_setup() {
 	[ "$(wc -l <st/current/embedded.tsv)" -eq $((1 + 1200 + 300 - n)) ]
 	nightly_setup 3000
 	"$PL/nightly" -c n.yaml
-	# the second night embedded only the new images
-	grep -c ': embed$' st/log/nightly-*.log | grep -qx 2
+	# the second night embedded only the new images (the logs are dated:
+	# the runs may span midnight UTC and write two; count over them all)
+	[ "$(cat st/log/nightly-*.log | grep -c ': embed$')" -eq 2 ]
 	for f in current/emb.npy current/embedded.tsv; do cmp "st.whole/$f" "st/$f"; done
 	for f in selected.tsv to-label.jsonl report.txt; do cmp "out.whole/$f" "out/$f"; done
 	# a night with nothing new embeds nothing, and selects the same
 	"$PL/nightly" -c n.yaml
-	grep -c ': embed$' st/log/nightly-*.log | grep -qx 2
+	[ "$(cat st/log/nightly-*.log | grep -c ': embed$')" -eq 2 ]
 	cmp out.whole/selected.tsv out/selected.tsv
 	# the appended embeddings are what one embedding of them all gives
 	winnow-embed -m pixels -o direct.npy st/current/embedded.tsv >/dev/null
 	cmp direct.npy st/current/emb.npy
 	"$PYTHON" -c 'import numpy as np; assert np.load("st/current/emb.npy").shape == (3000, 784)'
-	# one dated log, only old generations gone
-	ls st/log/nightly-"$(date -u +%Y-%m-%d)".log
+	# dated logs (one a day: today's, and yesterday's when the test
+	# spanned midnight UTC), only old generations gone
+	[ -n "$(ls st/log)" ]
+	[ -z "$(ls st/log | grep -v '^nightly-[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]\.log$')" ]
 	[ "$(ls -d st/gen.*)" = st/gen.2 ]
 }
 
@@ -275,7 +278,8 @@ nightly_setup() {
 	mv grow2.tsv grow.tsv
 	run -0 --separate-stderr "$PL/nightly" -c n.yaml
 	assert_equal "$stderr" ""
-	log=st/log/nightly-$(date -u +%Y-%m-%d).log
+	# the newest dated log: the run may have begun before midnight UTC
+	log=st/log/$(ls -t st/log | head -1)
 	run -0 cat out/bad-images.tsv
 	assert_line -n 0 "$(printf 'id\tpath\treason')"
 	assert_line -n 1 --regexp "^gone	$BATS_TEST_TMPDIR/missing.png	.*missing.png: No such file or directory\$"
@@ -316,7 +320,8 @@ nightly_setup() {
 	{ cat grow.tsv; printf 'bad\t%s\t\n' "$BATS_TEST_TMPDIR/missing.png"; } >grow2.tsv
 	mv grow2.tsv grow.tsv
 	run -65 --separate-stderr "$PL/nightly" -c n.yaml
-	log=st/log/nightly-$(date -u +%Y-%m-%d).log
+	# the newest dated log: the run may have begun before midnight UTC
+	log=st/log/$(ls -t st/log | head -1)
 	assert_equal "$stderr" "nightly: failed (exit 65), see $log"
 	grep -q 'missing.png' "$log"
 	grep -q 'nightly: exit 65' "$log"
