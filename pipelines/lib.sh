@@ -334,22 +334,34 @@ EOF
 	rm -f "$wn_ro.kept" "$wn_ro.labeled"
 }
 
-# wn_dedup CONFIG EMB POOL DIR: drop the near-duplicates of POOL (a
-# manifest whose row column points into EMB) before it is scored, when
+# wn_dedup_wanted CONFIG: true when the pipelines drop near-duplicates:
 # CONFIG has a dedup section (as the example configs do) or the pipeline
-# key dedup is true, not when it is false: winnow-dedup (the config's
-# dedup section) writes DIR/dedup.tsv, and POOL is rewritten with only the
-# row each group keeps, its columns unchanged.
-wn_dedup() {
+# key dedup is true, not when it is false.
+wn_dedup_wanted() {
 	case ${dedup:-} in
-	'') grep -q '^dedup:' "$1" || return 0 ;;
+	'') grep -q '^dedup:' "$1" ;;
 	true) ;;
-	false) return 0 ;;
+	false) return 1 ;;
 	*) wn_die 78 "$1: dedup: \"$dedup\" is not true or false" ;;
 	esac
+}
+
+# wn_dedup_groups CONFIG EMB POOL DIR: winnow-dedup (the config's dedup
+# section) over POOL, a manifest whose row column points into EMB:
+# DIR/dedup.tsv, and DIR/dedup.dropped the ids (under a header "id") of
+# the rows their group does not keep.
+wn_dedup_groups() {
 	winnow-dedup -c "$1" -o "$4/dedup.tsv" "$2" "$3"
 	awk -F '\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "dup_rank") r = i
 		print "id"; next } $r != 0 { print $1 }' "$4/dedup.tsv" >"$4/dedup.dropped"
+}
+
+# wn_dedup CONFIG EMB POOL DIR: drop the near-duplicates of POOL before it
+# is scored, when wn_dedup_wanted: DIR/dedup.tsv (wn_dedup_groups), and
+# POOL rewritten with only the row each group keeps, its columns unchanged.
+wn_dedup() {
+	wn_dedup_wanted "$1" || return 0
+	wn_dedup_groups "$@"
 	wn_minus "$3" "$4/dedup.dropped" >"$3.tmp"
 	mv -f "$3.tmp" "$3"
 	rm -f "$4/dedup.dropped"

@@ -17,6 +17,10 @@ setup_file() {
 	# 3,000 training images: a 10% stratified labeled seed, the rest the pool
 	head -3001 "$d/fm/train.tsv" >"$d/m3000.tsv"
 	winnow-manifest split -f 0.1 --seed 1 --stratify label -o "$d/seed.tsv" "$d/m3000.tsv"
+	# the same with 150 of its first images again at the end, under other
+	# ids: near-duplicate groups that span the first and the last shard
+	{ cat "$d/m3000.tsv"
+	  awk -F '\t' -v OFS='\t' 'NR >= 2 && NR <= 151 { $1 = "dup" $1; print }' "$d/m3000.tsv"; } >"$d/m3150.tsv"
 	"$WINNOW_TOP/data/png-sample" -n 600 "$d/png" >/dev/null
 	winnow-manifest dir "$d/png" |
 	    winnow-manifest split -f 0.1 --seed 1 --stratify label -o "$d/pngseed.tsv"
@@ -185,20 +189,23 @@ nightly_setup() {
 	[ "$(wc -l <st/current/embedded.tsv)" -eq $((1 + 1200 + 300 - n)) ]
 	nightly_setup 3000
 	"$PL/nightly" -c n.yaml
-	# the second night embedded only the new images
-	grep -c ': embed$' st/log/nightly-*.log | grep -qx 2
+	# the second night embedded only the new images (the logs are dated:
+	# the runs may span midnight UTC and write two; count over them all)
+	[ "$(cat st/log/nightly-*.log | grep -c ': embed$')" -eq 2 ]
 	for f in current/emb.npy current/embedded.tsv; do cmp "st.whole/$f" "st/$f"; done
 	for f in selected.tsv to-label.jsonl report.txt; do cmp "out.whole/$f" "out/$f"; done
 	# a night with nothing new embeds nothing, and selects the same
 	"$PL/nightly" -c n.yaml
-	grep -c ': embed$' st/log/nightly-*.log | grep -qx 2
+	[ "$(cat st/log/nightly-*.log | grep -c ': embed$')" -eq 2 ]
 	cmp out.whole/selected.tsv out/selected.tsv
 	# the appended embeddings are what one embedding of them all gives
 	winnow-embed -m pixels -o direct.npy st/current/embedded.tsv >/dev/null
 	cmp direct.npy st/current/emb.npy
 	"$PYTHON" -c 'import numpy as np; assert np.load("st/current/emb.npy").shape == (3000, 784)'
-	# one dated log, only old generations gone
-	ls st/log/nightly-"$(date -u +%Y-%m-%d)".log
+	# dated logs (one a day: today's, and yesterday's when the test
+	# spanned midnight UTC), only old generations gone
+	[ -n "$(ls st/log)" ]
+	[ -z "$(ls st/log | grep -v '^nightly-[0-9]\{4\}-[0-9][0-9]-[0-9][0-9]\.log$')" ]
 	[ "$(ls -d st/gen.*)" = st/gen.2 ]
 }
 
@@ -271,7 +278,8 @@ nightly_setup() {
 	mv grow2.tsv grow.tsv
 	run -0 --separate-stderr "$PL/nightly" -c n.yaml
 	assert_equal "$stderr" ""
-	log=st/log/nightly-$(date -u +%Y-%m-%d).log
+	# the newest dated log: the run may have begun before midnight UTC
+	log=st/log/$(ls -t st/log | head -1)
 	run -0 cat out/bad-images.tsv
 	assert_line -n 0 "$(printf 'id\tpath\treason')"
 	assert_line -n 1 --regexp "^gone	$BATS_TEST_TMPDIR/missing.png	.*missing.png: No such file or directory\$"
@@ -312,7 +320,8 @@ nightly_setup() {
 	{ cat grow.tsv; printf 'bad\t%s\t\n' "$BATS_TEST_TMPDIR/missing.png"; } >grow2.tsv
 	mv grow2.tsv grow.tsv
 	run -65 --separate-stderr "$PL/nightly" -c n.yaml
-	log=st/log/nightly-$(date -u +%Y-%m-%d).log
+	# the newest dated log: the run may have begun before midnight UTC
+	log=st/log/$(ls -t st/log | head -1)
 	assert_equal "$stderr" "nightly: failed (exit 65), see $log"
 	grep -q 'missing.png' "$log"
 	grep -q 'nightly: exit 65' "$log"
@@ -337,7 +346,37 @@ nightly_setup() {
 		cmp "u/$f" "s/$f"
 	done
 	[ "$(grep -c . s/work/shard.joblog)" -eq 5 ]
+	[ "$(grep -c . s/work/score.joblog)" -eq 5 ]
 	[ "$(grep -c . s/work/apply.joblog)" -eq 5 ]
+}
+
+@test "sharded with a dedup section: the groups are found over the whole pool, and it equals prune-before-labeling byte for byte" {
+	config u.yaml input="$BATS_FILE_TMPDIR/m3150.tsv" seed-manifest="$BATS_FILE_TMPDIR/seed.tsv" out=u
+	config s.yaml input="$BATS_FILE_TMPDIR/m3150.tsv" seed-manifest="$BATS_FILE_TMPDIR/seed.tsv" out=s shards=4 jobs=2
+	sed -i 's/^fit:$/dedup:\n  threshold: 0.987\n&/' u.yaml s.yaml
+	grep -q '^  threshold: 0.987$' s.yaml
+	"$PL/prune-before-labeling" -c u.yaml
+	run -0 "$PL/sharded" -c s.yaml
+	for f in selected.tsv to-label.jsonl report.txt work/pool.npy work/scored.tsv work/dedup.tsv; do
+		cmp "u/$f" "s/$f"
+	done
+	# the 150 copies are in the last shard, their originals in the first:
+	# only a dedup over the whole pool finds those pairs
+	[ "$(grep -c '^dup' s/work/shard-3.rows.tsv)" -eq 150 ]
+	[ "$(grep -c '^dup' s/work/shard-0.rows.tsv)" -eq 0 ]
+	run -0 grep '^near-duplicates: ' s/report.txt
+	[[ $output =~ ^near-duplicates:\ 1[5-9][0-9]\ of\ 2850\ rows\ dropped ]]
+	# no copy and its original both scored
+	run -0 sh -c "cut -f2 s/work/scored.tsv | sort | uniq -d | wc -l"
+	assert_output 0
+	# dedup: false keeps them all, as unsharded
+	for c in u s; do sed -i 's/^pipeline:$/&\n  dedup: false/' $c.yaml; done
+	"$PL/prune-before-labeling" -c u.yaml
+	"$PL/sharded" -c s.yaml
+	cmp u/selected.tsv s/selected.tsv
+	cmp u/report.txt s/report.txt
+	[ "$(($(wc -l <s/work/scored.tsv) - 1))" -eq 2850 ]
+	[ ! -e s/work/dedup.tsv ]
 }
 
 @test "sharded on the PNG sample folder, random embedding, other scheme (ccs), 3 shards and other -j, equals the unsharded run" {
@@ -363,7 +402,11 @@ nightly_setup() {
 	"$PL/sharded" -c s.yaml shard 0
 	SLURM_ARRAY_TASK_ID=1 "$PL/sharded" -c s.yaml shard
 	JOB_COMPLETION_INDEX=2 "$PL/sharded" -c s.yaml shard
+	"$PL/sharded" -c s.yaml dedup
 	# the operand wins over the environment, SLURM over Kubernetes
+	SLURM_ARRAY_TASK_ID=2 JOB_COMPLETION_INDEX=0 "$PL/sharded" -c s.yaml score
+	JOB_COMPLETION_INDEX=1 "$PL/sharded" -c s.yaml score 0
+	JOB_COMPLETION_INDEX=1 "$PL/sharded" -c s.yaml score
 	"$PL/sharded" -c s.yaml merge
 	SLURM_ARRAY_TASK_ID=0 JOB_COMPLETION_INDEX=2 "$PL/sharded" -c s.yaml apply
 	JOB_COMPLETION_INDEX=0 "$PL/sharded" -c s.yaml apply 1
@@ -384,24 +427,35 @@ nightly_setup() {
 	run -64 --separate-stderr env SLURM_ARRAY_TASK_ID=-1 "$PL/sharded" -c s.yaml apply
 	assert_equal "$stderr" 'sharded: SLURM_ARRAY_TASK_ID=-1: "-1" is not a shard index (a whole number, 0 to 2)'
 	# before prepare: every later step says to run prepare (no sh error)
-	for step in "shard 0" "apply 1" merge finish; do
+	for step in "shard 0" dedup "score 2" "apply 1" merge finish; do
 		run -66 --separate-stderr "$PL/sharded" -c s.yaml $step
 		assert_equal "$stderr" "sharded: $step: s/work: not prepared; run \"sharded -c s.yaml prepare\" first"
 	done
 	[ ! -e s ]
 	"$PL/sharded" -c s.yaml prepare
 	"$PL/sharded" -c s.yaml shard 1
+	run -66 "$PL/sharded" -c s.yaml score 1
+	assert_line --partial 'score 1: s/work/shard-1.kept.tsv: the pool is not deduplicated; run "sharded -c s.yaml dedup" first'
 	run -66 "$PL/sharded" -c s.yaml apply 1
 	assert_line --partial 'apply 1: s/work/all.plan: the plans are not merged; run "sharded -c s.yaml merge" first'
 }
 
-@test "sharded: merge and finish refuse a shard that has not run" {
+@test "sharded: dedup, merge and finish refuse a shard that has not run" {
 	config s.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest="$BATS_FILE_TMPDIR/pngseed.tsv" out=s shards=2
 	"$PL/sharded" -c s.yaml prepare
 	"$PL/sharded" -c s.yaml shard 0
+	run -66 --separate-stderr "$PL/sharded" -c s.yaml dedup
+	[[ $stderr == *"
+sharded: s/work/shard-1.rows.tsv: shard 1 has not run" ]]
+	"$PL/sharded" -c s.yaml shard 1
+	"$PL/sharded" -c s.yaml dedup
+	"$PL/sharded" -c s.yaml score 0
 	run -66 --separate-stderr "$PL/sharded" -c s.yaml merge
 	[[ $stderr == *"
 sharded: s/work/shard-1.plan: shard 1 has not run" ]]
+	run -66 --separate-stderr "$PL/sharded" -c s.yaml finish
+	[[ $stderr == *"
+sharded: s/work/shard-1.scored.tsv: shard 1 has not run" ]]
 }
 
 @test "sharded: a failed shard exits 75; the re-run redoes only it (--resume-failed) and ends equal" {

@@ -46,14 +46,15 @@ teardown_file() {
 	rm -rf "$SLURM_DIR"
 }
 
-# config FILE KEY=VALUE...: pipeline keys, pixels, softmax, margin,
-# biased selection of 30% (as tests/pipelines.bats)
+# config FILE KEY=VALUE...: pipeline keys (input: the sample folder unless
+# given), pixels, softmax, margin, biased selection of 30% (as
+# tests/pipelines.bats)
 config() {
 	local f=$1
 	shift
 	{
 		echo "pipeline:"
-		echo "  input: $BATS_FILE_TMPDIR/png"
+		case " $* " in *" input="*) ;; *) echo "  input: $BATS_FILE_TMPDIR/png" ;; esac
 		echo "  seed-manifest: $BATS_FILE_TMPDIR/seed.tsv"
 		for kv in "$@"; do echo "  ${kv%%=*}: ${kv#*=}"; done
 		printf '%s\n' "embed:" "  method: pixels" "fit:" "  lambda: 0.01" \
@@ -100,31 +101,40 @@ EOF
 	assert_output "$(printf 'task %d\n' 0 1 2 3)"
 }
 
-@test "slurm: sharded slurm equals prune-before-labeling byte for byte; a failed shard task is retried, and only it" {
+@test "slurm: sharded slurm equals prune-before-labeling byte for byte, near-duplicates dropped over the whole pool; a failed score task is retried, and only it" {
 	need_cluster
-	config u.yaml out=u
+	# the sample folder and 40 of its images again under other ids, last
+	winnow-manifest dir "$BATS_FILE_TMPDIR/png" >in.tsv
+	awk -F '\t' -v OFS='\t' 'NR >= 2 && NR <= 41 { $1 = "dup-" $1; print }' in.tsv >>in.tsv
+	config u.yaml out=u input=in.tsv
+	config s.yaml out=s shards=4 input=in.tsv
+	sed -i 's/^fit:$/dedup:\n  threshold: 0.987\n&/' u.yaml s.yaml
 	"$PL/prune-before-labeling" -c u.yaml >/dev/null 2>&1
-	config s.yaml out=s shards=4
 	failing_bin fb plan 2 1
 	run -0 --separate-stderr env WINNOW_BIN="$PWD/fb" "$PL/sharded" -c s.yaml slurm
-	for f in selected.tsv to-label.jsonl report.txt work/pool.npy work/scored.tsv; do
+	for f in selected.tsv to-label.jsonl report.txt work/pool.npy work/scored.tsv work/dedup.tsv; do
 		cmp "u/$f" "s/$f"
 	done
 	assert_output "$(cat u/report.txt)"
-	[[ $stderr == *"slurm round 0: shard tasks 0,1,2,3, apply tasks 0,1,2,3"* ]]
-	[[ $stderr == *"slurm round 1: shard tasks 2, apply tasks 0,1,2,3"* ]]
+	assert_line --regexp '^near-duplicates: [1-9][0-9]+ of [0-9]+ rows dropped'
+	[ "$(grep -c '^dup-' s/work/dedup.tsv)" -eq 40 ]
+	[ "$(grep -c '^dup-' s/work/shard-0.rows.tsv)" -eq 0 ]
+	[[ $stderr == *"slurm round 0: shard tasks 0,1,2,3, score tasks 0,1,2,3, apply tasks 0,1,2,3"* ]]
+	[[ $stderr == *"slurm round 1: shard tasks none, score tasks 2, apply tasks 0,1,2,3"* ]]
 	# task 2's plan ran twice, the others once; each apply once
 	run -0 sort fb/runs
 	assert_output "$(printf '%s\n' 'apply 0' 'apply 1' 'apply 2' 'apply 3' 'plan 0' 'plan 1' 'plan 2' 'plan 2' 'plan 3')"
-	# the Slurm logs: four shard tasks, then task 2 again (the merge,
-	# apply and finish jobs of round 0 were cancelled: they never ran,
-	# and wrote no log); the failure in task 2's first log
+	# the Slurm logs: four shard tasks, dedup, four score tasks, then
+	# score task 2 again (the merge, apply and finish jobs of round 0 were
+	# cancelled: they never ran, and wrote no log); the failure in task
+	# 2's first score log
 	run -0 sh -c 'ls s/work/slurm | sed "s/-[0-9]*_/-A_/; s/-[0-9]*\.out/.out/" | sort'
 	assert_output "$(printf '%s\n' winnow-apply-A_0.out winnow-apply-A_1.out winnow-apply-A_2.out \
-	    winnow-apply-A_3.out winnow-finish.out winnow-merge.out \
-	    winnow-prepare.out winnow-shard-A_0.out winnow-shard-A_1.out winnow-shard-A_2.out \
+	    winnow-apply-A_3.out winnow-dedup.out winnow-finish.out winnow-merge.out \
+	    winnow-prepare.out winnow-score-A_0.out winnow-score-A_1.out winnow-score-A_2.out \
+	    winnow-score-A_2.out winnow-score-A_3.out winnow-shard-A_0.out winnow-shard-A_1.out \
 	    winnow-shard-A_2.out winnow-shard-A_3.out)"
-	run -0 cat s/work/slurm/winnow-shard-*_2.out
+	run -0 cat s/work/slurm/winnow-score-*_2.out
 	assert_output --partial "winnow-select: injected failure of task 2"
 }
 
@@ -133,14 +143,14 @@ EOF
 	config s.yaml out=s shards=3 retries=1
 	failing_bin fb apply 1 2
 	run -75 --separate-stderr env WINNOW_BIN="$PWD/fb" "$PL/sharded" -c s.yaml slurm
-	[[ $stderr == *"sharded: after 2 rounds, shard tasks none, apply tasks 1 have not run or the finish job "*" failed (logs in s/work/slurm/); run again to redo only them"* ]]
+	[[ $stderr == *"sharded: after 2 rounds, shard tasks none, score tasks none, apply tasks 1 have not run or the finish job "*" failed (logs in s/work/slurm/); run again to redo only them"* ]]
 	[ ! -e s/selected.tsv ]
 	run -0 sort fb/runs
 	assert_output "$(printf '%s\n' 'apply 0' 'apply 1' 'apply 1' 'apply 2' 'plan 0' 'plan 1' 'plan 2')"
 	# the third try succeeds: only apply 1 runs again
 	: >fb/runs
 	run -0 --separate-stderr env WINNOW_BIN="$PWD/fb" "$PL/sharded" -c s.yaml slurm
-	[[ $stderr == *"slurm round 0: shard tasks none, apply tasks 1"* ]]
+	[[ $stderr == *"slurm round 0: shard tasks none, score tasks none, apply tasks 1"* ]]
 	run -0 cat fb/runs
 	assert_output "apply 1"
 	config r.yaml out=r shards=3
@@ -164,7 +174,7 @@ EOF
 	assert_equal "$stderr" "sharded: s.yaml: slurm: no sbatch on PATH (run it where Slurm jobs are submitted)"
 }
 
-@test "sharded-k8s.yaml: prepare, shard, merge, apply, finish as Jobs; the per-shard ones indexed, as many as sharded.yaml's shards, a failed index retried" {
+@test "sharded-k8s.yaml: prepare, shard, dedup, score, merge, apply, finish as Jobs; the per-shard ones indexed, as many as sharded.yaml's shards, a failed index retried" {
 	run -0 "$PYTHON" - "$WINNOW_TOP/pipelines/sharded-k8s.yaml" "$WINNOW_TOP/pipelines/sharded.yaml" <<'PY'
 import sys, yaml
 jobs = list(yaml.safe_load_all(open(sys.argv[1])))
@@ -180,6 +190,8 @@ PY
 	assert_output "$(printf '%s\n' \
 	    "Job winnow-prepare ['-c', 'sharded.yaml', 'prepare'] False - 1" \
 	    "Job winnow-shard ['-c', 'sharded.yaml', 'shard'] True True 1" \
+	    "Job winnow-dedup ['-c', 'sharded.yaml', 'dedup'] False - 1" \
+	    "Job winnow-score ['-c', 'sharded.yaml', 'score'] True True 1" \
 	    "Job winnow-merge ['-c', 'sharded.yaml', 'merge'] False - 1" \
 	    "Job winnow-apply ['-c', 'sharded.yaml', 'apply'] True True 1" \
 	    "Job winnow-finish ['-c', 'sharded.yaml', 'finish'] False - 1")"

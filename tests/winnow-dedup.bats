@@ -142,6 +142,20 @@ open('m.tsv', 'w').write('id\trow\n' + ''.join('r%d\t%d\n' % (i, i) for i in ran
 	done
 }
 
+@test "an inverted file trained on threads (k-means on a subsample, as faiss does) and a graph index give the same bytes at -j 1, 2, 3" {
+	# 20,000 rows: above IVF64's 64 x 256 training points, so faiss's
+	# k-means draws its subsample; several BLAS blocks of rows
+	pool 20000 4 big
+	for mode in "--index IVF64,Flat --nprobe 4" "--index HNSW16"; do
+		echo "mode: $mode"
+		winnow-dedup $mode -j 1 -o j1.tsv big.npy big.tsv
+		for j in 2 3; do
+			winnow-dedup $mode -j $j -o j$j.tsv big.npy big.tsv
+			run -0 cmp j1.tsv j$j.tsv
+		done
+	done
+}
+
 @test "the kept row: highest --score, ties by the hash of (seed, id); --drop keeps rank 0" {
 	"$PYTHON" -c "import numpy as np; np.save('e.npy', np.array([[1,0],[2,0],[3,0],[0,1],[0,2]], np.float32))"
 	make_manifest m.tsv "id|row|q" "a|0|1" "b|1|5" "c|2|5" "d|3|2" "e|4|1"

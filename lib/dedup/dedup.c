@@ -459,9 +459,16 @@ out:
 }
 
 /* A fresh index of factory over the n rows X (n x d), trained on them if
- * it needs it.  Built on one thread: faiss's parallel HNSW insertion and
- * k-means depend on the thread schedule, and the index must be the same
- * in every shard. */
+ * it needs it.  The index must be the same whatever the thread count and
+ * in every shard.  faiss's k-means (an inverted file's coarse quantiser,
+ * PQ codebooks) is: it trains on a subsample drawn with its fixed seed
+ * (max_points_per_centroid, 256 a centroid), assigns by exhaustive search
+ * (each row's distances one BLAS dot product, whoever computes it), and
+ * sums each centroid's rows on one thread in row order; adding rows
+ * fills each inverted list on one thread in row order too.  So those run
+ * on the caller's threads (tests/winnow-dedup.bats compares -j 1 and -j 2
+ * byte for byte).  HNSW's parallel insertion (and NSG's build) links rows
+ * in the order threads reach them: those are built on one thread. */
 static struct wf_index *
 build_index(const char *factory, const char *params, const float *X, size_t n, int d,
             int threads, struct wn_err *err)
@@ -469,8 +476,8 @@ build_index(const char *factory, const char *params, const float *X, size_t n, i
 	struct wf_index *ix = wf_index_new(factory, d, err);
 	if (!ix)
 		return NULL;
-	int flat = strcmp(factory, "Flat") == 0;
-	wf_set_threads(flat ? threads : 1);
+	int graph = strstr(factory, "HNSW") || strstr(factory, "NSG");
+	wf_set_threads(graph ? 1 : threads);
 	if ((wf_index_needs_training(ix) && wf_index_train(ix, n, X, err) < 0) ||
 	    wf_index_add(ix, n, X, err) < 0 ||
 	    (params && wf_index_params(ix, params, err) < 0)) {

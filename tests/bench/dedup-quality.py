@@ -88,7 +88,7 @@ def evaluate(out, dedup, name):
             a, b, k = l.split("\t")
             fam[int(a)] = int(b)
             kind[int(a)] = k
-    line = "%-7s" % name
+    line = "%-14s" % name
     for k in KINDS:
         pairs = [(a, fam[a]) for a in fam if kind[a] == k]
         hit = sum(group[a] == group[b] for a, b in pairs)
