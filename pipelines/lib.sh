@@ -334,6 +334,19 @@ EOF
 	rm -f "$wn_ro.kept" "$wn_ro.labeled"
 }
 
+# wn_dict DICT MANIFEST [LEARN-OPTIONS...]: the k-means dictionary of
+# winnow-embed -m kmeans.  When DICT does not exist it is learned from
+# MANIFEST's images (winnow-embed learn, whose -o DICT appears whole or not
+# at all); when it does it is kept, so that later runs, nights and rounds
+# embed with the same features (a new dictionary makes new features: the
+# old embeddings and models would no longer match).
+wn_dict() {
+	[ -s "$1" ] && return 0
+	wn_dd=$1 wn_dm=$2
+	shift 2
+	winnow-embed learn "$@" -o "$wn_dd" "$wn_dm"
+}
+
 # wn_dedup CONFIG EMB POOL DIR: drop the near-duplicates of POOL (a
 # manifest whose row column points into EMB) before it is scored, when
 # CONFIG has a dedup section (as the example configs do) or the pipeline
