@@ -23,15 +23,23 @@
 #error "the dictionary file is read and written as host floats: little-endian only"
 #endif
 
-enum { GEMM_FLOATS = 1 << 21 }; /* bound on the kmeans distance block */
+/* kmeans: the distance GEMM's output for one tile of an image's patches,
+ * at most this many floats (1 MB: a 28x28 image's 529 patches against
+ * 400 centroids in one tile, read back by the triangle activation while
+ * still in the L2 cache, where the 8 MB block of 9 images this replaced
+ * went out to memory and back). */
+enum { TILE_FLOATS = 1 << 18 };
 
 #define DICT_MAGIC "winnow-kmeans-dict 1\n"
 
 struct emb_ws {
-	size_t rows;        /* kmeans: patch rows per chunk */
+	size_t rows;        /* kmeans: patch rows per tile */
 	float *x;           /* rows x dim (kmeans) or n x in_dim (random) */
 	float *xw;          /* rows x dim, whitened */
 	float *g;           /* rows x k */
+	double *hs;         /* kmeans: W x ph window sums of the pixels ... */
+	double *hs2;        /* ... and of their squares */
+	double *pm, *ps;    /* kmeans: each patch's mean and 1/sqrt(var + eps) */
 	size_t xcap;        /* random: floats in x (maxn images) */
 	double flop, sec;
 };
@@ -118,12 +126,16 @@ struct emb_ws *emb_ws_new(const struct emb *e, size_t maxn)
 		return ws;
 	}
 	size_t P = (size_t)e->pw * e->ph, k = (size_t)e->dict->k;
-	size_t imgs = GEMM_FLOATS / (P * k);
-	ws->rows = (imgs ? imgs : 1) * P;
+	ws->rows = TILE_FLOATS / k;
+	ws->rows = ws->rows < 1 ? 1 : ws->rows > P ? P : ws->rows;
 	ws->x = malloc(sizeof(float) * ws->rows * e->dict->dim);
 	ws->xw = malloc(sizeof(float) * ws->rows * e->dict->dim);
 	ws->g = malloc(sizeof(float) * ws->rows * k);
-	if (!ws->x || !ws->xw || !ws->g) {
+	ws->hs = malloc(sizeof(double) * (size_t)e->W * e->ph);
+	ws->hs2 = malloc(sizeof(double) * (size_t)e->W * e->ph);
+	ws->pm = malloc(sizeof(double) * P);
+	ws->ps = malloc(sizeof(double) * P);
+	if (!ws->x || !ws->xw || !ws->g || !ws->hs || !ws->hs2 || !ws->pm || !ws->ps) {
 		emb_ws_free(ws);
 		return NULL;
 	}
@@ -137,6 +149,10 @@ void emb_ws_free(struct emb_ws *ws)
 	free(ws->x);
 	free(ws->xw);
 	free(ws->g);
+	free(ws->hs);
+	free(ws->hs2);
+	free(ws->pm);
+	free(ws->ps);
 	free(ws);
 }
 
@@ -167,17 +183,60 @@ void emb_normalise(float *v, int n)
 		v[i] = (float)((v[i] - m) * s);
 }
 
-/* Contrast-normalise rows of x, subtract mean and whiten into xw. */
-static void whiten(const struct emb_dict *d, float *x, float *xw, size_t rows)
+/*
+ * The contrast normalisation of every patch of one image, from window sums
+ * (each pixel is in p*p patches: summing each patch's D values, as
+ * emb_normalise does, reads every pixel D times): ws->pm[r] gets patch
+ * r's mean, ws->ps[r] 1 / sqrt(var + EMB_NORM_EPS), var the unbiased
+ * variance, in double as emb_normalise computes them.  Each sum adds the
+ * same values in the same order whatever the batch: a patch's numbers are
+ * a function of its image alone.
+ */
+static void patch_stats(const struct emb *e, struct emb_ws *ws, const float *img)
 {
-	for (size_t i = 0; i < rows; i++) {
-		float *r = x + i * d->dim;
-		emb_normalise(r, d->dim);
-		for (int j = 0; j < d->dim; j++)
-			r[j] -= d->mean[j];
-	}
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, d->dim,
-	            d->dim, 1.0f, x, d->dim, d->zca, d->dim, 0.0f, xw, d->dim);
+	int p = e->dict->patch, C = e->C, W = e->W, D = e->dict->dim;
+
+	/* column sums: hs[y * W + x] = sum over dy < p, c of pixel (x, y + dy) */
+	for (int y = 0; y < e->ph; y++)
+		for (int x = 0; x < W; x++) {
+			double s = 0, s2 = 0;
+			for (int dy = 0; dy < p; dy++)
+				for (int c = 0; c < C; c++) {
+					double v = img[((size_t)(y + dy) * W + x) * C + c];
+					s += v;
+					s2 += v * v;
+				}
+			ws->hs[(size_t)y * W + x] = s;
+			ws->hs2[(size_t)y * W + x] = s2;
+		}
+	for (int y = 0; y < e->ph; y++)
+		for (int x = 0; x < e->pw; x++) {
+			const double *h = ws->hs + (size_t)y * W + x, *h2 = ws->hs2 + (size_t)y * W + x;
+			double s = 0, s2 = 0, var;
+			for (int dx = 0; dx < p; dx++) {
+				s += h[dx];
+				s2 += h2[dx];
+			}
+			var = (s2 - s * s / D) / (D > 1 ? D - 1 : 1);
+			ws->pm[(size_t)y * e->pw + x] = s / D;
+			ws->ps[(size_t)y * e->pw + x] = 1.0 / sqrt((var > 0 ? var : 0) + EMB_NORM_EPS);
+		}
+}
+
+/* |v|^2 in 8 independent partial sums (which the compiler vectorises
+ * without reordering anything), combined in a fixed order. */
+static float sumsq(const float *v, int n)
+{
+	float a[8] = { 0 }, s;
+	int j = 0;
+
+	for (; j + 8 <= n; j += 8)
+		for (int l = 0; l < 8; l++)
+			a[l] += v[j + l] * v[j + l];
+	s = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+	for (; j < n; j++)
+		s += v[j] * v[j];
+	return s;
 }
 
 /*
@@ -224,45 +283,116 @@ static void triangle(float *restrict g, const float *restrict cc, float xx,
 	}
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_TRIANGLE_AVX2 1
+/*
+ * triangle() 8 lanes at a time where the CPU has AVX2 (the square roots
+ * are most of the encoding's time outside the GEMMs; an 8-wide vsqrtps
+ * costs about what a 4-wide one does).  The same bits as triangle(): each
+ * square root, difference and maximum is exact IEEE arithmetic, and the
+ * 8 lanes are added into the same 4 partial sums in the same order (low
+ * half, then high half), so a run on a machine without AVX2 writes the
+ * same file.
+ */
+__attribute__((target("avx2"))) static void
+triangle_avx2(float *restrict g, const float *restrict cc, float xx,
+              size_t K, float *restrict q)
+{
+	size_t k = 0;
+	float mean, s[4];
+	__m256 x8 = _mm256_set1_ps(xx), z8 = _mm256_setzero_ps();
+	__m128 s4 = _mm_setzero_ps();
+
+	for (; k + 8 <= K; k += 8) {
+		__m256 z = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(g + k),
+		                                       _mm256_loadu_ps(cc + k)), x8);
+		z = _mm256_sqrt_ps(_mm256_max_ps(z, z8));
+		_mm256_storeu_ps(g + k, z);
+		s4 = _mm_add_ps(s4, _mm256_castps256_ps128(z));
+		s4 = _mm_add_ps(s4, _mm256_extractf128_ps(z, 1));
+	}
+	for (; k + 4 <= K; k += 4) {
+		__m128 z = _mm_add_ps(_mm_add_ps(_mm_loadu_ps(g + k), _mm_loadu_ps(cc + k)),
+		                      _mm256_castps256_ps128(x8));
+		z = _mm_sqrt_ps(_mm_max_ps(z, _mm_setzero_ps()));
+		_mm_storeu_ps(g + k, z);
+		s4 = _mm_add_ps(s4, z);
+	}
+	_mm_storeu_ps(s, s4);
+	mean = (s[0] + s[1]) + (s[2] + s[3]);
+	for (; k < K; k++) {
+		float z2 = xx + g[k] + cc[k];
+		g[k] = sqrtf(z2 > 0 ? z2 : 0);
+		mean += g[k];
+	}
+	mean /= (float)K;
+	__m256 m8 = _mm256_set1_ps(mean);
+	for (k = 0; k + 8 <= K; k += 8) {
+		__m256 f = _mm256_max_ps(_mm256_sub_ps(m8, _mm256_loadu_ps(g + k)), z8);
+		_mm256_storeu_ps(q + k, _mm256_add_ps(_mm256_loadu_ps(q + k), f));
+	}
+	for (; k < K; k++) {
+		float f = mean - g[k];
+		q[k] += f > 0 ? f : 0;
+	}
+}
+#endif
+
+/*
+ * One image at a time, its patches in tiles of ws->rows (the same tiles
+ * whatever the batch, so that an image's features do not depend on the
+ * images beside it: the sharded pipeline and -j give the same bits):
+ * contrast-normalised and mean-subtracted patches (im2col) -> whitened by
+ * one GEMM -> -2 x.c_k by a second (the distance GEMM, all but a tenth of
+ * the flops) -> triangle activation, sum-pooled into the quadrants.
+ */
 static void encode_kmeans(const struct emb *e, struct emb_ws *ws,
                           const float *px, size_t n, float *out)
 {
 	const struct emb_dict *d = e->dict;
 	size_t P = (size_t)e->pw * e->ph, K = (size_t)d->k;
-	size_t per = ws->rows / P;
-	int hx = (e->pw + 1) / 2, hy = (e->ph + 1) / 2;     /* quadrant split */
+	int D = d->dim, hx = (e->pw + 1) / 2, hy = (e->ph + 1) / 2;
+#ifdef HAVE_TRIANGLE_AVX2
+	int avx2 = __builtin_cpu_supports("avx2");
+#endif
 
-	for (size_t i0 = 0; i0 < n; i0 += per) {
-		size_t ni = n - i0 < per ? n - i0 : per, rows = ni * P;
-		/* im2col */
-		for (size_t i = 0; i < ni; i++) {
-			const float *img = px + (i0 + i) * e->in_dim;
-			float *dst = ws->x + i * P * d->dim;
-			for (int y = 0; y < e->ph; y++)
-				for (int x = 0; x < e->pw; x++, dst += d->dim)
-					emb_patch(img, e->W, e->C, d->patch, x, y, dst);
-		}
-		whiten(d, ws->x, ws->xw, rows);
-		double t = now();
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows,
-		            (int)K, d->dim, -2.0f, ws->xw, d->dim, d->cent, d->dim,
-		            0.0f, ws->g, (int)K);
-		ws->sec += now() - t;
-		ws->flop += 2.0 * rows * K * d->dim;
-		/* triangle activation, then sum-pooling */
-		for (size_t i = 0; i < ni; i++) {
-			float *o = out + (i0 + i) * e->out_dim;
-			memset(o, 0, sizeof(float) * e->out_dim);
-			for (int y = 0; y < e->ph; y++)
-				for (int x = 0; x < e->pw; x++) {
-					size_t r = i * P + (size_t)y * e->pw + x;
-					const float *xw = ws->xw + r * d->dim;
-					float xx = 0;
-					float *q = o + K * (size_t)((y >= hy) * 2 + (x >= hx));
-					for (int j = 0; j < d->dim; j++)
-						xx += xw[j] * xw[j];
-					triangle(ws->g + r * K, e->cc, xx, K, q);
+	for (size_t i = 0; i < n; i++) {
+		const float *img = px + i * e->in_dim;
+		float *o = out + i * e->out_dim;
+
+		memset(o, 0, sizeof(float) * e->out_dim);
+		patch_stats(e, ws, img);
+		for (size_t r0 = 0; r0 < P; r0 += ws->rows) {
+			size_t rows = P - r0 < ws->rows ? P - r0 : ws->rows;
+			/* im2col, normalised as emb_normalise does, mean subtracted */
+			for (size_t r = 0; r < rows; r++) {
+				int y = (int)((r0 + r) / e->pw), x = (int)((r0 + r) % e->pw);
+				double m = ws->pm[r0 + r], s = ws->ps[r0 + r];
+				float *dst = ws->x + r * D;
+				emb_patch(img, e->W, e->C, d->patch, x, y, dst);
+				for (int j = 0; j < D; j++)
+					dst[j] = (float)((dst[j] - m) * s) - d->mean[j];
+			}
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, D,
+			            D, 1.0f, ws->x, D, d->zca, D, 0.0f, ws->xw, D);
+			double t = now();
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows,
+			            (int)K, D, -2.0f, ws->xw, D, d->cent, D, 0.0f, ws->g,
+			            (int)K);
+			ws->sec += now() - t;
+			ws->flop += 2.0 * rows * K * D;
+			for (size_t r = 0; r < rows; r++) {
+				int y = (int)((r0 + r) / e->pw), x = (int)((r0 + r) % e->pw);
+				float xx = sumsq(ws->xw + r * D, D);
+				float *q = o + K * (size_t)((y >= hy) * 2 + (x >= hx));
+#ifdef HAVE_TRIANGLE_AVX2
+				if (avx2) {
+					triangle_avx2(ws->g + r * K, e->cc, xx, K, q);
+					continue;
 				}
+#endif
+				triangle(ws->g + r * K, e->cc, xx, K, q);
+			}
 		}
 	}
 }

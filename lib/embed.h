@@ -82,7 +82,9 @@ struct emb_ws *emb_ws_new(const struct emb *e, size_t maxn);
 void emb_ws_free(struct emb_ws *ws);
 
 /* Embed n <= maxn images (px: n * in_dim floats) into out (n * out_dim).
- */
+ * kmeans encodes each image on its own (fixed tiles of its patches), so an
+ * image's features do not depend on the batch, bit for bit; random's one
+ * GEMM per batch can differ in the last bits with the row's place. */
 void emb_encode(const struct emb *e, struct emb_ws *ws, const float *px,
                 size_t n, float *out);
 

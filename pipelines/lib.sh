@@ -334,6 +334,19 @@ EOF
 	rm -f "$wn_ro.kept" "$wn_ro.labeled"
 }
 
+# wn_dict DICT MANIFEST [LEARN-OPTIONS...]: the k-means dictionary of
+# winnow-embed -m kmeans.  When DICT does not exist it is learned from
+# MANIFEST's images (winnow-embed learn, whose -o DICT appears whole or not
+# at all); when it does it is kept, so that later runs, nights and rounds
+# embed with the same features (a new dictionary makes new features: the
+# old embeddings and models would no longer match).
+wn_dict() {
+	[ -s "$1" ] && return 0
+	wn_dd=$1 wn_dm=$2
+	shift 2
+	winnow-embed learn "$@" -o "$wn_dd" "$wn_dm"
+}
+
 # wn_dedup_wanted CONFIG: true when the pipelines drop near-duplicates:
 # CONFIG has a dedup section (as the example configs do) or the pipeline
 # key dedup is true, not when it is false.

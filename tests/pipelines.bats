@@ -615,3 +615,28 @@ sweep_config() {
 	[ -s o/to-label.jsonl ]
 	grep -q 'my png/' o/selected.tsv
 }
+
+@test "wn_dict: the k-means dictionary is learned once, atomically, and reused as it is" {
+	winnow-manifest idx "$FMNIST/t10k-images-idx3-ubyte.gz" "$FMNIST/t10k-labels-idx1-ubyte.gz" |
+		head -n 301 >m.tsv
+	dict() { sh -c 'prog=t; . "$1/pipelines/lib.sh"; wn_dict d.dict m.tsv -k 16 -j 1' t "$WINNOW_TOP"; }
+	run dict
+	assert_success
+	head -c 21 d.dict >magic
+	run cat magic
+	assert_output "winnow-kmeans-dict 1"
+	cksum <d.dict >first
+	# a second call keeps it: a later night or round embeds with the same
+	# features even from other images
+	head -n 101 m.tsv >m2.tsv && mv m2.tsv m.tsv
+	run dict
+	assert_success
+	run sh -c 'cksum <d.dict | cmp - first'
+	assert_success
+	# a failed learn leaves no dictionary behind
+	rm d.dict
+	head -n 1 m.tsv >m2.tsv && mv m2.tsv m.tsv
+	run dict
+	assert_failure 65
+	[ ! -e d.dict ]
+}

@@ -5,7 +5,9 @@ checking winnow's numbers against an independent implementation.
 
     /usr/bin/python3 tests/bench/demo-reference.py [options]
 
-Fashion-MNIST (IDX, gzip) -> embedding (pixels, or random ReLU features)
+Fashion-MNIST (IDX, gzip) -> embedding (pixels, random ReLU features, or
+Coates-Ng k-means features with the dictionary learned here as
+winnow-embed learn does)
 -> a labeled seed (a share of the training set) -> softmax surrogate on the
 seed -> scores for every training sample -> selection of a fraction ->
 final softmax regression on the selection -> test accuracy.  Prints the
@@ -33,8 +35,96 @@ def load_idx(path):
     return np.frombuffer(data, np.uint8, offset=4 + 4 * ndim).reshape(dims)
 
 
-def embed(images, method, dim, seed, stats=None):
-    x = images.reshape(len(images), -1).astype(np.float32) / 255.0
+NORM_EPS = 10.0 / (255.0 * 255.0)  # lib/embed.h EMB_NORM_EPS
+ZCA_EPS = 0.1
+
+
+def patches(x, p):
+    """Every p x p patch (stride 1) of the images x (n, H, W), one a row."""
+    v = np.lib.stride_tricks.sliding_window_view(x, (p, p), axis=(1, 2))
+    return v.reshape(-1, p * p)
+
+
+def normalise(v):
+    """Contrast normalisation: (v - mean) / sqrt(var + eps), var unbiased."""
+    m = v.mean(1, keepdims=True)
+    return (v - m) / np.sqrt(v.var(1, ddof=1, keepdims=True) + np.float32(NORM_EPS))
+
+
+def learn_kmeans(x, k, p, npatch, iters, seed):
+    """The dictionary as winnow-embed learn makes it: ceil(npatch / n)
+    patches per image at random places, contrast-normalised, ZCA whitening
+    (eigenvalues + 0.1), then iters Lloyd iterations started from the
+    patches at rows i*n/k (an empty cluster keeps its centroid)."""
+    rng = np.random.default_rng(seed)
+    n, H, W = x.shape
+    ppi = -(-npatch // n)
+    ys = rng.integers(0, H - p + 1, (n, ppi))
+    xs = rng.integers(0, W - p + 1, (n, ppi))
+    off = np.arange(p)
+    img = np.repeat(np.arange(n), ppi)
+    v = x[img[:, None, None], ys.reshape(-1)[:, None, None] + off[None, :, None],
+          xs.reshape(-1)[:, None, None] + off[None, None, :]].reshape(-1, p * p)
+    v = normalise(v)
+    mean = v.mean(0)
+    ev, vec = np.linalg.eigh(np.cov(v.astype(np.float64), rowvar=False))
+    zca = ((vec / np.sqrt(np.maximum(ev, 0) + ZCA_EPS)) @ vec.T).astype(np.float32)
+    xw = (v - mean) @ zca
+    m = len(xw)
+    c = xw[np.arange(k) * m // k].copy()
+    for _ in range(iters):
+        a = np.empty(m, np.int64)
+        cc = (c * c).sum(1)
+        for i in range(0, m, 8192):
+            a[i:i + 8192] = np.argmin(cc - 2 * xw[i:i + 8192] @ c.T, 1)
+        cnt = np.bincount(a, minlength=k)
+        s = np.zeros((k, xw.shape[1]))
+        np.add.at(s, a, xw)
+        c[cnt > 0] = (s[cnt > 0] / cnt[cnt > 0, None]).astype(np.float32)
+    return mean, zca, c
+
+
+def encode_kmeans(x, d, p, block=32):
+    """Coates-Ng features: triangle activation max(0, mean(z) - z_k) of
+    every whitened patch, z_k its distance to centroid k, sum-pooled over
+    4 quadrants (quadrant-major, as winnow-embed -m kmeans).  In blocks of
+    32 images, the elementwise steps in place: the distance matrix of a
+    block (27 MB) stays in the caches (blocks of 256 made the reference
+    4 times slower, most of it in page faults)."""
+    mean, zca, c = d
+    n, H, W = x.shape
+    ph, pw, k = H - p + 1, W - p + 1, len(c)
+    hy, hx = (ph + 1) // 2, (pw + 1) // 2
+    cc = (c * c).sum(1)
+    ct = np.ascontiguousarray(-2 * c.T)
+    out = np.empty((n, 4 * k), np.float32)
+    for i in range(0, n, block):
+        b = x[i:i + block]
+        xw = (normalise(patches(b, p)) - mean) @ zca
+        z = xw @ ct
+        z += cc
+        z += (xw * xw).sum(1, keepdims=True)
+        np.maximum(z, 0, out=z)
+        np.sqrt(z, out=z)
+        np.subtract(z.mean(1, keepdims=True), z, out=z)
+        np.maximum(z, 0, out=z)
+        f = z.reshape(len(b), ph, pw, k)
+        o = out[i:i + block]
+        o[:, :k] = f[:, :hy, :hx].sum((1, 2))
+        o[:, k:2 * k] = f[:, :hy, hx:].sum((1, 2))
+        o[:, 2 * k:3 * k] = f[:, hy:, :hx].sum((1, 2))
+        o[:, 3 * k:] = f[:, hy:, hx:].sum((1, 2))
+    return out
+
+
+def embed(images, method, dim, seed, stats=None, k=400):
+    """The embedding of the images, and what the test set's embedding
+    needs from the training set's (the k-means dictionary)."""
+    x = images.astype(np.float32) / 255.0
+    if method == "kmeans":
+        d = stats if stats is not None else learn_kmeans(x, k, 6, 100000, 10, seed)
+        return encode_kmeans(x, d, 6), d
+    x = x.reshape(len(images), -1)
     if method == "pixels":
         return x, None
     # random (as winnow-embed -m random): each image standardised on its
@@ -164,8 +254,11 @@ def train(x, y, w, lam, max_iter, n_full=0):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    ap.add_argument("--method", default="random", choices=["pixels", "random"])
-    ap.add_argument("--dim", type=int, default=1024)
+    ap.add_argument("--method", default="random", choices=["pixels", "random", "kmeans"])
+    ap.add_argument("--dim", type=int, default=1024, help="random features")
+    ap.add_argument("--centroids", type=int, default=400, help="kmeans dictionary size")
+    ap.add_argument("--embed-only", action="store_true",
+                    help="embed the training and test sets, print the time, stop")
     ap.add_argument("--seed-share", type=float, default=0.04)
     ap.add_argument("--fraction", type=float, default=0.3)
     ap.add_argument("--score", default="margin")
@@ -188,9 +281,13 @@ def main():
     ytr = load_idx(os.path.join(a.data, "train-labels-idx1-ubyte.gz"))
     xte = load_idx(os.path.join(a.data, "t10k-images-idx3-ubyte.gz"))
     yte = load_idx(os.path.join(a.data, "t10k-labels-idx1-ubyte.gz"))
-    etr, stats = embed(xtr, a.method, a.dim, a.seed)
-    ete, _ = embed(xte, a.method, a.dim, a.seed, stats)
+    etr, stats = embed(xtr, a.method, a.dim, a.seed, k=a.centroids)
+    ete, _ = embed(xte, a.method, a.dim, a.seed, stats, k=a.centroids)
     t_embed = time.perf_counter() - t0
+    if a.embed_only:
+        print("embed %.2fs (%d + %d images, %d features)" % (t_embed, len(etr), len(ete),
+                                                            etr.shape[1]))
+        return 0
 
     rng = np.random.default_rng(a.seed)
     n = len(ytr)

@@ -8,6 +8,10 @@
 #   the kmeans distance GEMM's GFLOP/s (winnow-embed --stats) against a
 #     single-thread cblas_sgemm peak (2048^3) measured in the same run, both
 #     per thread CPU second, so that other load on the machine cancels out;
+#   kmeans (learn + encode the 70,000 training and test images) against the
+#     NumPy Coates-Ng of tests/bench/demo-reference.py doing the same work
+#     (patch extraction, normalisation, whitening, distance GEMM, triangle
+#     activation, pooling), both on -j / OpenBLAS threads $J, CPU seconds;
 #   img_load() decode rate against a bare libpng / libjpeg loop on the same
 #     files (the PNG sample, and the same images as JPEG);
 #   test accuracy of scikit-learn's multinomial LogisticRegression fitted on
@@ -61,10 +65,20 @@ timed "kmeans  idx  (K=400, 1600 feat.)" "$N" winnow-embed -m kmeans --dict "$tm
 echo "## kmeans encoding GEMM vs cblas_sgemm peak (GFLOP per thread CPU second)"
 gemm=$(sed -n 's/.*: \([0-9.]*\) GFLOP\/s per thread/\1/p' "$tmp/stats")
 peak=$("$tmp/embed-ref" gemm 2048 2048 2048)
-shape=$("$tmp/embed-ref" gemm 4761 400 36)
+shape=$("$tmp/embed-ref" gemm 529 400 36)
 awk -v g="$gemm" -v p="$peak" -v s="$shape" 'BEGIN {
 	printf "encoding GEMM %.1f GFLOP/s per thread (in the -j run), peak %.1f: %.0f%%\n", g, p, 100 * g / p
-	printf "the same shape (4761x400x36) alone: %.1f GFLOP/s: %.0f%% of peak\n", s, 100 * s / p }'
+	printf "the same shape (529x400x36: one image) alone: %.1f GFLOP/s: %.0f%% of peak\n", s, 100 * s / p }'
+
+echo "## kmeans vs NumPy Coates-Ng: learn (K=400) + encode the training (60,000 unless EMBED_BENCH_N) and 10,000 test images, CPU seconds"
+/usr/bin/time -f '%U %S' -o "$tmp/cw" sh -c 'winnow-embed learn -k 400 -j "$1" -o "$2/r.dict" "$3" &&
+	winnow-embed -m kmeans --dict "$2/r.dict" -j "$1" -o "$2/rk.npy" "$3" >/dev/null &&
+	winnow-embed -m kmeans --dict "$2/r.dict" -j "$1" -o "$2/rkt.npy" "$4" >/dev/null' \
+	sh "$J" "$tmp" "$tmp/train.tsv" "$tmp/test.tsv"
+OPENBLAS_THREAD_TIMEOUT=4 OPENBLAS_NUM_THREADS=$J /usr/bin/time -f '%U %S' -o "$tmp/cp" \
+	"$PY" tests/bench/demo-reference.py --method kmeans --embed-only >/dev/null
+awk -v w="$(awk '{ print $1 + $2 }' "$tmp/cw")" -v p="$(awk '{ print $1 + $2 }' "$tmp/cp")" 'BEGIN {
+	printf "winnow %.1f CPU s, NumPy %.1f CPU s: winnow %.1fx\n", w, p, p / w }'
 
 echo "## decode: img_load vs a bare library loop (images per CPU second, files cached)"
 find "$tmp/png" -name '*.png' | sort >"$tmp/pngs"

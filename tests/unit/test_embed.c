@@ -226,6 +226,49 @@ TEST(kmeans_encoder_vs_slow)
 	free(imgs);
 }
 
+/* An image's features are a function of the image alone, bit for bit:
+ * alone, or at any place in a batch (pipelines/sharded and -j rely on
+ * it).  And an image whose patches take several tiles of the distance
+ * GEMM (K = 20003 centroids: 13 patch rows a tile, 49 patches), K not a
+ * multiple of 4 or 8, against the slow encoder. */
+TEST(kmeans_image_pure_and_tiled)
+{
+	int W = 8, H = 8, C = 1, p = 2, K = 20003, n = 3, D = 4, np = 20100;
+	float *pat = malloc(sizeof(float) * np * D);
+	float *imgs = malloc(sizeof(float) * n * W * H * C);
+	struct emb_dict d;
+	struct emb e;
+	struct wn_err err;
+
+	for (int i = 0; i < np * D; i++)
+		pat[i] = frand(300000 + i);
+	for (int i = 0; i < n * W * H * C; i++)
+		imgs[i] = frand(900000 + i);
+	CHECK(emb_learn_kmeans(&d, pat, np, p, C, K, 1, &err) == 0, "%s", err.msg);
+	CHECK(emb_init(&e, EMB_KMEANS, W, H, C, 0, 0, &d, &err) == 0, "%s", err.msg);
+	struct emb_ws *ws = emb_ws_new(&e, n);
+	float *all = malloc(sizeof(float) * n * e.out_dim);
+	float *one = malloc(sizeof(float) * e.out_dim);
+	float *slow = malloc(sizeof(float) * e.out_dim);
+	emb_encode(&e, ws, imgs, n, all);
+	for (int i = 0; i < n; i++) {
+		emb_encode(&e, ws, imgs + i * W * H * C, 1, one);
+		CHECK(memcmp(one, all + (size_t)i * e.out_dim, sizeof(float) * e.out_dim) == 0,
+		      "image %d: features differ alone and in the batch", i);
+		slow_kmeans(&d, imgs + i * W * H * C, W, H, C, slow);
+		for (int j = 0; j < e.out_dim; j++)
+			CHECK_NEAR(one[j], slow[j], 2e-3);
+	}
+	emb_ws_free(ws);
+	emb_free(&e);
+	emb_dict_free(&d);
+	free(all);
+	free(one);
+	free(slow);
+	free(pat);
+	free(imgs);
+}
+
 TEST(random_vs_slow)
 {
 	int W = 4, H = 3, C = 1, dd = 6, D = 12;
@@ -297,6 +340,7 @@ int main(void)
 	RUN(zca_whitens);
 	RUN(zca_hand);
 	RUN(kmeans_encoder_vs_slow);
+	RUN(kmeans_image_pure_and_tiled);
 	RUN(random_vs_slow);
 	RUN(dict_roundtrip);
 	return unit_done();
