@@ -140,32 +140,6 @@ on_fold(void *ctx, int fold, size_t ntrain, size_t ntest, const struct sur_model
 	        ntest);
 }
 
-/* The estimated noise matrix: rows the given label, columns the true one,
- * entries the calibrated confident joint (estimated row counts). */
-static int
-write_noise(FILE *fp, const char *name, const struct sur_cl *cl, char **classes,
-            struct wn_err *err)
-{
-	int k = cl->k;
-	const char **f = emalloc(((size_t)k + 1) * sizeof *f);
-	char *buf = emalloc(((size_t)k + 1) * 24);
-	f[0] = "given";
-	for (int j = 0; j < k; j++)
-		f[j + 1] = classes[j];
-	int rc = mf_write_fields(fp, name, f, (size_t)k + 1, err);
-	for (int i = 0; rc == 0 && i < k; i++) {
-		f[0] = classes[i];
-		for (int j = 0; j < k; j++) {
-			snprintf(buf + j * 24, 24, "%lld", cl->cal[(size_t)i * k + j]);
-			f[j + 1] = buf + j * 24;
-		}
-		rc = mf_write_fields(fp, name, f, (size_t)k + 1, err);
-	}
-	free(f);
-	free(buf);
-	return rc;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -294,14 +268,14 @@ main(int argc, char **argv)
 			        opt.confcol ? opt.confcol : "confidence", opt.trust);
 		fprintf(stderr, "\n%s: estimated noise matrix (rows given, columns true):\n",
 		        progname);
-		if (write_noise(stderr, "<stderr>", &cl, D.classes, &err) != 0)
+		if (sur_cl_write_noise(stderr, "<stderr>", &cl, D.classes, &err) != 0)
 			die_err(&err);
 	}
 	if (opt.noise) {
 		struct wn_out no;
 		if (wn_out_open(&no, opt.noise, &err) != 0)
 			die_err(&err);
-		if (write_noise(no.fp, opt.noise, &cl, D.classes, &err) != 0) {
+		if (sur_cl_write_noise(no.fp, opt.noise, &cl, D.classes, &err) != 0) {
 			wn_out_abort(&no);
 			die_err(&err);
 		}

@@ -274,25 +274,6 @@ image_failed(const char *mfname, long long lineno, const struct wn_err *err,
 
 /* ---- output and --resume (lib/resume.h) ---- */
 
-/* What the sidecar's config line holds: the options that shape the bytes. */
-static uint64_t
-config_hash(const struct emb *e, const struct emb_dict *d)
-{
-	char buf[512];
-	uint64_t h;
-
-	snprintf(buf, sizeof buf, "m=%d s=%dx%d c=%d d=%d seed=%llu batch=%d px=%lld",
-	         opt.method, opt.W, opt.H, opt.C, e->out_dim, opt.seed, opt.batch,
-	         opt.max_pixels);
-	h = XXH64(buf, strlen(buf), 0);
-	if (d) {
-		h = XXH64(d->cent, sizeof(float) * d->k * d->dim, h);
-		h = XXH64(d->zca, sizeof(float) * d->dim * d->dim, h);
-		h = XXH64(d->mean, sizeof(float) * d->dim, h);
-	}
-	return h;
-}
-
 /* End of a round: the sidecar's "done" line, then for tests a crash like
  * a kill after WINNOW_EMBED_CRASH_AFTER rounds. */
 static void
@@ -308,26 +289,18 @@ end_round(struct rs_sink *s, long long in, long long skipped, uint64_t idhash)
 		raise(SIGKILL);
 }
 
-/* After a run without --resume: the EMB.npy.part and EMB.npy.resume an
- * interrupted --resume run left would let a later --resume continue that
- * old run over this one's output.  Remove them, and say so. */
+/* After a run without --resume: the stale files of an interrupted
+ * --resume run go (rs_remove_stale), and the user is told. */
 static void
 remove_stale(void)
 {
-	size_t sz = strlen(opt.out) + 16;
-	char *part = emalloc(sz), *side = emalloc(sz);
-	int gone = 0;
+	int gone = rs_remove_stale(opt.out);
 
-	snprintf(part, sz, "%s.part", opt.out);
-	snprintf(side, sz, "%s.resume", opt.out);
-	gone |= unlink(part) == 0;
-	gone |= (unlink(side) == 0) << 1;
 	if (gone)
-		warnx("removed %s%s%s, left by an interrupted --resume run (this run "
-		      "did not resume)", gone & 1 ? part : "", gone == 3 ? " and " : "",
-		      gone & 2 ? side : "");
-	free(part);
-	free(side);
+		warnx("removed %s%s%s%s%s, left by an interrupted --resume run (this run "
+		      "did not resume)", gone & RS_STALE_PART ? opt.out : "",
+		      gone & RS_STALE_PART ? ".part" : "", gone == 3 ? " and " : "",
+		      gone & RS_STALE_SIDE ? opt.out : "", gone & RS_STALE_SIDE ? ".resume" : "");
 }
 
 /* ---- embedding ---- */
@@ -388,7 +361,7 @@ cmd_embed(int argc, char **argv)
 	    mf_out_header(&mo, stdout, "<stdout>", &err) != 0)
 		die_err(&err);
 	if (rs_open(&sink, opt.out, (size_t)e.out_dim,
-	            config_hash(&e, opt.method == EMB_KMEANS ? &dict : NULL), opt.resume,
+	            emb_config_hash(&e, opt.seed, opt.batch, opt.max_pixels), opt.resume,
 	            &err) != 0)
 		die_err(&err);
 
@@ -568,7 +541,6 @@ learn_work(void *arg)
 {
 	struct ljob *j = arg;
 	int D = opt.patch * opt.patch * opt.C;
-	int pw = opt.W - opt.patch + 1, ph = opt.H - opt.patch + 1;
 	float *px = ereallocarray(NULL, (size_t)opt.W * opt.H * opt.C, sizeof(float));
 	struct img im;
 
@@ -582,12 +554,8 @@ learn_work(void *arg)
 		if (img_load(&im, r->path, (size_t)opt.max_pixels, j->cache, &j->err[i]) != 0)
 			continue;
 		if (img_resize(&im, opt.W, opt.H, opt.C, px, &j->err[i]) == 0) {
-			for (size_t p = 0; p < j->ppi; p++) {
-				int x = (int)(wn_u01_counter(r->key, WN_STREAM_PATCH, 2 * p) * pw);
-				int y = (int)(wn_u01_counter(r->key, WN_STREAM_PATCH, 2 * p + 1) * ph);
-				emb_patch(px, opt.W, opt.C, opt.patch, x, y,
-				          j->patches + (i * j->ppi + p) * D);
-			}
+			emb_sample_patches(px, opt.W, opt.H, opt.C, opt.patch, r->key, j->ppi,
+			                   j->patches + i * j->ppi * D);
 			j->ok[i] = 1;
 		}
 		img_free(&im);

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -770,4 +771,37 @@ int emb_dict_load(struct emb_dict *d, const char *path, struct wn_err *err)
 			return wn_seterr(err, WN_EDATA, "%s: non-finite centroid value", path);
 		}
 	return 0;
+}
+
+void
+emb_sample_patches(const float *img, int W, int H, int C, int p, uint64_t key,
+                   size_t ppi, float *dst)
+{
+	int pw = W - p + 1, ph = H - p + 1;
+	size_t D = (size_t)p * p * C;
+
+	for (size_t i = 0; i < ppi; i++) {
+		int x = (int)(wn_u01_counter(key, WN_STREAM_PATCH, 2 * i) * pw);
+		int y = (int)(wn_u01_counter(key, WN_STREAM_PATCH, 2 * i + 1) * ph);
+		emb_patch(img, W, C, p, x, y, dst + i * D);
+	}
+}
+
+uint64_t
+emb_config_hash(const struct emb *e, uint64_t seed, int batch, long long max_pixels)
+{
+	const struct emb_dict *d = e->method == EMB_KMEANS ? e->dict : NULL;
+	char buf[512];
+	uint64_t h;
+
+	snprintf(buf, sizeof buf, "m=%d s=%dx%d c=%d d=%d seed=%llu batch=%d px=%lld",
+	         (int)e->method, e->W, e->H, e->C, e->out_dim, (unsigned long long)seed, batch,
+	         max_pixels);
+	h = XXH64(buf, strlen(buf), 0);
+	if (d) {
+		h = XXH64(d->cent, sizeof(float) * d->k * d->dim, h);
+		h = XXH64(d->zca, sizeof(float) * d->dim * d->dim, h);
+		h = XXH64(d->mean, sizeof(float) * d->dim, h);
+	}
+	return h;
 }

@@ -106,6 +106,18 @@ int emb_learn_kmeans(struct emb_dict *d, float *patches, size_t n,
 
 /* Copy the p x p patch at (x, y) of a W x H x C image into dst. */
 void emb_patch(const float *img, int W, int C, int p, int x, int y, float *dst);
+/* The ppi patches winnow-embed learn takes from one W x H x C image: the
+ * p x p patch at positions drawn from hash stream WN_STREAM_PATCH of the
+ * image's key (a hash of its id), so the sample does not depend on the
+ * order, the threads or the other images.  dst: ppi * p*p*C floats. */
+void emb_sample_patches(const float *img, int W, int H, int C, int p, uint64_t key,
+                        size_t ppi, float *dst);
+/* The resume sidecar's config word: an XXH64 of everything that shapes
+ * the output bytes (method, size, dimension, seed, batch, pixel limit,
+ * and for kmeans the dictionary), so that --resume refuses to continue a
+ * run made with other options. */
+uint64_t emb_config_hash(const struct emb *e, uint64_t seed, int batch,
+                         long long max_pixels);
 /* Contrast-normalise one patch of n values in place. */
 void emb_normalise(float *v, int n);
 

@@ -2,6 +2,7 @@
  * resume.c - a resumable embeddings output (see resume.h).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -246,4 +247,23 @@ rs_commit(struct rs_sink *s, struct wn_err *err)
 	unlink(s->side);
 	rs_free(s);
 	return 0;
+}
+
+int
+rs_remove_stale(const char *out)
+{
+	size_t sz = strlen(out) + 16;
+	char *name = malloc(sz);
+	int gone = 0;
+
+	if (name == NULL)
+		return 0;
+	snprintf(name, sz, "%s.part", out);
+	if (unlink(name) == 0)
+		gone |= RS_STALE_PART;
+	snprintf(name, sz, "%s.resume", out);
+	if (unlink(name) == 0)
+		gone |= RS_STALE_SIDE;
+	free(name);
+	return gone;
 }

@@ -68,4 +68,11 @@ int rs_round(struct rs_sink *s, long long in, long long skipped, uint64_t idhash
              struct wn_err *err);
 /* Write the header and make OUT appear whole; frees s. */
 int rs_commit(struct rs_sink *s, struct wn_err *err);
+
+/* After a run without --resume: remove OUT.part and OUT.resume, which an
+ * interrupted --resume run left and which would let a later --resume
+ * continue that old run over this one's output.  Returns which were
+ * removed: RS_STALE_PART | RS_STALE_SIDE. */
+enum { RS_STALE_PART = 1, RS_STALE_SIDE = 2 };
+int rs_remove_stale(const char *out);
 #endif

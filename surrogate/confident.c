@@ -6,6 +6,7 @@
  * and nothing in Debian does this in C; the rule is a few loops.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,4 +245,35 @@ sur_cl_prune(const struct sur_cl *cl, const float *P, const int *y,
              const uint64_t *tiekey, unsigned char *flag, struct wn_err *err)
 {
 	return sur_cl_filter(cl, P, y, tiekey, SUR_CL_PRUNE_BY_NOISE_RATE, flag, err);
+}
+
+int
+sur_cl_write_noise(FILE *fp, const char *name, const struct sur_cl *cl,
+                   char *const *classes, struct wn_err *err)
+{
+	int k = cl->k;
+	const char **f = malloc(((size_t)k + 1) * sizeof *f);
+	char *buf = malloc(((size_t)k + 1) * 24);
+	int rc;
+
+	if (f == NULL || buf == NULL) {
+		free(f);
+		free(buf);
+		return wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", name);
+	}
+	f[0] = "given";
+	for (int j = 0; j < k; j++)
+		f[j + 1] = classes[j];
+	rc = mf_write_fields(fp, name, f, (size_t)k + 1, err);
+	for (int i = 0; rc == 0 && i < k; i++) {
+		f[0] = classes[i];
+		for (int j = 0; j < k; j++) {
+			snprintf(buf + j * 24, 24, "%lld", cl->cal[(size_t)i * k + j]);
+			f[j + 1] = buf + j * 24;
+		}
+		rc = mf_write_fields(fp, name, f, (size_t)k + 1, err);
+	}
+	free(f);
+	free(buf);
+	return rc;
 }

@@ -48,6 +48,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "err.h"
 #include "manifest.h"
@@ -99,6 +100,16 @@ long long sur_cl_filter(const struct sur_cl *cl, const float *P, const int *y,
 
 /* The label-quality score of one row: p (k probabilities), given label y. */
 double sur_cl_quality(const float *p, int k, int y, enum sur_cl_rank rank);
+
+/*
+ * The estimated noise matrix as TSV on fp (name for messages): a header
+ * "given" and the k class names, then a row a given class whose entries
+ * are the calibrated confident joint cl->cal (estimated row counts, the
+ * true class in the columns).  -1 with 74 on a write error, 70 on
+ * allocation failure.  Documented in winnow-formats(5).
+ */
+int sur_cl_write_noise(FILE *fp, const char *name, const struct sur_cl *cl,
+                       char *const *classes, struct wn_err *err);
 
 /* The argmax of p (k probabilities), ties to the lower index. */
 int sur_cl_argmax(const float *p, int k);

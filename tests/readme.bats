@@ -16,7 +16,7 @@ readme_pipeline() {
 	cp "$WINNOW_TOP"/data/*.sh "$WINNOW_TOP"/data/*.txt data/
 	cp "$WINNOW_TOP"/pipelines/* pipelines/
 	awk '{ print } /^data\/fashion-mnist.sh / {
-		print "head -n 3001 data/fmnist/train.tsv >t && mv t data/fmnist/train.tsv" }' \
+		print "head -n 3001 fmnist/train.tsv >t && mv t fmnist/train.tsv" }' \
 		pipeline.sh | sed "s|^PATH=\$PWD/bin:|PATH=$WINNOW_BIN:|" >run.sh
 }
 
@@ -26,9 +26,9 @@ readme_pipeline() {
 	run grep -c '^winnow-train\|^ *winnow-train' pipeline.sh
 	assert_output 1
 	run --separate-stderr -0 sh -e run.sh
-	# one line per training set, in that order, each a test accuracy
-	assert_line -n 0 --regexp '^kept: test accuracy 0\.[0-9]+$'
-	assert_line -n 1 --regexp '^random: test accuracy 0\.[0-9]+$'
+	# one line per training set, in that order, each its test accuracy
+	assert_line -n 0 --regexp '^kept: 0\.[0-9]+$'
+	assert_line -n 1 --regexp '^random: 0\.[0-9]+$'
 	[ "${#lines[@]}" -eq 2 ]
 	# 30% of 3,000: random exactly, biased sampling in expectation
 	[ "$(($(wc -l <random.tsv) - 1))" -eq 900 ]
