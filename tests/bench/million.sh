@@ -91,11 +91,15 @@ fit:
   lambda: 0.001
 score:
   method: margin
+dedup:
+  threshold: 0.987
+  index: IVF1024,Flat
+  nprobe: 8
+  jobs: $J
 select:
   scheme: biased
-  alpha: 1
+  alpha: 2
   fraction: 0.1
-  reweight: true
   seed: 1
 EOF
 }
@@ -125,7 +129,7 @@ report() {
 	stages "$2" | awk -F '\t' -v n="$N" '
 	{ if (!($1 in r)) o[++k] = $1; r[$1]++; w[$1] += $2; c[$1] += $3; if ($4 > m[$1]) m[$1] = $4 }
 	END { for (i = 1; i <= k; i++) { s = o[i]
-		pool = s ~ /pool|score|dir|select( plan| apply)?$/
+		pool = s ~ /pool|score|dedup|dir|select( plan| apply)?$/
 		iw = (pool && w[s] > 0) ? sprintf("%.0f", n / w[s]) : "-"
 		ic = (pool && c[s] > 0) ? sprintf("%.0f", n / c[s]) : "-"
 		printf "%-26s %4d %8.1f %8.1f %10s %10s %8.1f\n", s, r[s], w[s], c[s], iw, ic, m[s] / 1024 } }'
