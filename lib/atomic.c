@@ -159,34 +159,21 @@ wn_out_commit(struct wn_out *o, struct wn_err *err)
 {
 	int e;
 
-	if (o->tmp == NULL && o->fp != stdout) {
-		/* a device or FIFO written in place (see wn_out_open) */
-		if (fflush(o->fp) != 0 || ferror(o->fp)) {
-			e = errno;
-			fclose(o->fp);
-			wn_seterr(err, WN_EIO, "%s: write error: %s", o->path, strerror(e));
-			free_out(o);
-			return -1;
-		}
-		e = fclose(o->fp) != 0 ? errno : 0;
-		o->fp = NULL;
-		if (e != 0) {
-			wn_seterr(err, WN_EIO, "%s: write error: %s", o->path, strerror(e));
-			free_out(o);
-			return -1;
-		}
-		free_out(o);
-		return 0;
-	}
 	if (o->tmp == NULL) {
-		/* stdout: the program checks it with efshut() at exit */
-		if (fflush(o->fp) != 0) {
+		/* stdout (the program checks it with efshut() at exit), or a
+		 * device or FIFO written in place (see wn_out_open), closed here */
+		const char *name = o->fp == stdout ? "<stdout>" : o->path;
+		int bad = fflush(o->fp) != 0 || (o->fp != stdout && ferror(o->fp));
+
+		e = errno;
+		if (o->fp != stdout && fclose(o->fp) != 0 && !bad) {
+			bad = 1;
 			e = errno;
-			free_out(o);
-			return wn_seterr(err, WN_EIO, "<stdout>: write error: %s", strerror(e));
 		}
+		if (bad)
+			wn_seterr(err, WN_EIO, "%s: write error: %s", name, strerror(e));
 		free_out(o);
-		return 0;
+		return bad ? -1 : 0;
 	}
 	if (fflush(o->fp) != 0 || ferror(o->fp) || fsync(fileno(o->fp)) != 0) {
 		e = errno;
