@@ -230,12 +230,12 @@ main(int argc, char **argv)
 	co.softmax.max_iter = opt.max_iter;
 	co.softmax.tol = opt.tol;
 	sur_mlp_opts_default(&co.mlp);
-	co.mlp.lambda = opt.lambda;
+	co.mlp.mb.lambda = opt.lambda;
 	co.mlp.hidden = opt.hidden;
-	co.mlp.epochs = opt.epochs;
-	co.mlp.batch = opt.batch;
-	co.mlp.lr = opt.lr;
-	co.mlp.seed = opt.seed;
+	co.mlp.mb.epochs = opt.epochs;
+	co.mlp.mb.batch = opt.batch;
+	co.mlp.mb.lr = opt.lr;
+	co.mlp.mb.seed = opt.seed;
 	size_t n = D.n, k = (size_t)D.k;
 	float *P = ereallocarray(NULL, n * k, sizeof *P);
 	if (sur_cf_predict(&D, &co, NULL, P, &err) != 0)

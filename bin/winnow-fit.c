@@ -205,17 +205,17 @@ main(int argc, char **argv)
 		struct sur_mlp_opts o;
 		sur_mlp_opts_default(&o);
 		o.hidden = opt.hidden;
-		o.epochs = opt.epochs;
-		o.batch = opt.batch;
-		o.adam = opt.adam;
-		o.lr = opt.lr > 0 ? opt.lr : opt.adam ? 1e-3 : 0.05;
-		o.momentum = opt.momentum;
-		o.lambda = opt.lambda;
-		o.norm = (enum sur_norm)opt.norm;
-		o.norm_n = opt.norm_n;
-		o.standardize = opt.standardize;
-		o.seed = opt.seed;
-		o.keys = D.keys;
+		o.mb.epochs = opt.epochs;
+		o.mb.batch = opt.batch;
+		o.mb.adam = opt.adam;
+		o.mb.lr = opt.lr > 0 ? opt.lr : opt.adam ? 1e-3 : 0.05;
+		o.mb.momentum = opt.momentum;
+		o.mb.lambda = opt.lambda;
+		o.mb.norm = (enum sur_norm)opt.norm;
+		o.mb.norm_n = opt.norm_n;
+		o.mb.standardize = opt.standardize;
+		o.mb.seed = opt.seed;
+		o.mb.keys = D.keys;
 		o.on_epoch = on_epoch;
 		o.ctx = &pg;
 		m = sur_mlp_fit(D.X, D.y, D.w, D.n, D.d, (const char *const *)D.classes, D.k, &o,

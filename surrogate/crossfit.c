@@ -93,7 +93,7 @@ sur_cf_predict(const struct sur_data *D, const struct sur_cf_opts *o, int *fold,
 		struct sur_model *m;
 		if (o->kind == SUR_MLP) {
 			struct sur_mlp_opts mo = o->mlp;
-			mo.keys = kt;
+			mo.mb.keys = kt;
 			m = sur_mlp_fit(Xt, yt, wt, nt, D->d, (const char *const *)D->classes, D->k,
 			                &mo, err);
 		} else {

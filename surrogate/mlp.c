@@ -22,17 +22,8 @@ void
 sur_mlp_opts_default(struct sur_mlp_opts *o)
 {
 	memset(o, 0, sizeof *o);
+	sur_minibatch_opts_default(&o->mb);
 	o->hidden = 256;
-	o->epochs = 20;
-	o->batch = 128;
-	o->lr = 1e-3;
-	o->momentum = 0.9;
-	o->beta2 = 0.999;
-	o->eps = 1e-8;
-	o->adam = 1;
-	o->lambda = 1e-4;
-	o->norm = SUR_NORM_COUNT;
-	o->standardize = 1;
 }
 
 
@@ -101,15 +92,17 @@ sur_mlp_trainer_free(struct sur_mlp_trainer *t)
 static int
 check_opts(const struct sur_mlp_opts *o, struct wn_err *err)
 {
-	if (o->hidden < 1 || o->hidden > (1 << 20) || o->epochs < 0 || o->batch < 1 ||
-	    !(o->lr > 0) || !isfinite(o->lr) || !(o->momentum >= 0 && o->momentum < 1) ||
-	    !(o->beta2 >= 0 && o->beta2 < 1) || !(o->eps > 0) || !(o->lambda >= 0) ||
-	    !isfinite(o->lambda) || (o->norm == SUR_NORM_GIVEN && !(o->norm_n > 0)) ||
-	    (o->norm != SUR_NORM_COUNT && o->norm != SUR_NORM_WEIGHT && o->norm != SUR_NORM_GIVEN))
+	const struct sur_minibatch_opts *mb = &o->mb;
+	if (o->hidden < 1 || o->hidden > (1 << 20) || mb->epochs < 0 || mb->batch < 1 ||
+	    !(mb->lr > 0) || !isfinite(mb->lr) || !(mb->momentum >= 0 && mb->momentum < 1) ||
+	    !(mb->beta2 >= 0 && mb->beta2 < 1) || !(mb->eps > 0) || !(mb->lambda >= 0) ||
+	    !isfinite(mb->lambda) || (mb->norm == SUR_NORM_GIVEN && !(mb->norm_n > 0)) ||
+	    (mb->norm != SUR_NORM_COUNT && mb->norm != SUR_NORM_WEIGHT &&
+	     mb->norm != SUR_NORM_GIVEN))
 		return wn_seterr(err, WN_EUSAGE, "mlp: bad options (hidden %d, epochs %d, batch %d, "
 		                 "lr %g, momentum %g, beta2 %g, eps %g, lambda %g, norm %d, N %g)",
-		                 o->hidden, o->epochs, o->batch, o->lr, o->momentum, o->beta2,
-		                 o->eps, o->lambda, (int)o->norm, o->norm_n);
+		                 o->hidden, mb->epochs, mb->batch, mb->lr, mb->momentum, mb->beta2,
+		                 mb->eps, mb->lambda, (int)mb->norm, mb->norm_n);
 	return 0;
 }
 
@@ -118,7 +111,7 @@ static int
 alloc_work(struct sur_mlp_trainer *t, struct wn_err *err)
 {
 	struct sur_model *m = t->m;
-	size_t B = (size_t)t->o.batch;
+	size_t B = (size_t)t->o.mb.batch;
 	for (int i = 0; i < NP; i++) {
 		size_t s = psize(m, i);
 		if (!(t->mom[i] = calloc(s, sizeof(float))) ||
@@ -146,17 +139,9 @@ static void
 set_hyper(struct sur_model *m, const struct sur_mlp_opts *o)
 {
 	struct sur_hyper *hp = &m->hp;
-	hp->lambda = o->lambda;
-	hp->norm = o->norm;
-	hp->norm_n = o->norm == SUR_NORM_GIVEN ? o->norm_n : 0;
+	sur_minibatch_hyper(hp, &o->mb);
+	hp->norm_n = o->mb.norm == SUR_NORM_GIVEN ? o->mb.norm_n : 0;
 	hp->intercept = 1;
-	hp->standardize = o->standardize ? 1 : 0;
-	hp->epochs = o->epochs;
-	hp->batch = o->batch;
-	hp->lr = o->lr;
-	hp->momentum = o->momentum;
-	hp->adam = o->adam ? 1 : 0;
-	hp->seed = o->seed;
 }
 
 struct sur_mlp_trainer *
@@ -210,10 +195,10 @@ sur_mlp_trainer_new(const struct sur_mlp_opts *o, const float *X,
 		goto fail;
 	}
 	m->hp.sum_weight = sw;
-	if (o->standardize)
+	if (o->mb.standardize)
 		sur_fit_standardize(m, X, n, w);
 	/* He-normal W1 (fan-in d), Glorot-like W2 (fan-in h), zero biases */
-	uint64_t is = wn_splitmix64(o->seed ^ INIT_SALT);
+	uint64_t is = wn_splitmix64(o->mb.seed ^ INIT_SALT);
 	size_t hd = (size_t)m->h * d, kh = (size_t)k * m->h;
 	double s1 = sqrt(2.0 / d), s2 = sqrt(1.0 / m->h);
 	for (size_t j = 0; j < hd; j++)
@@ -275,9 +260,9 @@ step(struct sur_mlp_trainer *t, const float *X, const int *y, const float *w,
 		sw += w ? w[idx[i]] : 1.0;
 	*swb = sw;
 	double S;
-	switch (o->norm) {
+	switch (o->mb.norm) {
 	case SUR_NORM_WEIGHT: S = sw; break;
-	case SUR_NORM_GIVEN: S = o->norm_n * (double)nb / (double)t->n; break;
+	case SUR_NORM_GIVEN: S = o->mb.norm_n * (double)nb / (double)t->n; break;
 	default: S = (double)nb;
 	}
 	forward(t, X, idx, nb);
@@ -319,23 +304,23 @@ step(struct sur_mlp_trainer *t, const float *X, const int *y, const float *w,
 	}
 	/* update: the L2 term on the weights, not the biases */
 	t->step++;
-	struct sur_optim opt = { o->adam, o->lr, o->momentum, o->beta2, o->eps };
+	struct sur_optim opt = { o->mb.adam, o->mb.lr, o->mb.momentum, o->mb.beta2, o->mb.eps };
 	for (int p = 0; p < NP; p++)
 		sur_optim_step(&opt, t->step, *param(m, p), t->g[p], t->mom[p], t->vel[p],
-		               psize(m, p), (p == 0 || p == 2) ? o->lambda : 0);
-	if (o->on_step)
-		o->on_step(o->keep_ctx, nb);
+		               psize(m, p), (p == 0 || p == 2) ? o->mb.lambda : 0);
+	if (o->mb.on_step)
+		o->mb.on_step(o->mb.keep_ctx, nb);
 }
 
 /* Steps over the candidates order[0..nc) with sifting: forward pass on
- * each chunk of `batch` candidates, o->keep decides per row, and the kept
+ * each chunk of `batch` candidates, o->mb.keep decides per row, and the kept
  * rows fill the minibatches (the last one of the epoch may be short). */
 static void
 sifted_steps(struct sur_mlp_trainer *t, const float *X, const int *y,
              const float *w, size_t nc, double *ls, double *sw)
 {
 	const struct sur_mlp_opts *o = &t->o;
-	size_t B = (size_t)o->batch, nk = 0;
+	size_t B = (size_t)o->mb.batch, nk = 0;
 	int k = t->m->k;
 	double l, s;
 	for (size_t c0 = 0; c0 < nc; c0 += B) {
@@ -349,7 +334,7 @@ sifted_steps(struct sur_mlp_trainer *t, const float *X, const int *y,
 			t->closs[i] = (float)nll;
 		}
 		for (size_t i = 0; i < nb; i++) {
-			if (!o->keep(o->keep_ctx, cand[i], t->closs[i]))
+			if (!o->mb.keep(o->mb.keep_ctx, cand[i], t->closs[i]))
 				continue;
 			t->kept[nk++] = cand[i];
 			if (nk == B) {
@@ -390,13 +375,13 @@ run_epoch(struct sur_mlp_trainer *t, const float *X, const int *y, const float *
 			                 "[0, %d)", i, y[i], m->k);
 	}
 	int e = m->hp.iterations;
-	sur_epoch_order(t->o.seed, e, t->o.keys, rows, nrows, t->key, t->order);
+	sur_epoch_order(t->o.mb.seed, e, t->o.mb.keys, rows, nrows, t->key, t->order);
 	double ls = 0, sw = 0;
-	if (t->o.keep)
+	if (t->o.mb.keep)
 		sifted_steps(t, X, y, w, nrows, &ls, &sw);
 	else
-		for (size_t i0 = 0; i0 < nrows; i0 += (size_t)t->o.batch) {
-			size_t nb = nrows - i0 < (size_t)t->o.batch ? nrows - i0 : (size_t)t->o.batch;
+		for (size_t i0 = 0, B = (size_t)t->o.mb.batch; i0 < nrows; i0 += B) {
+			size_t nb = nrows - i0 < B ? nrows - i0 : B;
 			double l, s;
 			step(t, X, y, w, t->order + i0, nb, &l, &s);
 			ls += l;
@@ -412,7 +397,7 @@ run_epoch(struct sur_mlp_trainer *t, const float *X, const int *y, const float *
 	for (size_t j = 0; j < psize(m, 2); j++)
 		reg += (double)m->w2[j] * m->w2[j];
 	m->hp.iterations = e + 1;
-	m->hp.objective = mean + 0.5 * t->o.lambda * reg;
+	m->hp.objective = mean + 0.5 * t->o.mb.lambda * reg;
 	m->hp.grad_norm = 0;
 	if (loss)
 		*loss = mean;
@@ -438,7 +423,7 @@ void
 sur_mlp_trainer_set_lr(struct sur_mlp_trainer *t, double lr)
 {
 	if (lr > 0 && isfinite(lr))
-		t->o.lr = lr;
+		t->o.mb.lr = lr;
 }
 
 struct sur_model *
@@ -454,7 +439,7 @@ sur_mlp_fit(const float *X, const int *y, const float *w, size_t n, int d,
 	struct sur_mlp_trainer *t = sur_mlp_trainer_new(o, X, w, n, d, classes, k, err);
 	if (!t)
 		return NULL;
-	while (t->m->hp.iterations < o->epochs) {
+	while (t->m->hp.iterations < o->mb.epochs) {
 		double l;
 		if (sur_mlp_trainer_epoch(t, X, y, w, n, &l, err) < 0) {
 			sur_mlp_trainer_free(t);
@@ -499,8 +484,8 @@ sur_mlp_trainer_save(const struct sur_mlp_trainer *t, FILE *fp, const char *name
 	fprintf(fp, "# winnow-mlp-state 1\n");
 	fprintf(fp, "rows: %zu\n", t->n);
 	fprintf(fp, "step: %lld\n", t->step);
-	fprintf(fp, "beta2: %.17g\n", t->o.beta2);
-	fprintf(fp, "eps: %.17g\n", t->o.eps);
+	fprintf(fp, "beta2: %.17g\n", t->o.mb.beta2);
+	fprintf(fp, "eps: %.17g\n", t->o.mb.eps);
 	state_tensors(tt, ts);
 	return sur__write_tensors(fp, name, ts, 2 * NP, err);
 }
@@ -528,23 +513,23 @@ sur_mlp_trainer_load(FILE *fp, const char *name,
 	struct sur_mlp_opts *so = &t->o;
 	sur_mlp_opts_default(so);
 	so->hidden = m->h;
-	so->batch = m->hp.batch;
-	so->lr = m->hp.lr;
-	so->momentum = m->hp.momentum;
-	so->adam = m->hp.adam;
-	so->lambda = m->hp.lambda;
-	so->norm = m->hp.norm;
-	so->norm_n = m->hp.norm_n;
-	so->standardize = m->hp.standardize;
-	so->seed = m->hp.seed;
-	so->epochs = o ? o->epochs : m->hp.epochs;
+	so->mb.batch = m->hp.batch;
+	so->mb.lr = m->hp.lr;
+	so->mb.momentum = m->hp.momentum;
+	so->mb.adam = m->hp.adam;
+	so->mb.lambda = m->hp.lambda;
+	so->mb.norm = m->hp.norm;
+	so->mb.norm_n = m->hp.norm_n;
+	so->mb.standardize = m->hp.standardize;
+	so->mb.seed = m->hp.seed;
+	so->mb.epochs = o ? o->mb.epochs : m->hp.epochs;
 	if (o) {
-		so->keys = o->keys;
+		so->mb.keys = o->mb.keys;
 		so->on_epoch = o->on_epoch;
 		so->ctx = o->ctx;
-		so->keep = o->keep;
-		so->on_step = o->on_step;
-		so->keep_ctx = o->keep_ctx;
+		so->mb.keep = o->mb.keep;
+		so->mb.on_step = o->mb.on_step;
+		so->mb.keep_ctx = o->mb.keep_ctx;
 	}
 	static const char *const want[] = { "# winnow-mlp-state 1", "rows", "step", "beta2", "eps",
 	                                    "tensors" };
@@ -568,7 +553,7 @@ sur_mlp_trainer_load(FILE *fp, const char *name,
 		} else {
 			double v = strtod(val, &end);
 			ok = *val && !*end && isfinite(v);
-			if (i == 3) so->beta2 = v; else so->eps = v;
+			if (i == 3) so->mb.beta2 = v; else so->mb.eps = v;
 		}
 		if (!ok) {
 			wn_seterr(err, WN_EDATA, "%s: checkpoint state: bad value \"%.40s\" for %s",

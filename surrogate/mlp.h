@@ -29,23 +29,13 @@
 
 #include "err.h"
 #include "model.h"
+#include "optim.h"
 
 struct sur_mlp_trainer;
 
 struct sur_mlp_opts {
-	int hidden;             /* hidden units; default 256 */
-	int epochs;             /* default 20 */
-	int batch;              /* minibatch rows; default 128 */
-	double lr;              /* learning rate; default 1e-3 (Adam), use ~0.05 for SGD */
-	double momentum;        /* SGD momentum or Adam beta1; default 0.9 */
-	double beta2, eps;      /* Adam; default 0.999, 1e-8 */
-	int adam;               /* 1 Adam (default), 0 SGD with momentum */
-	double lambda;          /* L2; default 1e-4 */
-	enum sur_norm norm;     /* default SUR_NORM_COUNT */
-	double norm_n;          /* N for SUR_NORM_GIVEN */
-	int standardize;        /* default 1 */
-	unsigned long long seed;/* default 0 */
-	const uint64_t *keys;   /* n shuffle keys, or NULL (row index) */
+	struct sur_minibatch_opts mb;   /* optim.h; norm defaults to SUR_NORM_COUNT */
+	int hidden;                     /* hidden units; default 256 */
 	/*
 	 * Called after each epoch (1-based) with the mean weighted training
 	 * loss over that epoch's minibatches (before the L2 term); the
@@ -55,19 +45,6 @@ struct sur_mlp_opts {
 	 */
 	int (*on_epoch)(void *ctx, struct sur_mlp_trainer *t, int epoch, double loss);
 	void *ctx;
-	/*
-	 * Online sifting (Selective-Backprop), if keep is not NULL: each
-	 * epoch takes its rows in order in chunks of `batch` candidates, runs
-	 * the forward pass on a chunk, and calls keep(keep_ctx, row, loss)
-	 * with each candidate's cross-entropy (before weights) in order; rows
-	 * for which it returns nonzero fill the minibatches of the backward
-	 * pass (the epoch's last one may be short).  on_step (may be NULL)
-	 * is called after every optimiser step with its row count.  The
-	 * hooks hold no trainer state: a checkpoint does not save theirs.
-	 */
-	int (*keep)(void *keep_ctx, size_t row, float loss);
-	void (*on_step)(void *keep_ctx, size_t rows);
-	void *keep_ctx;
 };
 
 void sur_mlp_opts_default(struct sur_mlp_opts *o);
@@ -76,7 +53,7 @@ void sur_mlp_opts_default(struct sur_mlp_opts *o);
  * A trainer for data X (n x d, raw), with class names (k >= 2, sorted,
  * distinct) and sample weights w (or NULL, used for the standardisation
  * only here; the epochs take them again).  Fits the standardisation on X
- * when o->standardize, and initialises the weights.  NULL with 64 (bad
+ * when o->mb.standardize, and initialises the weights.  NULL with 64 (bad
  * option), 65 (bad data) or 70.  The trainer copies o (keys and callback
  * pointers are borrowed).
  */
@@ -135,7 +112,7 @@ struct sur_mlp_trainer *sur_mlp_trainer_load(FILE *fp, const char *name,
                                              struct wn_err *err);
 
 /*
- * Convenience: create a trainer, run o->epochs epochs (calling
+ * Convenience: create a trainer, run o->mb.epochs epochs (calling
  * o->on_epoch), return a copy of the final model.
  */
 struct sur_model *sur_mlp_fit(const float *X, const int *y, const float *w, size_t n, int d,

@@ -1,8 +1,9 @@
 /*
- * optim.c - the minibatch optimiser and epoch order (see optim.h).
+ * optim.c - the minibatch optimiser, epoch order and options (see optim.h).
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hash.h"
 #include "optim.h"
@@ -93,4 +94,35 @@ int
 sur_tune_better(double acc, double loss, double best_acc, double best_loss)
 {
 	return acc > best_acc || (acc == best_acc && loss < best_loss);
+}
+
+void
+sur_minibatch_opts_default(struct sur_minibatch_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->epochs = 20;
+	o->batch = 128;
+	o->lr = 1e-3;
+	o->momentum = 0.9;
+	o->beta2 = 0.999;
+	o->eps = 1e-8;
+	o->adam = 1;
+	o->lambda = 1e-4;
+	o->norm = SUR_NORM_COUNT;
+	o->standardize = 1;
+}
+
+void
+sur_minibatch_hyper(struct sur_hyper *hp, const struct sur_minibatch_opts *o)
+{
+	hp->lambda = o->lambda;
+	hp->norm = o->norm;
+	hp->norm_n = o->norm_n;
+	hp->standardize = o->standardize ? 1 : 0;
+	hp->epochs = o->epochs;
+	hp->batch = o->batch;
+	hp->lr = o->lr;
+	hp->momentum = o->momentum;
+	hp->adam = o->adam ? 1 : 0;
+	hp->seed = o->seed;
 }

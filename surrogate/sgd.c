@@ -35,17 +35,9 @@ void
 sur_sgd_opts_default(struct sur_sgd_opts *o)
 {
 	memset(o, 0, sizeof *o);
-	o->epochs = 20;
-	o->batch = 128;
-	o->lr = 1e-3;
-	o->momentum = 0.9;
-	o->beta2 = 0.999;
-	o->eps = 1e-8;
-	o->adam = 1;
-	o->lambda = 1e-4;
-	o->norm = SUR_NORM_WEIGHT;
+	sur_minibatch_opts_default(&o->mb);
+	o->mb.norm = SUR_NORM_WEIGHT;
 	o->intercept = 1;
-	o->standardize = 1;
 }
 
 void
@@ -76,41 +68,33 @@ struct sur_sgd *
 sur_sgd_new(const struct sur_sgd_opts *o, const float *X, const float *w, size_t n, int d,
             const char *const *classes, int k, struct wn_err *err)
 {
-	if (o->batch < 1 || !(o->lr > 0) || !(o->momentum >= 0 && o->momentum < 1) ||
-	    !(o->beta2 >= 0 && o->beta2 < 1) || !(o->eps > 0) || !(o->lambda >= 0) || n == 0) {
+	const struct sur_minibatch_opts *mb = &o->mb;
+	if (mb->batch < 1 || !(mb->lr > 0) || !(mb->momentum >= 0 && mb->momentum < 1) ||
+	    !(mb->beta2 >= 0 && mb->beta2 < 1) || !(mb->eps > 0) || !(mb->lambda >= 0) || n == 0) {
 		wn_seterr(err, WN_EUSAGE, "sgd: bad options (batch %d, lr %g, momentum %g, beta2 "
-		          "%g, eps %g, lambda %g) or no rows", o->batch, o->lr, o->momentum,
-		          o->beta2, o->eps, o->lambda);
+		          "%g, eps %g, lambda %g) or no rows", mb->batch, mb->lr, mb->momentum,
+		          mb->beta2, mb->eps, mb->lambda);
 		return NULL;
 	}
 	struct sur_sgd *t = calloc(1, sizeof *t);
 	if (!t)
 		goto oom;
 	t->o = *o;
-	t->o.adam = o->adam != 0;
+	t->o.mb.adam = o->mb.adam != 0;
 	t->n = n;
 	t->d = d;
 	t->k = k;
-	t->lr = o->lr;
-	size_t B = (size_t)o->batch, nw = (size_t)k * (size_t)d;
+	t->lr = o->mb.lr;
+	size_t B = (size_t)o->mb.batch, nw = (size_t)k * (size_t)d;
 	if (!(t->m = sur_model_new(SUR_SOFTMAX, d, k, 0, err)) ||
 	    sur_model_set_classes(t->m, classes, err) != 0) {
 		sur_sgd_free(t);
 		return NULL;
 	}
 	struct sur_hyper *hp = &t->m->hp;
-	hp->lambda = o->lambda;
-	hp->norm = o->norm;
-	hp->norm_n = o->norm_n;
+	sur_minibatch_hyper(hp, &o->mb);
 	hp->intercept = o->intercept;
-	hp->standardize = o->standardize;
-	hp->epochs = o->epochs;
-	hp->batch = o->batch;
-	hp->lr = o->lr;
-	hp->momentum = o->momentum;
-	hp->adam = o->adam;
-	hp->seed = o->seed;
-	if (o->standardize)
+	if (o->mb.standardize)
 		sur_fit_standardize(t->m, X, n, w);
 	for (size_t i = 0; i < n; i++)
 		t->sumw += w ? w[i] : 1;
@@ -158,26 +142,27 @@ step(struct sur_sgd *t, const float *X, const int *y, const float *w, double *ls
 			t->w[i] = w[t->rows[i]];
 		S += w ? w[t->rows[i]] : 1;
 	}
-	if (t->o.norm == SUR_NORM_GIVEN)
-		S = t->o.norm_n * (double)t->nb / (double)t->n;
+	if (t->o.mb.norm == SUR_NORM_GIVEN)
+		S = t->o.mb.norm_n * (double)t->nb / (double)t->n;
 	else if (S <= 0)
 		return 0;
 	sur_standardize(m, t->X, t->nb, t->Xs);
-	if (sur_softmax_loss_grad(m, t->Xs, t->y, w ? t->w : NULL, t->nb, S, t->o.lambda, &f,
+	if (sur_softmax_loss_grad(m, t->Xs, t->y, w ? t->w : NULL, t->nb, S, t->o.mb.lambda, &f,
 	                          t->gW, t->gb, err) != 0)
 		return -1;
 	for (size_t j = 0; j < nw; j++)
 		reg += (double)m->w1[j] * m->w1[j];
-	f -= 0.5 * t->o.lambda * reg;
+	f -= 0.5 * t->o.mb.lambda * reg;
 	/* the gradient holds the L2 term already */
-	struct sur_optim opt = { t->o.adam, t->lr, t->o.momentum, t->o.beta2, t->o.eps };
-	t->step += t->o.adam;
+	const struct sur_minibatch_opts *mbo = &t->o.mb;
+	struct sur_optim opt = { mbo->adam, t->lr, mbo->momentum, mbo->beta2, mbo->eps };
+	t->step += mbo->adam;
 	sur_optim_step(&opt, t->step, m->w1, t->gW, t->mW, t->vW, nw, 0);
 	sur_optim_step(&opt, t->step, m->b1, t->gb, t->mb, t->vb, k, 0);
 	if (!t->o.intercept)
 		memset(m->b1, 0, k * sizeof *m->b1);
-	if (t->o.on_step)
-		t->o.on_step(t->o.keep_ctx, t->nb);
+	if (t->o.mb.on_step)
+		t->o.mb.on_step(t->o.mb.keep_ctx, t->nb);
 	*lsum = f * (double)t->nb;
 	return 0;
 }
@@ -187,7 +172,7 @@ sur_sgd_epoch(struct sur_sgd *t, const float *X, const int *y, const float *w, s
               int subset, double *loss, struct wn_err *err)
 {
 	struct sur_model *m = t->m;
-	size_t d = (size_t)t->d, k = (size_t)t->k, B = (size_t)t->o.batch, ne = n;
+	size_t d = (size_t)t->d, k = (size_t)t->k, B = (size_t)t->o.mb.batch, ne = n;
 	int e = m->hp.iterations;
 	double lsum = 0, l;
 	long long lrows = 0;
@@ -199,7 +184,7 @@ sur_sgd_epoch(struct sur_sgd *t, const float *X, const int *y, const float *w, s
 		if (y[i] < 0 || y[i] >= t->k)
 			return wn_seterr(err, WN_EDATA, "training row %zu: label index %d not in "
 			                 "[0, %d)", i, y[i], t->k);
-	sur_epoch_order(t->o.seed, e, t->o.keys, NULL, n, t->tmp, t->order);
+	sur_epoch_order(t->o.mb.seed, e, t->o.mb.keys, NULL, n, t->tmp, t->order);
 	if (subset) {
 		/* the epoch's order restricted to the subset */
 		size_t q = 0;
@@ -211,7 +196,7 @@ sur_sgd_epoch(struct sur_sgd *t, const float *X, const int *y, const float *w, s
 	t->nb = 0;
 	for (size_t c0 = 0; c0 < ne; c0 += B) {
 		size_t nc = ne - c0 < B ? ne - c0 : B;
-		if (!t->o.keep) {
+		if (!t->o.mb.keep) {
 			memcpy(t->rows, t->order + c0, nc * sizeof *t->order);
 			t->nb = nc;
 			if (step(t, X, y, w, &l, err) != 0)
@@ -232,7 +217,7 @@ sur_sgd_epoch(struct sur_sgd *t, const float *X, const int *y, const float *w, s
 		for (size_t i = 0; i < nc; i++) {
 			size_t r = t->order[c0 + i];
 			float li = (float)-log(fmax(t->P[i * k + (size_t)y[r]], FLT_MIN));
-			if (!t->o.keep(t->o.keep_ctx, r, li))
+			if (!t->o.mb.keep(t->o.mb.keep_ctx, r, li))
 				continue;
 			t->rows[t->nb++] = r;
 			if (t->nb == B) {

@@ -21,27 +21,15 @@
 
 #include "err.h"
 #include "model.h"
+#include "optim.h"
 
 struct sur_sgd;
 
 struct sur_sgd_opts {
-	int epochs;             /* recorded in the model; default 20 */
-	int batch;              /* minibatch rows; default 128 */
-	double lr;              /* recorded; sur_sgd_set_lr() sets the rate in use */
-	double momentum;        /* SGD momentum or Adam beta1; default 0.9 */
-	double beta2, eps;      /* Adam; default 0.999, 1e-8 */
-	int adam;               /* 1 Adam (default), 0 SGD with momentum */
-	double lambda;          /* L2 on W; default 1e-4 */
-	enum sur_norm norm;     /* default SUR_NORM_WEIGHT */
-	double norm_n;          /* N for SUR_NORM_GIVEN */
-	int intercept, standardize;     /* default 1, 1 */
-	unsigned long long seed;
-	const uint64_t *keys;   /* n shuffle keys, or NULL (row index) */
-	/* Online sifting and step counting: as in mlp.h (keep is called with
-	 * each candidate's cross-entropy; on_step after each step taken). */
-	int (*keep)(void *keep_ctx, size_t row, float loss);
-	void (*on_step)(void *keep_ctx, size_t rows);
-	void *keep_ctx;
+	struct sur_minibatch_opts mb;   /* optim.h; norm defaults to SUR_NORM_WEIGHT,
+	                                 * lr is recorded and sur_sgd_set_lr()
+	                                 * sets the rate in use */
+	int intercept;                  /* default 1 */
 };
 
 void sur_sgd_opts_default(struct sur_sgd_opts *o);
@@ -49,7 +37,7 @@ void sur_sgd_opts_default(struct sur_sgd_opts *o);
 /*
  * A trainer for X (n x d, raw) with class names (k >= 2, sorted,
  * distinct) and weights w (NULL = 1) for the standardisation (fitted
- * when o->standardize) and the recorded weight sum.  NULL with 64 (bad
+ * when o->mb.standardize) and the recorded weight sum.  NULL with 64 (bad
  * option) or 70.  Copies o (keys and hooks are borrowed).
  */
 struct sur_sgd *sur_sgd_new(const struct sur_sgd_opts *o, const float *X, const float *w,

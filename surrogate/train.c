@@ -483,6 +483,28 @@ epochs(struct sur_train *t, const struct mb *mb, struct wn_err *err)
 	return 0;
 }
 
+/* The run's options for a minibatch trainer (sgd.h, mlp.h), over the
+ * trainer's defaults of beta2 and eps, with the sifting hooks. */
+static void
+minibatch_opts(struct sur_train *t, struct sur_minibatch_opts *mb)
+{
+	const struct sur_train_opts *o = &t->o;
+	mb->epochs = o->epochs;
+	mb->batch = o->batch;
+	mb->lr = o->lr;
+	mb->momentum = o->momentum;
+	mb->adam = o->adam;
+	mb->lambda = o->lambda;
+	mb->norm = o->norm;
+	mb->norm_n = o->norm_n;
+	mb->standardize = o->standardize;
+	mb->seed = o->seed;
+	mb->keys = t->D->keys;
+	mb->keep = o->sifting ? keep_row : NULL;
+	mb->on_step = on_step;
+	mb->keep_ctx = t;
+}
+
 static const struct sur_model *
 sgd_model(const void *t)
 {
@@ -523,21 +545,8 @@ train_sgd(struct sur_train *t, struct wn_err *err)
 	FILE *ck = NULL;
 
 	sur_sgd_opts_default(&so);
-	so.epochs = o->epochs;
-	so.batch = o->batch;
-	so.lr = o->lr;
-	so.momentum = o->momentum;
-	so.adam = o->adam;
-	so.lambda = o->lambda;
-	so.norm = o->norm;
-	so.norm_n = o->norm_n;
+	minibatch_opts(t, &so.mb);
 	so.intercept = o->intercept;
-	so.standardize = o->standardize;
-	so.seed = o->seed;
-	so.keys = D->keys;
-	so.keep = o->sifting ? keep_row : NULL;
-	so.on_step = on_step;
-	so.keep_ctx = t;
 	if (!(s = sur_sgd_new(&so, D->X, D->w, D->n, D->d, (const char *const *)D->classes, D->k,
 	                      err)))
 		return NULL;
@@ -597,21 +606,8 @@ train_mlp(struct sur_train *t, struct wn_err *err)
 	FILE *ck = NULL;
 
 	sur_mlp_opts_default(&mo);
+	minibatch_opts(t, &mo.mb);
 	mo.hidden = o->hidden;
-	mo.epochs = o->epochs;
-	mo.batch = o->batch;
-	mo.lr = o->lr;
-	mo.momentum = o->momentum;
-	mo.adam = o->adam;
-	mo.lambda = o->lambda;
-	mo.norm = o->norm;
-	mo.norm_n = o->norm_n;
-	mo.standardize = o->standardize;
-	mo.seed = o->seed;
-	mo.keys = D->keys;
-	mo.keep = o->sifting ? keep_row : NULL;
-	mo.on_step = on_step;
-	mo.keep_ctx = t;
 	if (o->resume && ckpt_open(t, &ck, err) != 0)
 		return NULL;
 	if (ck) {

@@ -746,7 +746,7 @@ TEST(head_features_of_mlp_and_softmax)
 	make(&p, N, 10);
 	sur_mlp_opts_default(&mo);
 	mo.hidden = 8;
-	mo.epochs = 1;
+	mo.mb.epochs = 1;
 	struct sur_model *m = sur_mlp_fit(p.X, p.y, NULL, N, D, cls, K, &mo, &err);
 	CHECK(m != NULL, "%s", err.msg);
 	if (!m)

@@ -464,7 +464,7 @@ TEST(crossfit_folds_and_independence)
 	o.kind = SUR_MLP;
 	sur_mlp_opts_default(&o.mlp);
 	o.mlp.hidden = 8;
-	o.mlp.epochs = 3;
+	o.mlp.mb.epochs = 3;
 	CHECK(sur_cf_predict(&D, &o, NULL, P2, &err) == 0, "%s", err.msg);
 	CHECK(P2[0] > 0 && P2[0] < 1, "mlp p = %g", P2[0]);
 	blobs_free(&D);

@@ -85,13 +85,13 @@ TEST(sgd_step_is_gradient)
 	struct sur_mlp_opts o;
 	sur_mlp_opts_default(&o);
 	o.hidden = HID;
-	o.batch = N;            /* one step per epoch */
-	o.adam = 0;
-	o.momentum = 0;
-	o.lr = 1e-3;
-	o.lambda = 0.01;
-	o.norm = SUR_NORM_WEIGHT;
-	o.seed = 3;
+	o.mb.batch = N;         /* one step per epoch */
+	o.mb.adam = 0;
+	o.mb.momentum = 0;
+	o.mb.lr = 1e-3;
+	o.mb.lambda = 0.01;
+	o.mb.norm = SUR_NORM_WEIGHT;
+	o.mb.seed = 3;
 	struct wn_err err = { 0 };
 	struct sur_mlp_trainer *t = sur_mlp_trainer_new(&o, X, w, N, D, cls3, 3, &err);
 	CHECK(t != NULL, "%s", err.msg);
@@ -109,11 +109,11 @@ TEST(sgd_step_is_gradient)
 		for (int j = 0; j < sizes[p]; j += 3) {
 			float s = tensors0[p][j];
 			tensors0[p][j] = s + (float)h;
-			double fp = slow_obj(m0, X, y, w, N, o.lambda);
+			double fp = slow_obj(m0, X, y, w, N, o.mb.lambda);
 			tensors0[p][j] = s - (float)h;
-			double fm = slow_obj(m0, X, y, w, N, o.lambda);
+			double fm = slow_obj(m0, X, y, w, N, o.mb.lambda);
 			tensors0[p][j] = s;
-			double fd = (fp - fm) / (2 * h), step = (s - tensors1[p][j]) / o.lr;
+			double fd = (fp - fm) / (2 * h), step = (s - tensors1[p][j]) / o.mb.lr;
 			CHECK(fabs(step - fd) < 2e-3 * (1 + fabs(fd)), "tensor %d [%d]: step %g vs fd %g",
 			      p, j, step, fd);
 			checked++;
@@ -132,10 +132,10 @@ TEST(learns_nonlinear)
 	struct sur_mlp_opts o;
 	sur_mlp_opts_default(&o);
 	o.hidden = 32;
-	o.epochs = 60;
-	o.batch = 32;
-	o.lr = 0.01;
-	o.lambda = 1e-5;
+	o.mb.epochs = 60;
+	o.mb.batch = 32;
+	o.mb.lr = 0.01;
+	o.mb.lambda = 1e-5;
 	struct wn_err err = { 0 };
 	struct sur_model *m = sur_mlp_fit(X, y, NULL, N, D, cls3, 3, &o, &err);
 	CHECK(m != NULL, "%s", err.msg);
@@ -151,8 +151,8 @@ TEST(learns_nonlinear)
 	CHECK(acc > 0.95 && lin < 0.8, "mlp accuracy %g, softmax %g", acc, lin);
 	CHECK(m && m->hp.iterations == 60 && m->hp.n_train == N, "hp");
 	/* SGD with momentum learns too */
-	o.adam = 0;
-	o.lr = 0.05;
+	o.mb.adam = 0;
+	o.mb.lr = 0.05;
 	struct sur_model *s = sur_mlp_fit(X, y, NULL, N, D, cls3, 3, &o, &err);
 	double sacc = 0;
 	if (s)
@@ -188,17 +188,17 @@ TEST(deterministic_and_order_free)
 	struct sur_mlp_opts o;
 	sur_mlp_opts_default(&o);
 	o.hidden = 16;
-	o.epochs = 3;
-	o.batch = 50;
-	o.seed = 9;
-	o.standardize = 0;      /* the standardisation sums depend on order */
-	o.keys = keys;
+	o.mb.epochs = 3;
+	o.mb.batch = 50;
+	o.mb.seed = 9;
+	o.mb.standardize = 0;   /* the standardisation sums depend on order */
+	o.mb.keys = keys;
 	struct sur_model *a = sur_mlp_fit(X, y, NULL, N, D, cls3, 3, &o, NULL);
 	struct sur_model *b = sur_mlp_fit(X, y, NULL, N, D, cls3, 3, &o, NULL);
-	o.keys = keysp;
+	o.mb.keys = keysp;
 	struct sur_model *c = sur_mlp_fit(Xp, yp, NULL, N, D, cls3, 3, &o, NULL);
-	o.keys = keys;
-	o.seed = 10;
+	o.mb.keys = keys;
+	o.mb.seed = 10;
 	struct sur_model *e = sur_mlp_fit(X, y, NULL, N, D, cls3, 3, &o, NULL);
 	CHECK(a && b && c && e, "fit");
 	if (a && b && c && e) {
@@ -242,11 +242,11 @@ TEST(checkpoint_resumes_identically)
 		struct sur_mlp_opts o;
 		sur_mlp_opts_default(&o);
 		o.hidden = 12;
-		o.epochs = 5;
-		o.batch = 64;
-		o.adam = adam;
-		o.lr = adam ? 1e-2 : 0.05;
-		o.seed = 4;
+		o.mb.epochs = 5;
+		o.mb.batch = 64;
+		o.mb.adam = adam;
+		o.mb.lr = adam ? 1e-2 : 0.05;
+		o.mb.seed = 4;
 		struct ck ck = { NULL, 0, 2 };
 		o.on_epoch = save_at;
 		o.ctx = &ck;
@@ -296,7 +296,7 @@ TEST(model_file_and_errors)
 	struct sur_mlp_opts o;
 	sur_mlp_opts_default(&o);
 	o.hidden = 5;
-	o.epochs = 2;
+	o.mb.epochs = 2;
 	struct sur_model *m = sur_mlp_fit(X, y, NULL, N, D, cls2, 2, &o, NULL);
 	CHECK(m != NULL, "fit");
 	if (!m)
@@ -311,7 +311,7 @@ TEST(model_file_and_errors)
 	struct sur_model *r = sur_model_load(fp, "mem", &err);
 	fclose(fp);
 	CHECK(r && r->kind == SUR_MLP && same_model(m, r) && r->hp.adam == 1 &&
-	      r->hp.lr == o.lr && r->hp.iterations == 2, "%s", err.msg);
+	      r->hp.lr == o.mb.lr && r->hp.iterations == 2, "%s", err.msg);
 	float P1[N * 2], P2[N * 2];
 	sur_predict_proba(m, X, N, P1, NULL, NULL);
 	if (r)

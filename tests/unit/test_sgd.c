@@ -141,11 +141,11 @@ TEST(one_batch_is_a_gradient_step)
 	struct sur_sgd_opts o;
 	data(X, y, N);
 	sur_sgd_opts_default(&o);
-	o.batch = N;
-	o.adam = 0;
-	o.lr = 0.3;
-	o.standardize = 0;
-	o.lambda = 0.01;
+	o.mb.batch = N;
+	o.mb.adam = 0;
+	o.mb.lr = 0.3;
+	o.mb.standardize = 0;
+	o.mb.lambda = 0.01;
 	struct sur_sgd *t = sur_sgd_new(&o, X, NULL, N, D, cls, 2, &err);
 	CHECK(t != NULL, "%s", err.msg);
 	if (!t)
@@ -183,10 +183,10 @@ TEST(checkpoint_resumes_exactly)
 	for (size_t i = 0; i < N; i++)
 		keys[i] = wn_splitmix64(i);
 	sur_sgd_opts_default(&o);
-	o.batch = 7;
-	o.lr = 0.05;
-	o.keys = keys;
-	o.seed = 3;
+	o.mb.batch = 7;
+	o.mb.lr = 0.05;
+	o.mb.keys = keys;
+	o.mb.seed = 3;
 	struct sur_sgd *a = sur_sgd_new(&o, X, NULL, N, D, cls, 2, &err);
 	struct sur_sgd *b = sur_sgd_new(&o, X, NULL, N, D, cls, 2, &err);
 	CHECK(a && b, "%s", err.msg);
