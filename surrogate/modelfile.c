@@ -227,7 +227,14 @@ sur__read_tensors(FILE *fp, const char *name, struct sur__tensor *t, int nt,
 		wn_seterr(err, WN_EDATA, "%s: checksum mismatch: the weights are corrupt", name);
 		goto out;
 	}
+	/* a branch-free pass first (it vectorises: at d = 2048 the early-exit
+	 * loop alone was 17% of winnow-score -s margin); the place only when
+	 * there is one */
+	int nonfinite = 0;
 	for (int i = 0; i < nt; i++)
+		for (size_t j = 0; j < t[i].n; j++)
+			nonfinite |= !(fabsf(t[i].data[j]) <= FLT_MAX);
+	for (int i = 0; nonfinite && i < nt; i++)
 		for (size_t j = 0; j < t[i].n; j++)
 			if (!isfinite(t[i].data[j])) {
 				wn_seterr(err, WN_EDATA, "%s: tensor %s: element %zu is %g",

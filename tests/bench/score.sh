@@ -16,6 +16,13 @@
 # winnow's figure is the whole program (CPU seconds, user + sys: reading
 # the manifest and the embeddings, printing the scores); NumPy's is the
 # math alone on arrays already in memory.  Ratios, not absolute times.
+# Each side is the least of REPS (3) runs: on the shared machine one run's
+# figure swung 3-6x (NumPy's first pass also pays its page faults).
+# Measured 2026-12-02 (loaded machine, single runs, before best-of-3):
+# d = 784: cheap scores 1.2-7x NumPy, influence 1.5x, influence-shared 1.7x,
+# prototype 1.4x; d = 2048: loss 0.8x, influence 0.9x, the rest 1.4-6x;
+# kernels: forward 8-11% of the sgemm peak (1.3-1.45x sgemm's time on the
+# same skinny shape), influence 0.93x (d = 784) / 1.32x (d = 2048) strsm's time.
 set -eu
 PY=/usr/bin/python3
 FM=/usr/share/datasets/fashion-mnist
@@ -28,10 +35,15 @@ bench_cc "$tmp/score-kernel" tests/bench/score-kernel.c
 bench_cc "$tmp/sgemm-peak" tests/bench/sgemm-peak.c
 cd "$tmp"
 
-# cpu CMD...: run, print the CPU seconds (user + sys).
+# cpu CMD...: run REPS times (default 3), print the least CPU seconds
+# (user + sys): the machine is shared, and one run's figure swings 3x.
 cpu() {
-	/usr/bin/time -f '%U %S' -o cpu.out "$@"
-	awk '{ printf "%.3f\n", $1 + $2 }' cpu.out
+	: >cpu.all
+	for r in $(seq "${REPS:-3}"); do
+		/usr/bin/time -f '%U %S' -o cpu.out "$@"
+		cat cpu.out >>cpu.all
+	done
+	awk 'NR == 1 || $1 + $2 < b { b = $1 + $2 } END { printf "%.3f\n", b }' cpu.all
 }
 # wall CMD...: run, print the wall seconds.
 wall() {
@@ -89,35 +101,38 @@ def take(n):
 mean, scale, W, bias = take(d), take(d), take(k * d).reshape(k, d), take(k)
 Ls = take(d1 * d1).reshape(d1, d1); Lc = take(k * d1 * d1).reshape(k, d1, d1)
 X = np.load(emb)[:n]; y = np.load('y.npy')[:n]
-t = time.process_time()
-if s == 'prototype':
-    U = X[np.linspace(0, len(X), 20000, endpoint=False).astype(int)]
-    U = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-30)
-    rng = np.random.default_rng(0); C = U[rng.choice(len(U), 10, replace=False)]
-    for it in range(50):
-        a = (U @ C.T).argmax(1)
-        C = np.stack([U[a == j].sum(0) for j in range(10)])
-        C /= np.linalg.norm(C, axis=1, keepdims=True)
-    Xn = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-30)
-    sc = 1 - (Xn @ C.T).max(1)
-else:
-    Xs = (X - mean) * scale
-    Z = Xs @ W.T + bias; Z -= Z.max(1, keepdims=True)
-    P = np.exp(Z); P /= P.sum(1, keepdims=True)
-    if s == 'entropy': sc = -(P * np.log(np.maximum(P, 1e-30))).sum(1)
-    elif s == 'margin': Ps = np.sort(P, 1); sc = 1 - (Ps[:, -1] - Ps[:, -2])
-    elif s == 'least-confidence': sc = 1 - P.max(1)
-    elif s == 'loss': sc = -np.log(np.maximum(P[np.arange(len(y)), y], 1e-38))
-    elif s in ('el2n', 'grand'):
-        R = P.copy(); R[np.arange(len(y)), y] -= 1; sc = np.linalg.norm(R, axis=1)
-        if s == 'grand': sc *= np.sqrt((Xs * Xs).sum(1) + 1)
-    else:
-        Xt = np.hstack([Xs, np.ones((len(X), 1), np.float32)])
-        if s == 'influence':
-            sc = sum(P[:, c] * (1 - P[:, c]) * (solve_triangular(Lc[c], Xt.T, lower=True) ** 2).sum(0) for c in range(k))
-        else:
-            sc = (P * (1 - P)).sum(1) * (solve_triangular(Ls, Xt.T, lower=True) ** 2).sum(0)
-print('%.3f' % (time.process_time() - t))
+best = 1e30
+for rep in range(3):  # the least of three: the first pays NumPy's page faults
+ t = time.process_time()
+ if s == 'prototype':
+     U = X[np.linspace(0, len(X), 20000, endpoint=False).astype(int)]
+     U = U / np.maximum(np.linalg.norm(U, axis=1, keepdims=True), 1e-30)
+     rng = np.random.default_rng(0); C = U[rng.choice(len(U), 10, replace=False)]
+     for it in range(50):
+         a = (U @ C.T).argmax(1)
+         C = np.stack([U[a == j].sum(0) for j in range(10)])
+         C /= np.linalg.norm(C, axis=1, keepdims=True)
+     Xn = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-30)
+     sc = 1 - (Xn @ C.T).max(1)
+ else:
+     Xs = (X - mean) * scale
+     Z = Xs @ W.T + bias; Z -= Z.max(1, keepdims=True)
+     P = np.exp(Z); P /= P.sum(1, keepdims=True)
+     if s == 'entropy': sc = -(P * np.log(np.maximum(P, 1e-30))).sum(1)
+     elif s == 'margin': Ps = np.sort(P, 1); sc = 1 - (Ps[:, -1] - Ps[:, -2])
+     elif s == 'least-confidence': sc = 1 - P.max(1)
+     elif s == 'loss': sc = -np.log(np.maximum(P[np.arange(len(y)), y], 1e-38))
+     elif s in ('el2n', 'grand'):
+         R = P.copy(); R[np.arange(len(y)), y] -= 1; sc = np.linalg.norm(R, axis=1)
+         if s == 'grand': sc *= np.sqrt((Xs * Xs).sum(1) + 1)
+     else:
+         Xt = np.hstack([Xs, np.ones((len(X), 1), np.float32)])
+         if s == 'influence':
+             sc = sum(P[:, c] * (1 - P[:, c]) * (solve_triangular(Lc[c], Xt.T, lower=True) ** 2).sum(0) for c in range(k))
+         else:
+             sc = (P * (1 - P)).sum(1) * (solve_triangular(Ls, Xt.T, lower=True) ** 2).sum(0)
+ best = min(best, time.process_time() - t)
+print('%.3f' % best)
 EOF
 )
 		"$PY" -c "print('%-18s %6d %12.0f %12.0f %7.2fx %7.2fx %7.2fx' % ('$s', $n, $n / max($t, 1e-3), $n / max($tn, 1e-3), $tn / max($t, 1e-3), max($w1, 1e-3) / max($w2, 1e-3), $tb / max($t, 1e-3)))"
