@@ -714,11 +714,20 @@ sur_softmax_fit(const float *X, const int *y, const float *w, size_t n,
 		wn_seterr(err, WN_ESOFTWARE, "softmax: out of memory for %zu parameters", nvar);
 		goto fail;
 	}
-	/* The maps to and from V cost about 3 k d^2 / 2 a pass against the
-	 * pass's 4 n d k: below n = 4 d they eat what the fewer iterations
-	 * save (the 2,400-row seed at d = 784: 151 iterations instead of 232,
-	 * but twice the time). */
-	if (o->precondition && o->max_iter > 0 && n >= 4 * (size_t)d)
+	/*
+	 * The maps to and from V cost about k d^2 an evaluation against the
+	 * pass's 2 n d k multiply-adds, and the factor n d^2 / 2 + d^3 / 6
+	 * once: a quarter of the pass at n = 2 d.  Measured (winnow-fit
+	 * --tol 1e-3 -l 1e-2, Fashion-MNIST rows of the demo's rounds):
+	 * at n = 2.3 d (2,400 rows of random features, d = 1,024) and
+	 * 1.5 d (2,400 of k-means, d = 1,600) the same time either way; at
+	 * n = 3.1 d (2,400 pixel rows) half the time (85 iterations instead
+	 * of 283); at 3.9 d (6,298 k-means rows, the demo's second round)
+	 * 130 iterations instead of 500 without converging, 2.2 times
+	 * faster.  Hence from n = 2.5 d (it was 4 d, set when the maps were
+	 * slower).
+	 */
+	if (o->precondition && o->max_iter > 0 && 2 * n >= 5 * (size_t)d)
 		precondition(&F, 0.1);  /* without it (-1): the same optimum, more iterations */
 	/* Start: the given model, or W = 0 and b = log class frequencies
 	 * (the optimum of the intercept-only model). */

@@ -26,6 +26,17 @@ from sklearn.linear_model import LogisticRegression
 
 warnings.filterwarnings("ignore", category=ConvergenceWarning)
 
+# CPU seconds of each stage (all threads: time.process_time), printed at
+# the end, to set against the CPU seconds of winnow's programs
+STAGE_CPU = {}
+
+
+def charge(stage, since):
+    """Add the CPU seconds since `since` to `stage`; the time now."""
+    now = time.process_time()
+    STAGE_CPU[stage] = STAGE_CPU.get(stage, 0.0) + now - since
+    return now
+
 
 def load_idx(path):
     with gzip.open(path, "rb") as f:
@@ -122,8 +133,12 @@ def embed(images, method, dim, seed, stats=None, k=400):
     needs from the training set's (the k-means dictionary)."""
     x = images.astype(np.float32) / 255.0
     if method == "kmeans":
+        c = time.process_time()
         d = stats if stats is not None else learn_kmeans(x, k, 6, 100000, 10, seed)
-        return encode_kmeans(x, d, 6), d
+        c = charge("learn", c)
+        e = encode_kmeans(x, d, 6)
+        charge("encode train" if stats is None else "encode test", c)
+        return e, d
     x = x.reshape(len(images), -1)
     if method == "pixels":
         return x, None
@@ -293,15 +308,18 @@ def main():
     n = len(ytr)
     is_seed = rng.random(n) < a.seed_share
     t1 = time.perf_counter()
+    c = time.process_time()
     sur = train(etr[is_seed], ytr[is_seed], None, a.fit_lambda, 500)
     s = scores(sur.predict_proba(etr), a.score)
     t_score = time.perf_counter() - t1
+    c = charge("seed fit + score", c)
 
     rows = []
     if not a.no_full:
         t = time.perf_counter()
         m = train(etr, ytr, None, a.lam, a.max_iter, a.lambda_per_full)
         rows.append(("full", n, m.score(ete, yte), time.perf_counter() - t, m.objective))
+        c = charge("train full", c)
     t = time.perf_counter()
     # random: the seed and random rows, as winnow-select -s random --kept
     rest = np.nonzero(~is_seed)[0]
@@ -311,6 +329,7 @@ def main():
     m = train(etr[idx], ytr[idx], w, a.lam, a.max_iter, a.lambda_per_full)
     rows.append(("random %g%%" % (100 * a.fraction), len(idx), m.score(ete, yte),
                  time.perf_counter() - t, m.objective))
+    c = charge("train random", c)
     t = time.perf_counter()
     if a.rounds > 1:
         idx, w = select_rounds(etr, ytr, is_seed, s, a.fraction, a.rounds, a.alpha, rng,
@@ -318,10 +337,12 @@ def main():
     else:
         idx, w = select(s, a.fraction, a.scheme, a.alpha, rng, a.reweight)
     t_rounds = time.perf_counter() - t
+    c = charge("selection rounds", c)
     t = time.perf_counter()
     m = train(etr[idx], ytr[idx], w, a.lam, a.max_iter, a.lambda_per_full)
     rows.append(("%s %g%%" % (a.scheme, 100 * a.fraction), len(idx), m.score(ete, yte),
                  time.perf_counter() - t, m.objective))
+    charge("train selected", c)
 
     print("%-16s %8s %9s %8s %12s" % ("training set", "samples", "accuracy", "seconds",
                                        "objective"))
@@ -329,6 +350,7 @@ def main():
         print("%-16s %8d %9.4f %8.2f %12.9f" % (name, k, acc, sec, obj))
     print("embed %.2fs, seed fit + score %.2fs, selection rounds %.2fs, total %.2fs"
           % (t_embed, t_score, t_rounds, time.perf_counter() - t0))
+    print("CPU seconds: " + ", ".join("%s %.2f" % kv for kv in STAGE_CPU.items()))
 
 
 if __name__ == "__main__":
