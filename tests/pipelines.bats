@@ -672,3 +672,23 @@ sweep_config() {
 	[[ $stderr == *"c.yaml:"*":3: unknown key \"bogus\" in section \"dedup-embed\""* ]]
 	[ ! -e o ]
 }
+
+@test "sharded with the shipped config (k-means, dedup-embed) equals prune-before-labeling byte for byte" {
+	winnow-manifest dir "$BATS_FILE_TMPDIR/png" >in.tsv
+	awk -F '\t' -v OFS='\t' 'NR == FNR { s[$1]; next }
+	    FNR > 1 && !($1 in s) && !done++ { $1 = "copy-of-" $1; print }' \
+	    "$BATS_FILE_TMPDIR/pngseed.tsv" in.tsv >>in.tsv.copy
+	cat in.tsv.copy >>in.tsv
+	for p in prune-before-labeling sharded; do
+		sed "s|input: png-sample |input: in.tsv |; s|seed-manifest: seed.tsv |seed-manifest: $BATS_FILE_TMPDIR/pngseed.tsv |
+		    s|centroids: 400 |centroids: 16 |; s|jobs: 0 |jobs: 2 |; s|shards: 4 |shards: 3 |
+		    s|  dim: 1024 |  dim: 1024\n  batch: 64|" "$PL/$p.yaml" >$p.yaml
+	done
+	"$PL/prune-before-labeling" -c prune-before-labeling.yaml
+	run -0 "$PL/sharded" -c sharded.yaml
+	for f in selected.tsv to-label.jsonl report.txt work/pool.npy work/scored.tsv work/dedup.tsv work/pool.dedup.npy kmeans.dict; do
+		cmp "winnow-out/$f" "sharded-out/$f"
+	done
+	[ -s sharded-out/work/shard-2.dedup.npy ]
+	run -0 grep '^near-duplicates: 1 of ' sharded-out/report.txt
+}
