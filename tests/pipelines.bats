@@ -544,7 +544,7 @@ sweep_config() {
 	t 'b.yaml:11:3: unknown key "seedz" in section "pipeline"' 's/^  seeds:/  seedz:/'
 	t 'b.yaml:26:1: unknown section "trian"' 's/^train:/trian:/'
 	t 'winnow-train: b.yaml:29:3: unknown key "max-iters" in section "train"' 's/^  max-iter:/  max-iters:/'
-	t 'winnow-embed: b.yaml:' 's/^  method: random/  method: bogus/'
+	t 'winnow-embed: b.yaml:' 's/^  method: kmeans/  method: bogus/'
 	t 'b.yaml:33:3: scheme "winnow": unknown option' 's/^  winnow: -s biased --alpha 2/  winnow: -s biased --alpah 2/'
 	t 'b.yaml:33:3: scheme "winnow": ' 's/^  winnow: -s biased --alpha 2/  winnow: -s biased --alpha x/'
 	t 'b.yaml: fraction "5" is not in (0, 1]' 's/^  fractions: .*/  fractions: 0.3 5/'
