@@ -58,15 +58,36 @@ wn_config() {
 	for p in $wn_progs; do
 		case $p in
 		manifest) winnow-manifest split -c "$wn_cf" -h >/dev/null ;;
+		embed)
+			# both embeddings (dedup-embed: the one the near-duplicates
+			# are found on), and the k-means learn options of each
+			for s in embed dedup-embed; do
+				winnow-embed --section $s -c "$wn_cf" -h >/dev/null &&
+				    winnow-embed learn --section $s -c "$wn_cf" -h >/dev/null || exit
+			done ;;
 		*) "winnow-$p" -c "$wn_cf" -h >/dev/null ;;
 		esac || exit
 	done
 	wn_kv=$(awk -v prog="$prog" -v file="$wn_cf" -v keys="$wn_keys" \
-	    -v sections=" manifest embed dedup fit score select train pipeline ${wn_sections:-} " '
+	    -v sections=" manifest embed dedup-embed dedup fit score select train pipeline ${wn_sections:-} " '
 	function fail(col, msg) {
 		printf "%s: %s:%d:%d: %s\n", prog, file, NR, col, msg >"/dev/stderr"
 		bad = 1
 		exit 78
+	}
+	# the program keys the pipelines need to know (the only ones read
+	# here): the batch (sharded), method and dictionary of each embedding, the
+	# score method (sharded)
+	function known(sec, k, v) {
+		sub(/^[ \t]+/, "", k)
+		sub(/[ \t]+$/, "", k)
+		sub(/^[ \t]+/, "", v)
+		sub(/[ \t]*(#.*)?$/, "", v)
+		if (v ~ /^"/ || v ~ /^\047/)
+			v = substr(v, 2, length(v) - 2)
+		if (((sec == "embed" || sec == "dedup-embed") && (k == "batch" || k == "method" || k == "dict")) ||
+		    (sec == "score" && k == "method"))
+			print sec "_" k "\t" v
 	}
 	/^[ \t]*(#.*)?$/ || /^(---|\.\.\.)/ { next }
 	/^[^ \t]/ {
@@ -80,14 +101,20 @@ wn_config() {
 		sub(/^[^:]*:[ \t]*/, "", v)
 		if (insec && v !~ /^(#.*)?$/)
 			fail(1, "write the pipeline section one \"key: value\" a line")
+		# a section in flow style, "embed: {method: kmeans, dict: d}"
+		if (v ~ /^\{.*\}[ \t]*(#.*)?$/) {
+			sub(/^\{/, "", v)
+			sub(/\}[ \t]*(#.*)?$/, "", v)
+			n = split(v, kv, ",")
+			for (i = 1; i <= n; i++)
+				if ((j = index(kv[i], ":")) > 0)
+					known(sec, substr(kv[i], 1, j - 1), substr(kv[i], j + 1))
+		}
 		next
 	}
-	# the program keys sharded needs to know (the only ones read here)
-	(sec == "embed" && $1 == "batch:") || (sec == "score" && $1 == "method:") {
-		k = $1
-		sub(/:$/, "", k)
-		gsub(/["\047]/, "", $2)
-		print sec "_" k "\t" $2
+	!insec && /^[ \t]+[A-Za-z0-9_-]+:/ {
+		j = index($0, ":")
+		known(sec, substr($0, 1, j - 1), substr($0, j + 1))
 	}
 	insec {
 		col = match($0, /[^ \t]/)
@@ -121,6 +148,13 @@ wn_config() {
 	done <<EOF
 $wn_kv
 EOF
+	# -m kmeans embeds with a dictionary: the file the pipelines learn
+	# when it is missing and keep when it is there (wn_learn_dicts)
+	for wn_s in embed dedup-embed; do
+		eval "wn_m=\${$(echo "$wn_s" | tr - _)_method:-} wn_d=\${$(echo "$wn_s" | tr - _)_dict:-}"
+		[ "$wn_m" != kmeans ] || [ -n "$wn_d" ] ||
+			wn_die 78 "$wn_cf: $wn_s: method kmeans needs the key dict (the dictionary's file: learned from the images when it does not exist, kept as it is when it does)"
+	done
 }
 
 # wn_need NAME...: each named pipeline key must be set.
@@ -347,6 +381,41 @@ wn_dict() {
 	winnow-embed learn "$@" -o "$wn_dd" "$wn_dm"
 }
 
+# wn_images OUT MANIFEST...: the manifests' rows under the first one's
+# header (the same columns, as wn_seed_pool writes them): the images a
+# dictionary is learned from.
+wn_images() {
+	wn_io=$1
+	shift
+	{
+		cat "$1"
+		shift
+		for f in "$@"; do tail -n +2 "$f"; done
+	} >"$wn_io"
+}
+
+# wn_learn_dicts CONFIG MANIFEST [LEARN-OPTIONS...]: the k-means dictionaries the config's
+# embeddings need (section embed, and dedup-embed when the pipeline
+# deduplicates on it, with method kmeans): each one learned from
+# MANIFEST's images with the section's learn options (winnow-embed learn
+# --section S -c CONFIG) when its dict file does not exist, kept as it is
+# when it does (wn_dict), so that every later run, night and shard embeds
+# with the same features.  Delete the file to learn a new one (after
+# changing centroids, patch or size, say).
+wn_learn_dicts() {
+	wn_lc=$1 wn_lm=$2
+	shift 2
+	if [ "${embed_method:-}" = kmeans ]; then
+		mkdir -p "$(dirname "$embed_dict")"
+		wn_dict "$embed_dict" "$wn_lm" --section embed -c "$wn_lc" "$@"
+	fi
+	if [ "${dedup_embed_method:-}" = kmeans ] && wn_dedup_embed_wanted "$wn_lc"; then
+		mkdir -p "$(dirname "$dedup_embed_dict")"
+		wn_dict "$dedup_embed_dict" "$wn_lm" --section dedup-embed -c "$wn_lc" "$@"
+	fi
+	return 0
+}
+
 # wn_dedup_wanted CONFIG: true when the pipelines drop near-duplicates:
 # CONFIG has a dedup section (as the example configs do) or the pipeline
 # key dedup is true, not when it is false.
@@ -357,6 +426,50 @@ wn_dedup_wanted() {
 	false) return 1 ;;
 	*) wn_die 78 "$1: dedup: \"$dedup\" is not true or false" ;;
 	esac
+}
+
+# wn_dedup_embed_wanted CONFIG: true when the near-duplicates are found
+# on an embedding of their own: wn_dedup_wanted, and CONFIG has a
+# dedup-embed section (winnow-embed's options, read with --section
+# dedup-embed).  Without one they are found on the selection's embedding.
+wn_dedup_embed_wanted() {
+	wn_dedup_wanted "$1" && grep -q '^dedup-embed:' "$1"
+}
+
+# wn_unit CONFIG: the rows of the pool a shard keeps whole (sharded): a
+# multiple of every embedding's batch, since winnow-embed's random output
+# for a row can differ in the last bits with its place in its batch (one
+# BLAS product per batch).  A batch is 256 rows unless the config says.
+wn_unit() {
+	wn_ua=${embed_batch:-256} wn_ub=${dedup_embed_batch:-256}
+	if wn_dedup_embed_wanted "$1"; then
+		wn_x=$wn_ua wn_y=$wn_ub
+		while [ "$wn_y" -ne 0 ]; do
+			wn_t=$((wn_x % wn_y)) wn_x=$wn_y wn_y=$wn_t
+		done
+		echo $((wn_ua / wn_x * wn_ub))
+	else
+		echo "$wn_ua"
+	fi
+}
+
+# wn_dedup_embed CONFIG ROWS OUT.npy: the dedup-embed embedding of the
+# images of ROWS, a manifest whose row column numbers its lines 0, 1, ...
+# (as winnow-embed writes it), into OUT.npy, atomically: its row r is the
+# image of ROWS's row r, so ROWS pairs with it as with its own embeddings.
+# One more embedding pass over those images.  Exit 65 when an image that
+# was embedded before could not be embedded again.
+wn_dedup_embed() {
+	awk -F '\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "row") r = i; next }
+		!r || $r != NR - 2 { exit 1 }' "$2" ||
+		wn_die 70 "$2: its row column does not number the lines 0, 1, ..."
+	wn_columns id path <"$2" >"$3.in.tsv"
+	winnow-embed --section dedup-embed -c "$1" -o "$3" "$3.in.tsv" >"$3.rows.tsv"
+	[ "$(wc -l <"$3.rows.tsv")" -eq "$(wc -l <"$2")" ] || {
+		rm -f "$3" "$3.in.tsv" "$3.rows.tsv"
+		wn_die 65 "$2: some images could not be embedded again for dedup-embed (see above)"
+	}
+	rm -f "$3.in.tsv" "$3.rows.tsv"
 }
 
 # wn_dedup_groups CONFIG EMB POOL DIR: winnow-dedup (the config's dedup

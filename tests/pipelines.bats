@@ -544,7 +544,7 @@ sweep_config() {
 	t 'b.yaml:11:3: unknown key "seedz" in section "pipeline"' 's/^  seeds:/  seedz:/'
 	t 'b.yaml:26:1: unknown section "trian"' 's/^train:/trian:/'
 	t 'winnow-train: b.yaml:29:3: unknown key "max-iters" in section "train"' 's/^  max-iter:/  max-iters:/'
-	t 'winnow-embed: b.yaml:' 's/^  method: random/  method: bogus/'
+	t 'winnow-embed: b.yaml:' 's/^  method: kmeans/  method: bogus/'
 	t 'b.yaml:33:3: scheme "winnow": unknown option' 's/^  winnow: -s biased --alpha 2/  winnow: -s biased --alpah 2/'
 	t 'b.yaml:33:3: scheme "winnow": ' 's/^  winnow: -s biased --alpha 2/  winnow: -s biased --alpha x/'
 	t 'b.yaml: fraction "5" is not in (0, 1]' 's/^  fractions: .*/  fractions: 0.3 5/'
@@ -639,4 +639,56 @@ sweep_config() {
 	run dict
 	assert_failure 65
 	[ ! -e d.dict ]
+}
+
+@test "prune-before-labeling with the shipped config: k-means features (dictionary learned once), dedup-embed drops an injected copy" {
+	# the shipped config, on the PNG sample, with a small dictionary
+	sed "s|input: png-sample |input: in.tsv |; s|seed-manifest: seed.tsv |seed-manifest: $BATS_FILE_TMPDIR/pngseed.tsv |
+	    s|centroids: 400 |centroids: 16 |" "$PL/prune-before-labeling.yaml" >c.yaml
+	grep -q '^dedup-embed:' c.yaml
+	# an exact copy of a pool image under a new id
+	winnow-manifest dir "$BATS_FILE_TMPDIR/png" >in.tsv
+	awk -F '\t' -v OFS='\t' 'NR == FNR { s[$1]; next }
+	    FNR > 1 && !($1 in s) && !done++ { $1 = "copy-of-" $1; print }' \
+	    "$BATS_FILE_TMPDIR/pngseed.tsv" in.tsv >copy.tsv
+	cat copy.tsv >>in.tsv
+	run -0 "$PL/prune-before-labeling" -c c.yaml
+	[ -s winnow-out/kmeans.dict ]
+	[ -s winnow-out/work/pool.dedup.npy ]
+	# the copy or its original dropped, not both
+	run -0 awk -F '\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "dup_rank") r = i; next } $r != 0 { n++ } END { print n + 0 }' winnow-out/work/dedup.tsv
+	[ "$output" -ge 1 ]
+	run -0 sh -c "cut -f2 winnow-out/work/scored.tsv | sort | uniq -d | wc -l"
+	assert_output 0
+	cksum <winnow-out/kmeans.dict >first
+	run -0 "$PL/prune-before-labeling" -c c.yaml
+	run -0 sh -c 'cksum <winnow-out/kmeans.dict | cmp - first'
+}
+
+@test "config: an unknown key in dedup-embed is refused before any work (78, FILE:LINE:COL)" {
+	config c.yaml input="$BATS_FILE_TMPDIR/png" seed-manifest="$BATS_FILE_TMPDIR/pngseed.tsv" out=o
+	printf '%s\n' "dedup-embed:" "  method: random" "  bogus: 1" "dedup:" "  threshold: 0.995" >>c.yaml
+	run -78 --separate-stderr "$PL/prune-before-labeling" -c c.yaml
+	[[ $stderr == *"c.yaml:"*":3: unknown key \"bogus\" in section \"dedup-embed\""* ]]
+	[ ! -e o ]
+}
+
+@test "sharded with the shipped config (k-means, dedup-embed) equals prune-before-labeling byte for byte" {
+	winnow-manifest dir "$BATS_FILE_TMPDIR/png" >in.tsv
+	awk -F '\t' -v OFS='\t' 'NR == FNR { s[$1]; next }
+	    FNR > 1 && !($1 in s) && !done++ { $1 = "copy-of-" $1; print }' \
+	    "$BATS_FILE_TMPDIR/pngseed.tsv" in.tsv >>in.tsv.copy
+	cat in.tsv.copy >>in.tsv
+	for p in prune-before-labeling sharded; do
+		sed "s|input: png-sample |input: in.tsv |; s|seed-manifest: seed.tsv |seed-manifest: $BATS_FILE_TMPDIR/pngseed.tsv |
+		    s|centroids: 400 |centroids: 16 |; s|jobs: 0 |jobs: 2 |; s|shards: 4 |shards: 3 |
+		    s|  dim: 1024 |  dim: 1024\n  batch: 64|" "$PL/$p.yaml" >$p.yaml
+	done
+	"$PL/prune-before-labeling" -c prune-before-labeling.yaml
+	run -0 "$PL/sharded" -c sharded.yaml
+	for f in selected.tsv to-label.jsonl report.txt work/pool.npy work/scored.tsv work/dedup.tsv work/pool.dedup.npy kmeans.dict; do
+		cmp "winnow-out/$f" "sharded-out/$f"
+	done
+	[ -s sharded-out/work/shard-2.dedup.npy ]
+	run -0 grep '^near-duplicates: 1 of ' sharded-out/report.txt
 }

@@ -87,25 +87,28 @@ opt_choice(const char *arg, const char *const *choices)
 	opt_fail("\"%s\" is not one of: %s", arg, list);
 }
 
-/* The -c/--config argument, if any, found before getopt runs. */
-static const char *
-find_config(int argc, char **argv)
+/* The -c/--config and --section arguments, if any, found before getopt
+ * runs (the config is applied first, so that the command line wins). */
+static void
+find_config(int argc, char **argv, const char **path, const char **section)
 {
-	const char *path = NULL;
-
+	*path = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
 		if (strcmp(a, "--") == 0)
 			break;
 		if ((strcmp(a, "-c") == 0 || strcmp(a, "--config") == 0) && i + 1 < argc)
-			path = argv[++i];
+			*path = argv[++i];
 		else if (strncmp(a, "--config=", 9) == 0)
-			path = a + 9;
+			*path = a + 9;
+		else if (strcmp(a, "--section") == 0 && i + 1 < argc)
+			*section = argv[++i];
+		else if (strncmp(a, "--section=", 10) == 0)
+			*section = a + 10;
 		else if (strncmp(a, "-c", 2) == 0 && a[2] != '\0')
-			path = a + 2;
+			*path = a + 2;
 	}
-	return path;
 }
 
 /* Keys of the config section that belong to sibling commands (see
@@ -183,8 +186,9 @@ apply_config(const char *path, const char *section, const struct option *longopt
 	cur.where[0] = '\0';
 }
 
-/* The getopt value of the --version that opt_parse adds to every table. */
-enum { OPT_VERSION = 0x10000 };
+/* The getopt values of the --version that opt_parse adds to every table
+ * and of the --section it adds to the tables of programs with -c. */
+enum { OPT_VERSION = 0x10000, OPT_SECTION };
 
 /* -h and --version for every program alike: print to stdout, then exit 0
  * only if stdout took it (efshut: 74 on a full disk or /dev/full). */
@@ -203,19 +207,32 @@ int
 opt_parse(int argc, char **argv, const char *section, const char *shortopts,
           const struct option *longopts, opt_handler *handler, void (*usage_fn)(FILE *))
 {
-	const char *cfgpath = section ? find_config(argc, argv) : NULL;
+	const char *cfgpath = NULL, *named = NULL;
 	char optstring[256];
 	struct option *all;
 	size_t n = 0;
 	int c, longindex;
 
-	/* the program's table plus --version */
+	if (section != NULL)
+		find_config(argc, argv, &cfgpath, &named);
+	/* the program's table plus --version (and --section with -c) */
 	while (longopts[n].name != NULL)
 		n++;
-	all = ecalloc(n + 2, sizeof *all);
+	all = ecalloc(n + 3, sizeof *all);
 	memcpy(all, longopts, n * sizeof *all);
 	all[n] = (struct option){ "version", no_argument, 0, OPT_VERSION };
+	if (section != NULL)
+		all[n + 1] = (struct option){ "section", required_argument, 0, OPT_SECTION };
 
+	if (named != NULL) {
+		/* one name, as a YAML key: a typo would read an absent
+		 * section, i.e. silently no defaults */
+		if (named[0] == '\0' || strcspn(named, " \t:#{}[],") != strlen(named))
+			die(WN_EUSAGE, "--section: \"%s\" is not a section name", named);
+		if (cfgpath == NULL)
+			die(WN_EUSAGE, "--section %s: no -c CONFIG to read it from", named);
+		section = named;
+	}
 	if (cfgpath != NULL)
 		apply_config(cfgpath, section, longopts, handler);
 	/* ':' first: report a missing argument as ':' rather than '?' */
@@ -240,6 +257,12 @@ opt_parse(int argc, char **argv, const char *section, const char *shortopts,
 			usage_fn(stderr);
 			free(all);
 			exit(WN_EUSAGE);
+		}
+		if (c == OPT_SECTION) {
+			/* read before the config, above, if written in full */
+			if (named == NULL)
+				die(WN_EUSAGE, "write --section in full: it is read before the other options");
+			continue;
 		}
 		if (longindex >= 0)
 			snprintf(cur.name, sizeof cur.name, "--%s", all[longindex].name);

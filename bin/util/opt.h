@@ -3,7 +3,9 @@
  * only: these exit).
  *
  * opt_parse() first looks for -c FILE / --config FILE, loads the section of
- * FILE named after the program (config.h) and hands each key to the
+ * FILE named after the program (config.h), or the one --section NAME names
+ * (a common option of every program with -c: a second embedding of a
+ * pipeline reads "dedup-embed"), and hands each key to the
  * program's handler as if it were --KEY=VALUE, then hands over the command
  * line, so command-line options override the config.  A config key must be
  * the name of one of the program's long options; a boolean option takes
@@ -28,8 +30,8 @@ typedef void opt_handler(int opt, const char *arg);
  * shortopts must contain "c:" when section is not NULL, and longopts
  * an entry {"config", required_argument, 0, 'c'}; the handler may ignore
  * 'c'.  Unknown options: usage_fn() is called and the program exits 64.
- * -h (shortopts must hold it) and --version (added to every table) are
- * handled here, not by the handler: the usage or "PROG VERSION" goes to
+ * -h (shortopts must hold it), --version (added to every table) and
+ * --section (added when section is not NULL) are handled here, not by the handler: the usage or "PROG VERSION" goes to
  * stdout and the program exits 0, or 74 if stdout could not take it. */
 int opt_parse(int argc, char **argv, const char *section,
               const char *shortopts, const struct option *longopts,

@@ -269,7 +269,7 @@ def train(x, y, w, lam, max_iter, n_full=0):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default="/usr/share/datasets/fashion-mnist")
-    ap.add_argument("--method", default="random", choices=["pixels", "random", "kmeans"])
+    ap.add_argument("--method", default="kmeans", choices=["pixels", "random", "kmeans"])
     ap.add_argument("--dim", type=int, default=1024, help="random features")
     ap.add_argument("--centroids", type=int, default=400, help="kmeans dictionary size")
     ap.add_argument("--embed-only", action="store_true",

@@ -20,7 +20,7 @@ jobs=${DEMO_JOBS:-2}
 # unset) -m kmeans is matched by --method kmeans (400 centroids, learned
 # from the training images as the demo learns them), anything else by
 # random features of 1,024 dimensions
-case " ${DEMO_EMBED:-} " in
+case " ${DEMO_EMBED:--m kmeans} " in
 *" -m kmeans "*) ref_embed="--method kmeans --centroids 400" ;;
 *) ref_embed="--method random --dim 1024" ;;
 esac
