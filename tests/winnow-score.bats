@@ -286,8 +286,12 @@ EOF
 }
 
 # Regression: -s loss printed "-0" (-log(1)) for rows the model is sure of.
+# The classes lie 1,000 apart so that every row's probability rounds to
+# exactly 1 whatever point the fit stops at (at 100 apart a fit that
+# stopped a few iterations earlier left losses of 6e-8, and the -0 path
+# went untested).
 @test "-s loss never prints -0" {
-	npy_from_python sep.npy "np.array([[-50, 0], [-51, 1], [-49, -1], [50, 0], [51, 1], [49, -1]], np.float32)"
+	npy_from_python sep.npy "np.array([[-500, 0], [-510, 10], [-490, -10], [500, 0], [510, 10], [490, -10]], np.float32)"
 	make_manifest sep.tsv "id|row|label" "r0|0|a" "r1|1|a" "r2|2|a" "r3|3|b" "r4|4|b" "r5|5|b"
 	winnow-fit -l 1e-9 --no-standardize -o sep.model sep.npy sep.tsv
 	run -0 sh -c 'winnow-score -M sep.model -s loss sep.npy sep.tsv | cut -f4'
