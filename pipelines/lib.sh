@@ -381,39 +381,40 @@ wn_dict() {
 	winnow-embed learn "$@" -o "$wn_dd" "$wn_dm"
 }
 
-# wn_images OUT MANIFEST...: the manifests' rows under the first one's
-# header (the same columns, as wn_seed_pool writes them): the images a
-# dictionary is learned from.
-wn_images() {
-	wn_io=$1
-	shift
-	{
-		cat "$1"
-		shift
-		for f in "$@"; do tail -n +2 "$f"; done
-	} >"$wn_io"
-}
-
-# wn_learn_dicts CONFIG MANIFEST [LEARN-OPTIONS...]: the k-means dictionaries the config's
-# embeddings need (section embed, and dedup-embed when the pipeline
-# deduplicates on it, with method kmeans): each one learned from
-# MANIFEST's images with the section's learn options (winnow-embed learn
-# --section S -c CONFIG) when its dict file does not exist, kept as it is
-# when it does (wn_dict), so that every later run, night and shard embeds
-# with the same features.  Delete the file to learn a new one (after
-# changing centroids, patch or size, say).
+# wn_learn_dicts CONFIG LEARN-OPTIONS MANIFEST...: the k-means
+# dictionaries the config's embeddings need (section embed, and
+# dedup-embed when the pipeline deduplicates on it, with method kmeans):
+# each one whose dict file does not exist is learned (winnow-embed learn
+# --section S -c CONFIG LEARN-OPTIONS, the options one string of words,
+# "" for none) from the images of the MANIFESTs (their id and path, put
+# together under one header beside the first one only when a dictionary is
+# learned: learn orders the images by the hash of their ids, so their
+# order here does not matter); one that exists is kept as it is, so that
+# every later run, night and shard embeds with the same features.  Delete
+# the file to learn a new one (after changing centroids, patch or size,
+# say).
 wn_learn_dicts() {
-	wn_lc=$1 wn_lm=$2
+	wn_lc=$1 wn_lo=$2
 	shift 2
-	if [ "${embed_method:-}" = kmeans ]; then
-		mkdir -p "$(dirname "$embed_dict")"
-		wn_dict "$embed_dict" "$wn_lm" --section embed -c "$wn_lc" "$@"
-	fi
-	if [ "${dedup_embed_method:-}" = kmeans ] && wn_dedup_embed_wanted "$wn_lc"; then
-		mkdir -p "$(dirname "$dedup_embed_dict")"
-		wn_dict "$dedup_embed_dict" "$wn_lm" --section dedup-embed -c "$wn_lc" "$@"
-	fi
-	return 0
+	wn_li=$(dirname "$1")/learn-images.tsv
+	rm -f "$wn_li"
+	for wn_ls in embed dedup-embed; do
+		eval "wn_lm=\${$(echo "$wn_ls" | tr - _)_method:-} wn_ld=\${$(echo "$wn_ls" | tr - _)_dict:-}"
+		[ "$wn_lm" = kmeans ] && [ ! -s "$wn_ld" ] || continue
+		[ "$wn_ls" = embed ] || wn_dedup_embed_wanted "$wn_lc" || continue
+		if [ ! -e "$wn_li" ]; then
+			wn_columns id path <"$1" >"$wn_li"
+			wn_lh=1
+			for wn_lf in "$@"; do
+				[ -n "$wn_lh" ] || wn_columns id path <"$wn_lf" | tail -n +2 >>"$wn_li"
+				wn_lh=
+			done
+		fi
+		mkdir -p "$(dirname "$wn_ld")"
+		# shellcheck disable=SC2086 # options are words
+		winnow-embed learn $wn_lo --section "$wn_ls" -c "$wn_lc" -o "$wn_ld" "$wn_li"
+	done
+	rm -f "$wn_li"
 }
 
 # wn_dedup_wanted CONFIG: true when the pipelines drop near-duplicates:
