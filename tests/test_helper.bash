@@ -52,3 +52,25 @@ with open(name + ".tsv", "w") as f:
         f.write("%s-%d\t%d\t%s\n" % (name, i, i, names[y[i]]))
 PY
 }
+
+# separable3 NAMES [extra]: emb.npy, 90 rows of 5 features in 3 classes a
+# linear model separates well, and m.tsv (id, label, row[, extra]) with
+# the labels (NAMES, comma-separated) on rows 0..59 and rows 60.. unlabeled;
+# "extra" adds a column the programs must pass through (x0, x1, ...).
+separable3() {
+	"$PYTHON" - "$1" "${2:-}" <<'PY'
+import sys, numpy as np
+names, extra = sys.argv[1].split(','), sys.argv[2] == 'extra'
+rng = np.random.default_rng(1)
+n, d = 90, 5
+y = np.arange(n) % 3
+X = rng.normal(size=(n, d)).astype(np.float32)
+X[:, 0] += 2.5 * (y == 0); X[:, 1] += 2.5 * (y == 1); X[:, 2] -= 2.5 * (y == 2)
+np.save('emb.npy', X)
+with open('m.tsv', 'w') as f:
+    f.write('id\tlabel\trow' + ('\textra' if extra else '') + '\n')
+    for i in range(n):
+        f.write('s%d\t%s\t%d' % (i, names[y[i]] if i < 60 else '', i)
+                + ('\tx%d' % i if extra else '') + '\n')
+PY
+}

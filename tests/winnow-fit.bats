@@ -5,22 +5,9 @@
 load test_helper
 
 # 90 rows, 5 features, 3 classes that a linear model separates well;
-# rows 60.. unlabeled.
+# rows 60.. unlabeled (test_helper's separable3).
 fixture() {
-	"$PYTHON" - <<'EOF'
-import numpy as np
-rng = np.random.default_rng(1)
-n, d = 90, 5
-y = np.arange(n) % 3
-X = rng.normal(size=(n, d)).astype(np.float32)
-X[:, 0] += 2.5 * (y == 0); X[:, 1] += 2.5 * (y == 1); X[:, 2] -= 2.5 * (y == 2)
-np.save('emb.npy', X)
-names = ['cat', 'dog', 'T-shirt/top']
-with open('m.tsv', 'w') as f:
-    f.write('id\tlabel\trow\textra\n')
-    for i in range(n):
-        f.write('s%d\t%s\t%d\tx%d\n' % (i, names[y[i]] if i < 60 else '', i, i))
-EOF
+	separable3 'cat,dog,T-shirt/top' extra
 }
 
 @test "-h prints the usage on stdout; misuse exits 64" {

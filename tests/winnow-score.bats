@@ -4,25 +4,16 @@
 
 load test_helper
 
-# emb.npy (90 x 5, 3 classes), m.tsv (labels on rows < 60), a model.
+# emb.npy (90 x 5, 3 classes), m.tsv (labels on rows < 60), all.tsv
+# (every row labeled, rows in reverse order), a model.
 fixture() {
+	separable3 'cat,dog,T-shirt/top' extra
 	"$PYTHON" - <<'EOF'
-import numpy as np
-rng = np.random.default_rng(1)
-n, d = 90, 5
-y = np.arange(n) % 3
-X = rng.normal(size=(n, d)).astype(np.float32)
-X[:, 0] += 2.5 * (y == 0); X[:, 1] += 2.5 * (y == 1); X[:, 2] -= 2.5 * (y == 2)
-np.save('emb.npy', X)
 names = ['cat', 'dog', 'T-shirt/top']
-with open('m.tsv', 'w') as f:
-    f.write('id\tlabel\trow\textra\n')
-    for i in range(n):
-        f.write('s%d\t%s\t%d\tx%d\n' % (i, names[y[i]] if i < 60 else '', i, i))
 with open('all.tsv', 'w') as f:
     f.write('id\tlabel\trow\n')
-    for i in range(n):
-        f.write('s%d\t%s\t%d\n' % (i, names[y[i]], n - 1 - i))
+    for i in range(90):
+        f.write('s%d\t%s\t%d\n' % (i, names[i % 3], 89 - i))
 EOF
 	winnow-fit -l 0.01 --influence class -o model emb.npy m.tsv 2>/dev/null
 }
