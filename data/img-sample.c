@@ -6,7 +6,14 @@
  *   data/img-sample [-n N] [-f FIRST] OUTDIR [IMAGES.idx[.gz] LABELS.idx[.gz]]
  *
  * Writes images FIRST .. FIRST+N-1 (defaults 0 and 1000): image i is item
- * i mod COUNT of the IDX file (COUNT items), resized by area averaging
+ * i mod COUNT of the IDX file (COUNT items); its repetitions past the first
+ * (i >= COUNT) are moved by an even 2 or 4 pixels on either axis or both
+ * (24 moves: repetitions 1 to 24 of an item each get a different one) and
+ * given a contrast of 0.7 to 1.0 by a hash of i, so that a pool of a
+ * million is not the training set's 60,000 images over and over (which
+ * near-duplicate search rightly finds, and
+ chains into groups of hundreds of thousands).  Each is then resized by
+ * area averaging
  * (lib/img.h) to a side of 20, 28, 36, 48 or 64 pixels, gray or tinted RGB,
  * and encoded as PNG or as JPEG (quality 90), all chosen by a hash of i,
  * as OUTDIR/CLASS/img-IIIIIII.png or .jpg.  So two runs with the same
@@ -28,6 +35,26 @@
 #include "prog.h"
 
 static const int sides[5] = { 20, 28, 36, 48, 64 };
+
+/*
+ * A repetition of an item: src (w x h gray) moved by (dx, dy) pixels with
+ * black coming in, its contrast scaled by gain, into dst.  Fashion-MNIST's
+ * objects are centred on black, so a few pixels move the object without
+ * cutting much of it.  The moves are 2 pixels apart: a 1-pixel move is
+ * half a pixel at the 14x14 of the dedup embedding, close to a copy.  No
+ * mirror: most of the classes are symmetric, so a mirror is a move.
+ */
+static void
+vary(const unsigned char *src, int w, int h, int dx, int dy, float gain, unsigned char *dst)
+{
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++) {
+			int sx = x - dx, sy = y - dy;
+			float v = sx < 0 || sx >= w || sy < 0 || sy >= h ? 0 : src[sy * w + sx];
+
+			dst[y * w + x] = (unsigned char)(gain * v + 0.5f);
+		}
+}
 
 static void
 usage(FILE *fp)
@@ -88,6 +115,7 @@ main(int argc, char **argv)
 	char path[4096];
 	float *f = emalloc(64 * 64 * 3 * sizeof *f);
 	unsigned char *px = emalloc(64 * 64 * 3);
+	unsigned char *moved = NULL;
 	int a = 1;
 
 	prog_init("img-sample");
@@ -103,6 +131,7 @@ main(int argc, char **argv)
 		a += 2;
 	}
 	out = fmnist_open(argc - a, argv + a, &im, &lb, usage);
+	moved = emalloc(im.dims[1] * im.dims[2]);
 	for (long i = first; i < first + n; i++) {
 		size_t k = (size_t)i % im.count;
 		uint64_t r = wn_splitmix64((uint64_t)i);
@@ -115,6 +144,16 @@ main(int argc, char **argv)
 		struct img g = { (int)im.dims[2], (int)im.dims[1], 1,
 		                 (unsigned char *)idx_item(&im, k) };
 
+		if ((size_t)i >= im.count) {
+			/* move m of the 5 x 5 grid of (dx, dy) in {-4, -2, 0, 2, 4}
+			 * less (0, 0); offset by the item so that not every item's
+			 * first repetition moves the same way */
+			int m = (int)((i / im.count - 1 + k * 7) % 24), cell = m < 12 ? m : m + 1;
+
+			vary(g.px, g.w, g.h, 2 * (cell % 5) - 4, 2 * (cell / 5) - 4,
+			     0.7f + 0.3f * (float)((r >> 48) & 31) / 31, moved);
+			g.px = moved;
+		}
 		if (img_resize(&g, side, side, c, f, &err) != 0)
 			die_err(&err);
 		for (int j = 0; j < side * side * c; j++)
@@ -137,6 +176,7 @@ main(int argc, char **argv)
 	}
 	free(f);
 	free(px);
+	free(moved);
 	idx_free(&im);
 	idx_free(&lb);
 	return 0;
