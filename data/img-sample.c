@@ -11,11 +11,10 @@
  * (24 moves: repetitions 1 to 24 of an item each get a different one) and
  * given a contrast of 0.7 to 1.0 by a hash of i, so that a pool of a
  * million is not the training set's 60,000 images over and over (which
- * near-duplicate search rightly finds, and
- chains into groups of hundreds of thousands).  Each is then resized by
- * area averaging
- * (lib/img.h) to a side of 20, 28, 36, 48 or 64 pixels, gray or tinted RGB,
- * and encoded as PNG or as JPEG (quality 90), all chosen by a hash of i,
+ * near-duplicate search rightly finds, and chains into groups of hundreds
+ * of thousands).  Each is then resized by area averaging (lib/img.h) to
+ * a side of 20, 28, 36, 48 or 64 pixels, gray or tinted RGB, and encoded
+ * as PNG or as JPEG (quality 90), all chosen by a hash of i,
  * as OUTDIR/CLASS/img-IIIIIII.png or .jpg.  So two runs with the same
  * options write the same bytes, and ranges can be written by several
  * processes at once.  The inputs default to the Debian package's
