@@ -18,7 +18,8 @@
 #   per stage (each program run of the job, timed by /usr/bin/time through
 #     wrappers on PATH): wall s, CPU s, images/s, peak RSS;
 #   disk written (du of the output directory) and the whole job's wall time;
-#   the reference for the decode-bound stage (winnow-embed -m pixels): a
+#   the reference for the decode-bound stages (the dedup embedding, and
+#     winnow-embed -m pixels timed on its own): a
 #     bare decode loop over the same files through img_load()
 #     (tests/bench/decode-loop.c), in images per CPU second and per wall
 #     second at the same -j.  The machine is shared: the per-CPU-second
@@ -187,3 +188,13 @@ END {
 	printf "winnow-embed dedup-embed (pool) vs decode loop: %.0f%% per CPU second (%.0f vs %.0f images/CPU s), %.0f%% per wall second\n",
 	    100 * (m / c) / (n / rc), m / c, n / rc, 100 * (m / w) / (n / rw)
 }'
+
+# and winnow-embed -m pixels (the pipelines' default before k-means:
+# decode and resize only), timed on its own on the pool
+/usr/bin/time -f '%e\t%U\t%S\t%M' -o px.time winnow-embed -m pixels -s 16x16 -j "$J" \
+    -o px.npy u/work/pool.tsv >/dev/null
+awk -F '\t' -v n="$1" -v rw="$3" -v rc="$6" -v m="$(($(wc -l <u/work/pool.tsv) - 1))" '{
+	printf "winnow-embed -m pixels (pool) vs decode loop: %.0f%% per CPU second (%.0f vs %.0f images/CPU s), %.0f%% per wall second\n",
+	    100 * (m / ($2 + $3)) / (n / rc), m / ($2 + $3), n / rc, 100 * (m / $1) / (n / rw)
+}' px.time
+rm -f px.npy px.time
