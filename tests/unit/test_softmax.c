@@ -484,14 +484,38 @@ TEST(model_file_chunked_read)
 	CHECK(r && memcmp(r->infl_class, m->infl_class, sizeof(float) * K * D1 * D1) == 0,
 	      "weights across the chunks");
 	sur_model_free(r);
+	/* SUR_LOAD_NO_INFL: the same weights, no factors kept */
+	struct wn_err e = { 0 };
+	FILE *fp = fmemopen(buf, len, "rb");
+	r = sur_model_load_flags(fp, "mem", SUR_LOAD_NO_INFL, &e);
+	fclose(fp);
+	CHECK(r && memcmp(r->w1, m->w1, sizeof(float) * K * D) == 0, "no-infl weights: %s",
+	      e.msg);
+	CHECK(r && r->infl == SUR_INFL_NONE, "no-infl kind");
+	CHECK(r && !r->infl_class, "no-infl kept the factors");
+	sur_model_free(r);
+	/* ... whose bytes are still checksummed */
+	buf[len - 12] ^= 0x55;
+	fp = fmemopen(buf, len, "rb");
+	r = sur_model_load_flags(fp, "mem", SUR_LOAD_NO_INFL, &e);
+	fclose(fp);
+	CHECK(!r && e.code == 65 && strstr(e.msg, "checksum"), "no-infl checksum: %d %s",
+	      e.code, e.msg);
+	sur_model_free(r);
 	free(buf);
 	buf = NULL;
 	m->infl_class[20000] = INFINITY;       /* in the second chunk */
 	r = roundtrip(m, &buf, &len);
 	CHECK(r == NULL, "inf accepted");
-	struct wn_err e = load_edited(buf, len, "", "");
+	e = load_edited(buf, len, "", "");
 	CHECK(e.code == 65 && strstr(e.msg, "tensor infl_class: element 20000 is inf"), "%d %s",
 	      e.code, e.msg);
+	/* ... and checked */
+	fp = fmemopen(buf, len, "rb");
+	r = sur_model_load_flags(fp, "mem", SUR_LOAD_NO_INFL, &e);
+	fclose(fp);
+	CHECK(!r && e.code == 65 && strstr(e.msg, "tensor infl_class: element 20000 is inf"),
+	      "no-infl inf: %d %s", e.code, e.msg);
 	sur_model_free(r);
 	sur_model_free(m);
 	free(buf);
