@@ -120,7 +120,10 @@ main(int argc, char **argv)
 	if (npy_open(&emb, npath, &err) != 0)
 		die_err(&err);
 	if (opt.model) {
-		if (!(m = sur_model_load_path(opt.model, &err)))
+		/* the influence factors, checked but not kept, for the other scores */
+		unsigned lf = meth == SUR_INFLUENCE || meth == SUR_INFLUENCE_SHARED ? 0 :
+		    SUR_LOAD_NO_INFL;
+		if (!(m = sur_model_load_path_flags(opt.model, lf, &err)))
 			die_err(&err);
 		if ((size_t)m->d != emb.cols)
 			die(WN_EDATA, "%s: %zu columns, but %s was fitted on %d", npath, emb.cols,

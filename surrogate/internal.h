@@ -54,14 +54,16 @@ struct sur__tensor {
 	size_t n;           /* elements */
 	int rank;
 	size_t shape[3];
+	int discard;        /* read: hash and check, keep nothing (data NULL) */
 };
 
 /* Write the "tensors:" key, "...", the data and the checksum. */
 int sur__write_tensors(FILE *fp, const char *name, const struct sur__tensor *t, int nt,
                        struct wn_err *err);
 /* Read "tensors:" lines (after the caller has read that key) matching t,
- * the "..." line, then the data (allocated into t[i].data with malloc)
- * and the checksum; check every value is finite.  65/74. */
+ * the "..." line, then the data (allocated into t[i].data with malloc,
+ * except for the t[i].discard ones, which stay NULL) and the checksum;
+ * check every value is finite.  65/74. */
 int sur__read_tensors(FILE *fp, const char *name, struct sur__tensor *t, int nt,
                       struct wn_err *err);
 

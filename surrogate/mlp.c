@@ -467,8 +467,8 @@ state_tensors(struct sur_mlp_trainer *t, struct sur__tensor *ts)
 		size_t r0 = i == 0 ? (size_t)m->h : i == 2 ? (size_t)m->k : s;
 		size_t r1 = i == 0 ? (size_t)m->d : i == 2 ? (size_t)m->h : 0;
 		int rank = r1 ? 2 : 1;
-		ts[i] = (struct sur__tensor){ mn[i], t->mom[i], s, rank, { r0, r1 } };
-		ts[NP + i] = (struct sur__tensor){ vn[i], t->vel[i], s, rank, { r0, r1 } };
+		ts[i] = (struct sur__tensor){ mn[i], t->mom[i], s, rank, { r0, r1 }, 0 };
+		ts[NP + i] = (struct sur__tensor){ vn[i], t->vel[i], s, rank, { r0, r1 }, 0 };
 	}
 	(void)pname;
 }

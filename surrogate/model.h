@@ -130,6 +130,15 @@ int sur_model_save(const struct sur_model *m, FILE *fp, const char *name, struct
 struct sur_model *sur_model_load(FILE *fp, const char *name, struct wn_err *err);
 /* Open path and load it; 66 when it cannot be opened. */
 struct sur_model *sur_model_load_path(const char *path, struct wn_err *err);
+/* The same with flags: SUR_LOAD_NO_INFL reads, hashes and checks the
+ * influence factors but keeps none (m->infl is SUR_INFL_NONE): at
+ * d = 2048 they are 168 of the file's 185 MB, and only the influence
+ * scores use them. */
+enum { SUR_LOAD_NO_INFL = 1 };
+struct sur_model *sur_model_load_flags(FILE *fp, const char *name, unsigned flags,
+                                       struct wn_err *err);
+struct sur_model *sur_model_load_path_flags(const char *path, unsigned flags,
+                                            struct wn_err *err);
 
 /*
  * Class probabilities for n rows of raw (unstandardised) features X

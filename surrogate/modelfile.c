@@ -159,6 +159,7 @@ sur__read_tensors(FILE *fp, const char *name, struct sur__tensor *t, int nt,
 	size_t cap = 0, wcap = 0;
 	FILE *ws = NULL;
 	XXH64_state_t *st = NULL;
+	float *scratch = NULL, badv = 0;
 	int rc = -1;
 	for (int i = 0; i <= nt; i++) {
 		int r = sur__getline(fp, &line, &cap);
@@ -198,22 +199,51 @@ sur__read_tensors(FILE *fp, const char *name, struct sur__tensor *t, int nt,
 		goto out;
 	}
 	XXH64_reset(st, 0);
+	/* Read, hash and check each tensor a chunk at a time, while the
+	 * chunk is still in cache: three passes over memory (fread, XXH64,
+	 * the finite check) were a quarter of winnow-score -s margin at
+	 * d = 2048, where the influence factors make the file 185 MB. */
+	/* A discarded tensor goes through one reused chunk: no 168 MB
+	 * allocation to fault in for scores that never use the factors. */
+	enum { CHUNK = 16384 };      /* floats: 64 KiB, inside L2 */
+	int bad = -1;                /* the first tensor with a non-finite element */
+	size_t badj = 0;             /* and the element, for a discarded one */
 	for (int i = 0; i < nt; i++) {
-		t[i].data = malloc((t[i].n ? t[i].n : 1) * sizeof(float));
-		if (!t[i].data) {
+		if (t[i].discard) {
+			if (!scratch && !(scratch = malloc(CHUNK * sizeof *scratch))) {
+				wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", name);
+				goto out;
+			}
+		} else if (!(t[i].data = malloc((t[i].n ? t[i].n : 1) * sizeof(float)))) {
 			wn_seterr(err, WN_ESOFTWARE, "%s: out of memory for tensor %s (%zu floats)",
 			          name, t[i].name, t[i].n);
 			goto out;
 		}
-		if (fread(t[i].data, sizeof(float), t[i].n, fp) != t[i].n) {
-			if (ferror(fp))
-				wn_seterr(err, WN_EIO, "%s: read error: %s", name, strerror(errno));
-			else
-				wn_seterr(err, WN_EDATA, "%s: truncated: tensor %s needs %zu floats",
-				          name, t[i].name, t[i].n);
-			goto out;
+		for (size_t j0 = 0; j0 < t[i].n; j0 += CHUNK) {
+			size_t nc = t[i].n - j0 < CHUNK ? t[i].n - j0 : CHUNK;
+			float *c = t[i].discard ? scratch : t[i].data + j0;
+			if (fread(c, sizeof(float), nc, fp) != nc) {
+				if (ferror(fp))
+					wn_seterr(err, WN_EIO, "%s: read error: %s", name, strerror(errno));
+				else
+					wn_seterr(err, WN_EDATA, "%s: truncated: tensor %s needs %zu floats",
+					          name, t[i].name, t[i].n);
+				goto out;
+			}
+			XXH64_update(st, c, nc * sizeof(float));
+			/* branch-free (it vectorises: the early-exit loop alone was
+			 * 17% of winnow-score -s margin at d = 2048); the place is
+			 * found after the checksum, which takes precedence */
+			int nonfinite = 0;
+			for (size_t j = 0; j < nc; j++)
+				nonfinite |= !(fabsf(c[j]) <= FLT_MAX);
+			if (nonfinite && bad < 0) {
+				bad = i;
+				for (badj = j0; isfinite(c[badj - j0]); badj++)
+					;
+				badv = c[badj - j0];
+			}
 		}
-		XXH64_update(st, t[i].data, t[i].n * sizeof(float));
 	}
 	unsigned char b[8];
 	if (fread(b, 1, 8, fp) != 8) {
@@ -227,24 +257,16 @@ sur__read_tensors(FILE *fp, const char *name, struct sur__tensor *t, int nt,
 		wn_seterr(err, WN_EDATA, "%s: checksum mismatch: the weights are corrupt", name);
 		goto out;
 	}
-	/* a branch-free pass first (it vectorises: at d = 2048 the early-exit
-	 * loop alone was 17% of winnow-score -s margin); the place only when
-	 * there is one */
-	int nonfinite = 0;
-	for (int i = 0; i < nt; i++)
-		for (size_t j = 0; j < t[i].n; j++)
-			nonfinite |= !(fabsf(t[i].data[j]) <= FLT_MAX);
-	for (int i = 0; nonfinite && i < nt; i++)
-		for (size_t j = 0; j < t[i].n; j++)
-			if (!isfinite(t[i].data[j])) {
-				wn_seterr(err, WN_EDATA, "%s: tensor %s: element %zu is %g",
-				          name, t[i].name, j, t[i].data[j]);
-				goto out;
-			}
+	if (bad >= 0) {
+		wn_seterr(err, WN_EDATA, "%s: tensor %s: element %zu is %g", name, t[bad].name,
+		          badj, badv);
+		goto out;
+	}
 	rc = 0;
 out:
 	if (st)
 		XXH64_freeState(st);
+	free(scratch);
 	free(line);
 	free(want);
 	if (rc < 0)
@@ -261,8 +283,8 @@ model_tensors(const struct sur_model *m, struct sur__tensor *t)
 {
 	size_t d = m->d, k = m->k, h = m->h, d1 = sur_model_d1(m);
 	int n = 0;
-#define T1(nm, p, a) t[n++] = (struct sur__tensor){ nm, p, (a), 1, { (a) } }
-#define T2(nm, p, a, b) t[n++] = (struct sur__tensor){ nm, p, (a) * (b), 2, { (a), (b) } }
+#define T1(nm, p, a) t[n++] = (struct sur__tensor){ nm, p, (a), 1, { (a) }, 0 }
+#define T2(nm, p, a, b) t[n++] = (struct sur__tensor){ nm, p, (a) * (b), 2, { (a), (b) }, 0 }
 	T1("mean", m->mean, d);
 	T1("scale", m->scale, d);
 	if (m->kind == SUR_SOFTMAX) {
@@ -278,7 +300,7 @@ model_tensors(const struct sur_model *m, struct sur__tensor *t)
 		T2("infl_shared", m->infl_shared, d1, d1);
 	if (m->infl == SUR_INFL_CLASS)
 		t[n++] = (struct sur__tensor){ "infl_class", m->infl_class, k * d1 * d1, 3,
-		                               { k, d1, d1 } };
+		                               { k, d1, d1 }, 0 };
 #undef T1
 #undef T2
 	return n;
@@ -372,6 +394,12 @@ get_choice(const char *v, const char *const *names)
 
 struct sur_model *
 sur_model_load(FILE *fp, const char *name, struct wn_err *err)
+{
+	return sur_model_load_flags(fp, name, 0, err);
+}
+
+struct sur_model *
+sur_model_load_flags(FILE *fp, const char *name, unsigned flags, struct wn_err *err)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -558,10 +586,14 @@ sur_model_load(FILE *fp, const char *name, struct wn_err *err)
 	/* The tensors are read into fresh buffers, then swapped in. */
 	struct sur__tensor t[8];
 	int nt = model_tensors(m, t);
-	for (int i = 0; i < nt; i++)
+	for (int i = 0; i < nt; i++) {
 		t[i].data = NULL;
+		t[i].discard = (flags & SUR_LOAD_NO_INFL) && !strncmp(t[i].name, "infl_", 5);
+	}
 	if (sur__read_tensors(fp, name, t, nt, err) < 0)
 		goto out;
+	if (flags & SUR_LOAD_NO_INFL)
+		m->infl = SUR_INFL_NONE;     /* checked and dropped */
 	for (int i = 0; i < nt; i++) {
 		float **dst = NULL;
 		const char *tn = t[i].name;
@@ -598,12 +630,18 @@ out:
 struct sur_model *
 sur_model_load_path(const char *path, struct wn_err *err)
 {
+	return sur_model_load_path_flags(path, 0, err);
+}
+
+struct sur_model *
+sur_model_load_path_flags(const char *path, unsigned flags, struct wn_err *err)
+{
 	FILE *fp = fopen(path, "rb");
 	if (!fp) {
 		wn_seterr(err, WN_ENOINPUT, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;
 	}
-	struct sur_model *m = sur_model_load(fp, path, err);
+	struct sur_model *m = sur_model_load_flags(fp, path, flags, err);
 	if (m && getc(fp) != EOF) {
 		wn_seterr(err, WN_EDATA, "%s: trailing bytes after the checksum", path);
 		sur_model_free(m);

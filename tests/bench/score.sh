@@ -10,7 +10,7 @@
 # sgemm peak, influence against cblas_strsm on the same solves.
 #
 # BEFORE=DIR: also time DIR/winnow-score (an older build) on the same
-# rows, interleaved, for the "x-before" column.  METHODS="influence ...":
+# rows, interleaved, for the "x-before" column (every method).  METHODS="influence ...":
 # only those methods.
 #
 # winnow's figure is the whole program (CPU seconds, user + sys: reading
@@ -84,10 +84,10 @@ score_case() {
 		case $s in influence* | least-confidence)
 			w1=$(wall sh -c "winnow-score -j 1 -M s.model -s $s $emb $man >/dev/null")
 			w2=$(wall sh -c "winnow-score -j 2 -M s.model -s $s $emb $man >/dev/null")
-			[ -z "${BEFORE:-}" ] ||
-				tb=$(cpu sh -c "$BEFORE/winnow-score -j 1 -M s.model -s $s $emb $man >/dev/null")
 			;;
 		esac
+		[ -z "${BEFORE:-}" ] ||
+			tb=$(cpu sh -c "$BEFORE/winnow-score -j 1 -M s.model -s $s $emb $man >/dev/null")
 		tn=$("$PY" - "$s" "$emb" "$n" <<'EOF'
 import sys, time, numpy as np
 from scipy.linalg import solve_triangular

@@ -464,6 +464,63 @@ TEST(model_file_roundtrip_and_checks)
 	free(buf);
 }
 
+/* The loader reads, hashes and checks the tensors 16,384 floats at a
+ * time: a NaN past the first chunk of a long tensor is still found and
+ * named, and the weights round-trip across the chunk edges. */
+TEST(model_file_chunked_read)
+{
+	enum { N = 120, D = 100, K = 3, D1 = D + 1 };
+	static float X[N * D];
+	int y[N];
+	synth(X, y, NULL, N, D, K, 7);
+	static const char *const names[] = { "a", "b", "c" };
+	struct sur_model *m = sur_softmax_fit(X, y, NULL, N, D, names, K, NULL, NULL);
+	CHECK(m && m->infl == SUR_INFL_CLASS, "fit");
+	if (!m)
+		return;
+	char *buf = NULL;
+	size_t len = 0;
+	struct sur_model *r = roundtrip(m, &buf, &len);
+	CHECK(r && memcmp(r->infl_class, m->infl_class, sizeof(float) * K * D1 * D1) == 0,
+	      "weights across the chunks");
+	sur_model_free(r);
+	/* SUR_LOAD_NO_INFL: the same weights, no factors kept */
+	struct wn_err e = { 0 };
+	FILE *fp = fmemopen(buf, len, "rb");
+	r = sur_model_load_flags(fp, "mem", SUR_LOAD_NO_INFL, &e);
+	fclose(fp);
+	CHECK(r && memcmp(r->w1, m->w1, sizeof(float) * K * D) == 0, "no-infl weights: %s",
+	      e.msg);
+	CHECK(r && r->infl == SUR_INFL_NONE, "no-infl kind");
+	CHECK(r && !r->infl_class, "no-infl kept the factors");
+	sur_model_free(r);
+	/* ... whose bytes are still checksummed */
+	buf[len - 12] ^= 0x55;
+	fp = fmemopen(buf, len, "rb");
+	r = sur_model_load_flags(fp, "mem", SUR_LOAD_NO_INFL, &e);
+	fclose(fp);
+	CHECK(!r && e.code == 65 && strstr(e.msg, "checksum"), "no-infl checksum: %d %s",
+	      e.code, e.msg);
+	sur_model_free(r);
+	free(buf);
+	buf = NULL;
+	m->infl_class[20000] = INFINITY;       /* in the second chunk */
+	r = roundtrip(m, &buf, &len);
+	CHECK(r == NULL, "inf accepted");
+	e = load_edited(buf, len, "", "");
+	CHECK(e.code == 65 && strstr(e.msg, "tensor infl_class: element 20000 is inf"), "%d %s",
+	      e.code, e.msg);
+	/* ... and checked */
+	fp = fmemopen(buf, len, "rb");
+	r = sur_model_load_flags(fp, "mem", SUR_LOAD_NO_INFL, &e);
+	fclose(fp);
+	CHECK(!r && e.code == 65 && strstr(e.msg, "tensor infl_class: element 20000 is inf"),
+	      "no-infl inf: %d %s", e.code, e.msg);
+	sur_model_free(r);
+	sur_model_free(m);
+	free(buf);
+}
+
 /* The influence factors are the Cholesky factors of the matrices of
  * model.h, checked by rebuilding L L' against a slow sum. */
 TEST(influence_factors)
@@ -727,6 +784,7 @@ int main(void)
 	RUN(standardize_and_predict);
 	RUN(bad_inputs);
 	RUN(model_file_roundtrip_and_checks);
+	RUN(model_file_chunked_read);
 	RUN(influence_factors);
 	RUN(reported_gradient_norm_is_the_models);
 	RUN(consume_x_same_model);
