@@ -374,11 +374,19 @@ static void encode_kmeans(const struct emb *e, struct emb_ws *ws,
 				for (int j = 0; j < D; j++)
 					dst[j] = (float)((dst[j] - m) * s) - d->mean[j];
 			}
+			/*
+			 * beta = 1 on zeroed outputs: the same bits as beta = 0
+			 * (OpenBLAS zeroes C with its beta pass, then adds the
+			 * products to it), but memset zeroes faster: the beta
+			 * pass was a seventh of the encoding's time (perf).
+			 */
+			memset(ws->xw, 0, sizeof(float) * rows * D);
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)rows, D,
-			            D, 1.0f, ws->x, D, d->zca, D, 0.0f, ws->xw, D);
+			            D, 1.0f, ws->x, D, d->zca, D, 1.0f, ws->xw, D);
 			double t = now();
+			memset(ws->g, 0, sizeof(float) * rows * K);
 			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)rows,
-			            (int)K, D, -2.0f, ws->xw, D, d->cent, D, 0.0f, ws->g,
+			            (int)K, D, -2.0f, ws->xw, D, d->cent, D, 1.0f, ws->g,
 			            (int)K);
 			ws->sec += now() - t;
 			ws->flop += 2.0 * rows * K * D;
