@@ -23,6 +23,9 @@ n0=${DEDUP_N0:-10000}
 m=${DEDUP_M:-1000}
 j=${DEDUP_JOBS:-2}
 py=/usr/bin/python3
+# both sides wait for work passively, as under the pipelines (lib.sh)
+OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+export OMP_WAIT_POLICY
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/dedup-bench.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 . tests/bench/lib.sh
