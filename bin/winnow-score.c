@@ -109,7 +109,7 @@ main(int argc, char **argv)
 		return WN_EUSAGE;
 	}
 	enum sur_method meth = (enum sur_method)opt.method;
-	if (opt.infl_given && meth != SUR_INFLUENCE && meth != SUR_INFLUENCE_SHARED)
+	if (opt.infl_given && !sur_method_needs_influence(meth))
 		die(WN_EUSAGE, "--influence goes with -s influence (it does nothing for %s)",
 		    sur_method_name(meth));
 	if (meth == SUR_INFLUENCE && opt.shared)
@@ -121,8 +121,7 @@ main(int argc, char **argv)
 		die_err(&err);
 	if (opt.model) {
 		/* the influence factors, checked but not kept, for the other scores */
-		unsigned lf = meth == SUR_INFLUENCE || meth == SUR_INFLUENCE_SHARED ? 0 :
-		    SUR_LOAD_NO_INFL;
+		unsigned lf = sur_method_needs_influence(meth) ? 0 : SUR_LOAD_NO_INFL;
 		if (!(m = sur_model_load_path_flags(opt.model, lf, &err)))
 			die_err(&err);
 		if ((size_t)m->d != emb.cols)

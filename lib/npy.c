@@ -260,11 +260,14 @@ npy_read_rows(const struct npy *m, size_t row0, size_t n, float *out, struct wn_
 		return wn_seterr(err, WN_EDATA, "%s: rows %zu..%zu asked for, the file has %zu rows",
 		                 m->name, row0, row0 + n - 1, m->rows);
 	p = m->map + m->data_off + row0 * m->cols * (size_t)m->dtype;
+	/* Every reader of embeddings comes here: a NaN or inf feature (or an
+	 * <f8 value past the float range) is refused once, for all of them,
+	 * instead of being scored, fitted or selected on.  Each conversion
+	 * checks as it copies, branch-free (it vectorises); the place is
+	 * looked for only when there is one. */
 	int bad = 0;
 	switch (m->dtype) {
 	case NPY_F4:
-		/* the copy and the check in one branch-free pass (it vectorises)
-		 * instead of memcpy and a second pass */
 		for (size_t i = 0; i < count; i++) {
 			float v;
 			memcpy(&v, p + 4 * i, 4);
@@ -277,20 +280,16 @@ npy_read_rows(const struct npy *m, size_t row0, size_t n, float *out, struct wn_
 			double d;
 			memcpy(&d, p + 8 * i, 8);
 			out[i] = (float)d;
+			bad |= !(fabsf(out[i]) <= FLT_MAX);
 		}
 		break;
 	case NPY_F2:
-		for (size_t i = 0; i < count; i++)
+		for (size_t i = 0; i < count; i++) {
 			out[i] = npy_half_to_float((unsigned short)(p[2 * i] | p[2 * i + 1] << 8));
+			bad |= !(fabsf(out[i]) <= FLT_MAX);
+		}
 		break;
 	}
-	/* Every reader of embeddings comes here: a NaN or inf feature (or an
-	 * <f8 value past the float range) is refused once, for all of them,
-	 * instead of being scored, fitted or selected on. */
-	/* (a branch-free pass first: it vectorises; the place only when needed) */
-	if (m->dtype != NPY_F4)
-		for (size_t i = 0; i < count; i++)
-			bad |= !(fabsf(out[i]) <= FLT_MAX);
 	for (size_t i = 0; bad && i < count; i++)
 		if (!isfinite(out[i]))
 			return wn_seterr(err, WN_EDATA, "%s: row %zu, column %zu: %s is not a finite "

@@ -45,6 +45,12 @@ sur_method_needs_model(enum sur_method m)
 	return m != SUR_PROTOTYPE;
 }
 
+int
+sur_method_needs_influence(enum sur_method m)
+{
+	return m == SUR_INFLUENCE || m == SUR_INFLUENCE_SHARED;
+}
+
 /* p(1) and p(2), the two largest of p[0..k). */
 static void
 top2(const float *p, int k, double *p1, double *p2)
@@ -151,7 +157,7 @@ sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
 	if (!ws && !(own = ws = sur_ws_new(m, SUR_BLOCK, err)))
 		return -1;
 	size_t R = ws->rows;
-	if (meth == SUR_INFLUENCE || meth == SUR_INFLUENCE_SHARED) {
+	if (sur_method_needs_influence(meth)) {
 		A = malloc(sur__mul(R, d1) * sizeof *A);
 		t = malloc(sur__lower_quad_scratch(d1) * sizeof *t);
 		q = malloc(R * sizeof *q);
@@ -481,7 +487,7 @@ share_work(void *arg)
 		R = 4;
 	/* (influence works on whole blocks of its own: its scratch is sized
 	 * per call) */
-	if (s->meth == SUR_INFLUENCE || s->meth == SUR_INFLUENCE_SHARED)
+	if (sur_method_needs_influence(s->meth))
 		R = h->n;
 	size_t k = s->m ? (size_t)s->m->k : 0;
 	for (size_t i0 = 0; h->rc == 0 && i0 < h->n; i0 += R) {

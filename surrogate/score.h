@@ -50,6 +50,8 @@ int sur_method_parse(const char *name);
 int sur_method_needs_label(enum sur_method m);
 /* 1 for all but prototype. */
 int sur_method_needs_model(enum sur_method m);
+/* 1 for influence and influence-shared: the model's influence factors. */
+int sur_method_needs_influence(enum sur_method m);
 
 /*
  * Scores of n rows.  X: raw features (n x m->d); P: their probabilities

@@ -395,15 +395,28 @@ static struct wn_err load_edited(const char *buf, size_t len, const char *from, 
 	return err;
 }
 
+/* A softmax model with per-class influence factors (the default), fitted
+ * with default options on synth(n, d, k, seed) rows into X (n x d). */
+static struct sur_model *
+fit_with_factors(float *X, int n, int d, int k, unsigned seed, const char *const *names)
+{
+	int *y = malloc((size_t)n * sizeof *y);
+	struct sur_model *m = NULL;
+	if (y) {
+		synth(X, y, NULL, n, d, k, seed);
+		m = sur_softmax_fit(X, y, NULL, (size_t)n, d, names, k, NULL, NULL);
+	}
+	free(y);
+	CHECK(m && m->infl == SUR_INFL_CLASS, "fit");
+	return m;
+}
+
 TEST(model_file_roundtrip_and_checks)
 {
 	enum { N = 120, D = 4, K = 3 };
 	float X[N * D];
-	int y[N];
-	synth(X, y, NULL, N, D, K, 5);
 	static const char *const odd[] = { "T-shirt/top", "a \"quoted\" \\name", "\xc3\xa9t\xc3\xa9" };
-	struct sur_model *m = sur_softmax_fit(X, y, NULL, N, D, odd, K, NULL, NULL);
-	CHECK(m && m->infl == SUR_INFL_CLASS, "fit");
+	struct sur_model *m = fit_with_factors(X, N, D, K, 5, odd);
 	if (!m)
 		return;
 	char *buf = NULL;
@@ -471,11 +484,8 @@ TEST(model_file_chunked_read)
 {
 	enum { N = 120, D = 100, K = 3, D1 = D + 1 };
 	static float X[N * D];
-	int y[N];
-	synth(X, y, NULL, N, D, K, 7);
 	static const char *const names[] = { "a", "b", "c" };
-	struct sur_model *m = sur_softmax_fit(X, y, NULL, N, D, names, K, NULL, NULL);
-	CHECK(m && m->infl == SUR_INFL_CLASS, "fit");
+	struct sur_model *m = fit_with_factors(X, N, D, K, 7, names);
 	if (!m)
 		return;
 	char *buf = NULL;
