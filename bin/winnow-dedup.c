@@ -286,6 +286,10 @@ main(int argc, char **argv)
 	if (npy_open(&emb, npath, &err) != 0)
 		die_err(&err);
 	load_pool(&P, &emb, mpath, &sp, &in);
+	/* The unit rows are a copy: unmap the file now, not at exit, so its
+	 * pages (4 bytes a feature a row) are not counted twice while faiss
+	 * works (measured: 8.3 of 10.8 kB a row at d = 1,024 before). */
+	npy_close(&emb);
 	if (dd_result_init(&R, P.n, opt.d.clusters > 0, &err) != 0 ||
 	    dd_search(&P, &opt.d, &R, &err) != 0)
 		die_err(&err);
@@ -304,7 +308,6 @@ main(int argc, char **argv)
 		fclose(in);
 	dd_result_free(&R);
 	dd_pool_free(&P);
-	npy_close(&emb);
 	free((char *)opt.d.params);
 	if (!opt.out)
 		efshut(stdout, "<stdout>");
