@@ -615,6 +615,17 @@ cmd_learn(int argc, char **argv)
 	/* sorted by the hash of the id: the dictionary does not depend on the
 	 * manifest's order */
 	qsort(rows, n, sizeof *rows, lrow_cmp);
+	/* More images than patches asked for: one patch from each of the
+	 * first --patches images in that order, not one from every image
+	 * (which took ten times the patches asked for, and decoded the whole
+	 * pool, at a million images) */
+	if ((long long)n > opt.patches) {
+		for (size_t k = (size_t)opt.patches; k < n; k++) {
+			free(rows[k].id);
+			free(rows[k].path);
+		}
+		n = (size_t)opt.patches;
+	}
 	ppi = (size_t)((opt.patches + (long long)n - 1) / (long long)n);
 	D = (size_t)opt.patch * opt.patch * opt.C;
 	nw = (size_t)(opt.jobs ? opt.jobs : default_jobs());

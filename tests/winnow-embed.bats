@@ -197,6 +197,15 @@ fmnist() {
 	"$PYTHON" -c "import numpy as np; a = np.load('r.npy'); assert (a >= 0).all() and (a > 0).mean() > 0.3"
 }
 
+@test "learn with fewer patches than images decodes only that many, and the order does not matter" {
+	fmnist 300
+	run --separate-stderr -0 winnow-embed learn -v -k 8 --patches 120 -j 2 -o d.dict fm.tsv
+	[[ "$stderr" == *"8 centroids from 120 patches of 120 images"* ]] || { echo "stderr: $stderr"; return 1; }
+	{ head -n 1 fm.tsv; tail -n +2 fm.tsv | tac; } >rev.tsv
+	winnow-embed learn -k 8 --patches 120 -j 2 -o rev.dict rev.tsv
+	cmp d.dict rev.dict
+}
+
 @test "same bytes whatever -j (and learn too)" {
 	fmnist 250
 	winnow-embed learn -k 16 --patches 3000 -j 1 -o d1.dict fm.tsv
