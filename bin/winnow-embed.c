@@ -475,7 +475,7 @@ cmd_embed(int argc, char **argv)
 	if (opt.verbose)
 		warnx("%lld image%s embedded, %zu features each, in %.2f s", nin - skipped,
 		      WN_S(nin - skipped), (size_t)e.out_dim, wn_now() - pg.t0);
-	if (opt.stats && e.method == EMB_KMEANS) {
+	if (opt.stats && e.method != EMB_PIXELS) {
 		double flop = 0, sec = 0;
 		for (size_t w = 0; w < nw; w++) {
 			double f, s;
@@ -484,8 +484,9 @@ cmd_embed(int argc, char **argv)
 			sec += s;
 		}
 		/* thread CPU time summed: the rate is per thread */
-		fprintf(stderr, "%s: stats: kmeans distance GEMM %.4g GFLOP in %.3f "
+		fprintf(stderr, "%s: stats: %s GEMM %.4g GFLOP in %.3f "
 		        "thread CPU seconds: %.2f GFLOP/s per thread\n", progname,
+		        e.method == EMB_KMEANS ? "kmeans distance" : "random projection",
 		        flop * 1e-9, sec, sec > 0 ? flop * 1e-9 / sec : 0);
 	}
 	for (size_t w = 0; w < nw; w++) {
