@@ -665,7 +665,12 @@ static void lut_init(void)
  * sum at a time waited on its own additions (the resize was 12% of
  * "winnow-embed -m pixels", perf).  All the scratch is one allocation.
  */
+/* an AVX2 copy too where the compiler can make one (4 doubles a vector
+ * instead of 2): the same IEEE operations on each lane, so the same bits
+ * on every machine */
+#if defined(__GNUC__) && defined(__x86_64__)
 __attribute__((target_clones("avx2", "default")))
+#endif
 int img_resize(const struct img *im, int W, int H, int C, float *out,
                struct wn_err *err)
 {
