@@ -424,9 +424,12 @@ static void encode_random(const struct emb *e, struct emb_ws *ws,
 		for (size_t j = 0; j < D; j++)
 			s[j] = (float)((p[j] - m) * v);
 	}
+	double t = now();
 	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, e->out_dim,
 	            (int)D, (float)(1.0 / sqrt((double)D)), ws->x, (int)D,
 	            e->proj, (int)D, 0.0f, out, e->out_dim);
+	ws->sec += now() - t;
+	ws->flop += 2.0 * n * e->out_dim * D;
 	/* relu, NaN to 0: a select, which vectorises, not a conditional
 	 * store (a branch per output, mispredicted on half of them: an
 	 * eighth of winnow-embed's time) */

@@ -88,8 +88,8 @@ void emb_ws_free(struct emb_ws *ws);
 void emb_encode(const struct emb *e, struct emb_ws *ws, const float *px,
                 size_t n, float *out);
 
-/* Flops and thread CPU seconds this workspace spent in the encoding
- * (distance) GEMM so far. */
+/* Flops and thread CPU seconds this workspace spent in the encoding GEMM
+ * so far: kmeans's distance GEMM, random's projection. */
 void emb_ws_gemm(const struct emb_ws *ws, double *flop, double *sec);
 
 /*

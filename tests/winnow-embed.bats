@@ -206,6 +206,19 @@ fmnist() {
 	cmp d.dict rev.dict
 }
 
+@test "--stats: the random projection's and the kmeans GEMM's flops; nothing for pixels" {
+	fmnist 300
+	# 2 x 300 images x 100 outputs x 784 inputs
+	winnow-embed -m random -d 100 --stats -o r.npy fm.tsv >/dev/null 2>r.err
+	grep -qF 'winnow-embed: stats: random projection GEMM 0.04704 GFLOP in ' r.err
+	winnow-embed learn -k 20 --patches 5000 -o d.dict fm.tsv
+	# 2 x 300 images x 529 patches x 20 centroids x 36
+	winnow-embed -m kmeans --dict d.dict --stats -o k.npy fm.tsv >/dev/null 2>k.err
+	grep -qF 'winnow-embed: stats: kmeans distance GEMM 0.2285 GFLOP in ' k.err
+	winnow-embed -m pixels --stats -o p.npy fm.tsv >/dev/null 2>p.err
+	[ ! -s p.err ]
+}
+
 @test "same bytes whatever -j (and learn too)" {
 	fmnist 250
 	winnow-embed learn -k 16 --patches 3000 -j 1 -o d1.dict fm.tsv

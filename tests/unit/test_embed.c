@@ -57,6 +57,104 @@ TEST(resize_channels)
 		CHECK_NEAR(up[i], 0.2, 1e-6);
 }
 
+/*
+ * The area-averaging resize as first written, one sum at a time: the
+ * definition img_resize must match bit for bit (the embeddings of every
+ * earlier run stay valid), whatever its loop order, layout or vector width.
+ */
+static void slow_axis(int in, int out, int *start, int *idx, double *wt)
+{
+	int k = 0;
+
+	for (int o = 0; o < out; o++) {
+		long long lo = (long long)o * in, hi = (long long)(o + 1) * in;
+		start[o] = k;
+		for (long long i = lo / out; i * out < hi; i++) {
+			long long a0 = i * out > lo ? i * out : lo;
+			long long a1 = (i + 1) * out < hi ? (i + 1) * out : hi;
+			idx[k] = (int)i;
+			wt[k++] = (double)(a1 - a0) / (double)in;
+		}
+	}
+	start[out] = k;
+}
+
+static void slow_resize(const struct img *im, int W, int H, int C, float *out)
+{
+	int w = im->w, h = im->h;
+	size_t npx = (size_t)w * h;
+	float *src = malloc(sizeof(float) * npx * C), *tmp = malloc(sizeof(float) * W * h * C);
+	int *xs = malloc(sizeof(int) * (W + 1)), *xi = malloc(sizeof(int) * (w + 2 * W));
+	int *ys = malloc(sizeof(int) * (H + 1)), *yi = malloc(sizeof(int) * (h + 2 * H));
+	double *xw = malloc(sizeof(double) * (w + 2 * W)), *yw = malloc(sizeof(double) * (h + 2 * H));
+	const float s = 1.0f / 255.0f;
+
+	slow_axis(w, W, xs, xi, xw);
+	slow_axis(h, H, ys, yi, yw);
+	for (size_t i = 0; i < npx; i++)
+		for (int c = 0; c < C; c++) {
+			const unsigned char *p = im->px + i * im->c;
+			src[i * C + c] = C == im->c ? p[c] * s : C == 1 ?
+			    (0.299f * p[0] + 0.587f * p[1] + 0.114f * p[2]) * s : p[0] * s;
+		}
+	for (int y = 0; y < h; y++)
+		for (int o = 0; o < W; o++)
+			for (int c = 0; c < C; c++) {
+				double acc = 0;
+				for (int k = xs[o]; k < xs[o + 1]; k++)
+					acc += xw[k] * src[((size_t)y * w + xi[k]) * C + c];
+				tmp[((size_t)y * W + o) * C + c] = (float)acc;
+			}
+	for (int o = 0; o < H; o++)
+		for (int x = 0; x < W * C; x++) {
+			double acc = 0;
+			for (int k = ys[o]; k < ys[o + 1]; k++)
+				acc += yw[k] * tmp[(size_t)yi[k] * W * C + x];
+			out[(size_t)o * W * C + x] = acc > 1 ? 1.0f : acc < 0 ? 0.0f : (float)acc;
+		}
+	free(src);
+	free(tmp);
+	free(xs);
+	free(xi);
+	free(ys);
+	free(yi);
+	free(xw);
+	free(yw);
+}
+
+TEST(resize_bits_vs_slow)
+{
+	/* random sizes both ways (down, up, one side each), gray and RGB in
+	 * and out, noise and black-and-white images */
+	uint64_t r = 7;
+	int bad = 0;
+
+	for (int t = 0; t < 3000; t++) {
+		struct img im;
+		struct wn_err err;
+		im.w = 1 + (int)(wn_u01_counter(r, 1, t) * 90);
+		im.h = 1 + (int)(wn_u01_counter(r, 2, t) * 90);
+		im.c = wn_u01_counter(r, 3, t) < 0.5 ? 1 : 3;
+		int W = 1 + (int)(wn_u01_counter(r, 4, t) * 40), H = 1 + (int)(wn_u01_counter(r, 5, t) * 40);
+		int C = wn_u01_counter(r, 6, t) < 0.5 ? 1 : 3;
+		size_t n = (size_t)im.w * im.h * im.c, m = (size_t)W * H * C;
+		im.px = malloc(n);
+		for (size_t i = 0; i < n; i++) {
+			double u = wn_u01_counter(r, 7 + t, i);
+			im.px[i] = (unsigned char)(t % 3 == 0 ? (u < 0.5 ? 0 : 255) : u * 256);
+		}
+		float *a = malloc(sizeof(float) * m), *b = malloc(sizeof(float) * m);
+		slow_resize(&im, W, H, C, a);
+		CHECK(img_resize(&im, W, H, C, b, &err) == 0, "%s", err.msg);
+		if (memcmp(a, b, sizeof(float) * m) != 0 && bad++ < 3)
+			CHECK(0, "%dx%dx%d -> %dx%dx%d: not the same floats", im.w, im.h, im.c, W, H, C);
+		free(a);
+		free(b);
+		free(im.px);
+	}
+	CHECK(bad == 0, "%d of 3000 resizes differ", bad);
+}
+
 static float frand(uint64_t i)
 {
 	return (float)wn_u01_counter(42, 99, i);
@@ -337,6 +435,7 @@ int main(void)
 	RUN(resize_halves);
 	RUN(resize_fractional);
 	RUN(resize_channels);
+	RUN(resize_bits_vs_slow);
 	RUN(zca_whitens);
 	RUN(zca_hand);
 	RUN(kmeans_encoder_vs_slow);
