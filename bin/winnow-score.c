@@ -144,10 +144,12 @@ main(int argc, char **argv)
 		if (ns < (size_t)opt.clusters)
 			die(WN_EDATA, "%s: %zu rows for %d clusters", npath, emb.rows, opt.clusters);
 		float *S = ereallocarray(NULL, ns * (size_t)d, sizeof *S);
+		size_t *srow = ereallocarray(NULL, ns, sizeof *srow);
 		for (size_t j = 0; j < ns; j++)
-			if (npy_read_rows(&emb, (size_t)((double)j * emb.rows / ns), 1, S + j * d,
-			                  &err) != 0)
-				die_err(&err);
+			srow[j] = (size_t)((double)j * emb.rows / ns);
+		if (npy_read_list(&emb, srow, ns, S, &err) != 0)
+			die_err(&err);
+		free(srow);
 		C = ereallocarray(NULL, (size_t)opt.clusters * d, sizeof *C);
 		if (sur_kmeans(S, ns, d, opt.clusters, opt.iters, ns, opt.seed, C, &err) != 0)
 			die_err(&err);
@@ -176,6 +178,7 @@ main(int argc, char **argv)
 	float *X = ereallocarray(NULL, B * (size_t)d, sizeof *X);
 	float *P = ereallocarray(NULL, B * k, sizeof *P);
 	int *y = ereallocarray(NULL, B, sizeof *y);
+	size_t *rows = ereallocarray(NULL, B, sizeof *rows);
 	double *sc = ereallocarray(NULL, B, sizeof *sc);
 	const char **fields = ereallocarray(NULL, plan.nout, sizeof *fields);
 	struct sur_scorer *scorer = sur_scorer_new(m, meth, C, opt.clusters, d,
@@ -193,9 +196,7 @@ main(int argc, char **argv)
 		mf_rows_clear(&blk);
 		int rc = 0;
 		while (blk.n < B && (rc = mf_next(r, &err)) > 0) {
-			size_t row;
-			if (sur_row_of(r, rowcol, emb.rows, npath, &row, &err) != 0 ||
-			    npy_read_rows(&emb, row, 1, X + blk.n * d, &err) != 0)
+			if (sur_row_of(r, rowcol, emb.rows, npath, &rows[blk.n], &err) != 0)
 				die_err(&err);
 			y[blk.n] = -1;
 			if (sur_method_needs_label(meth)) {
@@ -215,6 +216,10 @@ main(int argc, char **argv)
 		more = rc > 0;
 		if (blk.n == 0)
 			break;
+		/* the block's rows in one read per run of consecutive rows,
+		 * not through the mapping: memory stays that of a block */
+		if (npy_read_list(&emb, rows, blk.n, X, &err) != 0)
+			die_err(&err);
 		if (sur_scorer_run(scorer, X, y, blk.n, m ? P : NULL, sc, &err) != 0)
 			die_err(&err);
 		for (size_t j = 0; j < blk.n; j++) {
@@ -256,6 +261,7 @@ main(int argc, char **argv)
 	free(X);
 	free(P);
 	free(y);
+	free(rows);
 	free(sc);
 	free(fields);
 	free(C);
