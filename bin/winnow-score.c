@@ -14,6 +14,7 @@
 #include <cblas.h>
 
 #include "data.h"
+#include "fmt.h"
 #include "manifest.h"
 #include "npy.h"
 #include "opt.h"
@@ -223,9 +224,10 @@ main(int argc, char **argv)
 		if (sur_scorer_run(scorer, X, y, blk.n, m ? P : NULL, sc, &err) != 0)
 			die_err(&err);
 		for (size_t j = 0; j < blk.n; j++) {
-			char sbuf[32], cbuf[32];
+			char sbuf[WN_G9_MAX], cbuf[WN_G9_MAX];
 			const char *pred = "", *conf = "";
-			snprintf(sbuf, sizeof sbuf, "%.9g", sc[j]);
+			/* %.9g, the same bytes, without printf's cost (fmt.h) */
+			wn_fmt_g9(sbuf, sc[j]);
 			if (m) {
 				const float *p = P + j * k;
 				size_t am = 0;
@@ -233,7 +235,7 @@ main(int argc, char **argv)
 					if (p[c] > p[am])
 						am = c;
 				pred = m->classes[am];
-				snprintf(cbuf, sizeof cbuf, "%.9g", p[am]);
+				wn_fmt_g9(cbuf, p[am]);
 				conf = cbuf;
 			}
 			const char *vals[3] = { sbuf, pred, conf };
