@@ -217,12 +217,16 @@ main(int argc, char **argv)
 		more = rc > 0;
 		if (blk.n == 0)
 			break;
-		/* the block's rows in one read per run of consecutive rows,
-		 * not through the mapping: memory stays that of a block */
-		if (npy_read_list(&emb, rows, blk.n, X, &err) != 0)
+		/* one run of '<f4' rows is scored in place in the mapping, the
+		 * rest read in one call per run of consecutive rows: either
+		 * way memory stays that of a block */
+		const float *view = NULL;
+		if (npy_view_list(&emb, rows, blk.n, &view, &err) != 0 ||
+		    (!view && npy_read_list(&emb, rows, blk.n, X, &err) != 0))
 			die_err(&err);
-		if (sur_scorer_run(scorer, X, y, blk.n, m ? P : NULL, sc, &err) != 0)
+		if (sur_scorer_run(scorer, view ? view : X, y, blk.n, m ? P : NULL, sc, &err) != 0)
 			die_err(&err);
+		npy_unview(&emb, view, blk.n);
 		for (size_t j = 0; j < blk.n; j++) {
 			char sbuf[WN_G9_MAX], cbuf[WN_G9_MAX];
 			const char *pred = "", *conf = "";

@@ -403,6 +403,53 @@ npy_read_list(const struct npy *m, const size_t *rows, size_t n, float *out,
 	return 0;
 }
 
+int
+npy_view_list(const struct npy *m, const size_t *rows, size_t n, const float **view,
+              struct wn_err *err)
+{
+	*view = NULL;
+	if (n == 0 || m->dtype != NPY_F4 || (m->data_off & 3) != 0 || m->map == NULL)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (rows[i] != rows[0] + i)
+			return 0;
+	if (rows[0] >= m->rows || n > m->rows - rows[0])
+		return 0;       /* npy_read_list says what is wrong */
+	const float *v = (const float *)(m->map + m->data_off) + rows[0] * m->cols;
+	size_t count = n * m->cols;
+	/* the page tables filled in one call, not a fault per few pages
+	 * (Linux 5.14; elsewhere the accesses fault them in) */
+#ifdef MADV_POPULATE_READ
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)v & ~(pg - 1);
+	(void)madvise((void *)a, (uintptr_t)(v + count) - a, MADV_POPULATE_READ);
+#endif
+	int bad = 0;
+	for (size_t i = 0; i < count; i++)
+		bad |= !(fabsf(v[i]) <= FLT_MAX);
+	if (bad)
+		return not_finite(m, rows[0], v, count, err);
+	*view = v;
+	return 0;
+}
+
+void
+npy_unview(const struct npy *m, const float *view, size_t n)
+{
+	if (!view || n == 0)
+		return;
+	/* every page the rows touch, those shared with the rows around
+	 * included (a page dropped too soon only faults back in), and the
+	 * 2 MiB before them: filling this view's pages maps some around
+	 * them (the kernel's fault-around, whole large folios), among them
+	 * the previous view's, which would otherwise stay */
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)view & ~(pg - 1);
+	uintptr_t before = (uintptr_t)1 << 21, mstart = (uintptr_t)m->map;
+	a = a - mstart > before ? a - before : mstart;
+	uintptr_t end = ((uintptr_t)(view + n * m->cols) + pg - 1) & ~(pg - 1);
+	uintptr_t mend = (uintptr_t)(m->map + m->map_len);
+	(void)madvise((void *)a, (end < mend ? end : mend) - a, MADV_DONTNEED);
+}
+
 const float *
 npy_f4_row(const struct npy *m, size_t r)
 {

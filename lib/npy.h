@@ -53,6 +53,17 @@ int npy_read_rows(const struct npy *m, size_t row0, size_t n, float *out, struct
 int npy_read_list(const struct npy *m, const size_t *rows, size_t n, float *out,
                   struct wn_err *err);
 
+/* When rows[0..n) are consecutive rows of an aligned '<f4' file: *view
+ * points at them in the mapping (no copy), their pages filled in and
+ * checked as npy_read_rows() checks; 65 and *view NULL if one is NaN or
+ * inf.  Otherwise *view is NULL and the caller reads them with
+ * npy_read_list().  Give the view back with npy_unview() when done:
+ * its pages stop counting in the process's memory (they stay in the
+ * page cache), so a stream of views costs the memory of one. */
+int npy_view_list(const struct npy *m, const size_t *rows, size_t n, const float **view,
+                  struct wn_err *err);
+void npy_unview(const struct npy *m, const float *view, size_t n);
+
 /* Direct pointer to row r when the dtype is <f4 (no copy), else NULL;
  * also NULL when the data does not start on a 4-byte boundary of the file
  * (NumPy pads headers to 64 bytes; other writers may not): then use

@@ -300,6 +300,50 @@ TEST(read_list_streams)
 	free(out);
 }
 
+TEST(views_stream)
+{
+	/* 16 MB through npy_view_list and npy_unview, 64 rows a view: the
+	 * views hold the rows, and the resident pages do not grow with the
+	 * rows viewed (red without the MADV_DONTNEED of npy_unview) */
+	enum { COLS = 1024, ROWS = 4096, BLK = 64 };
+	struct wn_err err = { 0 };
+	size_t list[BLK];
+	struct npy m;
+	const float *v;
+
+	CHECK(npy_open(&m, path("big.npy"), &err) == 0, "%s", err.msg);   /* read_list_streams' */
+	long before = resident_pages();
+	int wrong = 0, views = 0;
+	for (size_t b = 0; b < ROWS / BLK; b++) {
+		for (size_t i = 0; i < BLK; i++)
+			list[i] = b * BLK + i;
+		CHECK(npy_view_list(&m, list, BLK, &v, &err) == 0, "%s", err.msg);
+		views += v != NULL;
+		for (size_t i = 0; v && i < BLK; i++)
+			for (size_t c = 0; c < COLS; c++)
+				wrong += v[i * COLS + c] != big_value(list[i], c, COLS);
+		npy_unview(&m, v, BLK);
+	}
+	long after = resident_pages();
+	CHECK(views == ROWS / BLK, "%d views of %d", views, ROWS / BLK);
+	CHECK(wrong == 0, "%d values differ", wrong);
+	CHECK(before > 0 && after - before < 1500, "viewing 16 MB grew by %ld pages", after - before);
+	list[0] = 0, list[1] = 2;       /* not a run: read them instead */
+	CHECK(npy_view_list(&m, list, 2, &v, &err) == 0 && v == NULL, "a view of rows 0 and 2");
+	npy_close(&m);
+
+	float d[3 * 2] = { 1.5f, -2.25f, 1e-3f, 3e6f, 7, NAN };
+	write_raw("nan.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }", d, sizeof d);
+	CHECK(npy_open(&m, path("nan.npy"), &err) == 0, "%s", err.msg);
+	list[0] = 0, list[1] = 1;
+	CHECK(npy_view_list(&m, list, 2, &v, &err) == 0 && v && v[3] == 3e6f, "view of two rows");
+	npy_unview(&m, v, 2);
+	list[0] = 1, list[1] = 2;
+	CHECK(npy_view_list(&m, list, 2, &v, &err) != 0 && !v && strstr(err.msg, "row 2, column 1: nan"),
+	      "NaN: %s", err.msg);
+	npy_close(&m);
+}
+
 int
 main(void)
 {
@@ -313,6 +357,7 @@ main(void)
 	RUN(header_is_fixed_size_and_aligned);
 	RUN(release_pages_keeps_the_data);
 	RUN(read_list_streams);
+	RUN(views_stream);
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
