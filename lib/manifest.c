@@ -333,16 +333,35 @@ int
 mf_write_fields(FILE *fp, const char *fpname, const char *const *fields, size_t n,
                 struct wn_err *err)
 {
+	/* the line put together here and written in one call when it fits:
+	 * a putc and an fwrite a field, each taking the stream's lock, were
+	 * a tenth of winnow-score's time on the cheap scores */
+	char line[4096];
+	size_t at = 0;
 	for (size_t i = 0; i < n; i++) {
 		size_t len = strlen(fields[i]);
 		const char *why = mf_field_problem(fields[i], len);
 
 		if (why)
 			return wn_seterr(err, WN_EDATA, "%s: field %zu (\"%.40s\") %s", fpname, i + 1, fields[i], why);
-		if ((i && putc('\t', fp) == EOF) || fwrite(fields[i], 1, len, fp) != len)
-			return write_error(fpname, err);
+		if (at + len + 2 > sizeof line) {       /* flush what is held */
+			if (fwrite(line, 1, at, fp) != at)
+				return write_error(fpname, err);
+			at = 0;
+		}
+		if (i)
+			line[at++] = '\t';
+		if (at + len + 1 > sizeof line) {       /* a field longer than the buffer */
+			if (fwrite(line, 1, at, fp) != at || fwrite(fields[i], 1, len, fp) != len)
+				return write_error(fpname, err);
+			at = 0;
+		} else {
+			memcpy(line + at, fields[i], len);
+			at += len;
+		}
 	}
-	if (putc('\n', fp) == EOF)
+	line[at++] = '\n';
+	if (fwrite(line, 1, at, fp) != at)
 		return write_error(fpname, err);
 	return 0;
 }

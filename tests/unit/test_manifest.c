@@ -128,6 +128,47 @@ TEST(output_overwrites_and_appends)
 	fclose(in);
 }
 
+TEST(write_fields_of_every_length)
+{
+	/* lines of fields from empty to well past the writer's 4 KiB line
+	 * buffer, in every mix: the bytes are the fields joined by TABs */
+	static const size_t lens[] = { 0, 1, 7, 4093, 4094, 4095, 4096, 5000, 9000 };
+	enum { NL = sizeof lens / sizeof *lens };
+	struct wn_err err = { 0 };
+	char *f[3], *want = malloc(3 * 9001 + 4);
+	int bad = 0;
+	for (int i = 0; i < 3; i++) {
+		f[i] = malloc(9001);
+		memset(f[i], 'a' + i, 9000);
+	}
+	for (int a = 0; a < NL; a++)
+		for (int b = 0; b < NL; b++)
+			for (int c = 0; c < NL; c++) {
+				size_t l[3] = { lens[a], lens[b], lens[c] }, wl = 0;
+				const char *fields[3];
+				for (int i = 0; i < 3; i++) {
+					f[i][l[i]] = '\0';
+					fields[i] = f[i];
+					memcpy(want + wl, f[i], l[i]);
+					wl += l[i];
+					want[wl++] = i < 2 ? '\t' : '\n';
+				}
+				char *buf = NULL;
+				size_t len = 0;
+				FILE *out = open_memstream(&buf, &len);
+				bad += mf_write_fields(out, "out", fields, 3, &err) != 0;
+				fclose(out);
+				bad += len != wl || memcmp(buf, want, wl) != 0;
+				free(buf);
+				for (int i = 0; i < 3; i++)
+					f[i][l[i]] = (char)('a' + i);
+			}
+	CHECK(bad == 0, "%d of %d lines wrong", bad, NL * NL * NL);
+	for (int i = 0; i < 3; i++)
+		free(f[i]);
+	free(want);
+}
+
 int
 main(void)
 {
@@ -136,5 +177,6 @@ main(void)
 	RUN(dups_only_when_asked);
 	RUN(many_ids_no_false_duplicates);
 	RUN(output_overwrites_and_appends);
+	RUN(write_fields_of_every_length);
 	return unit_done();
 }
