@@ -186,6 +186,9 @@ main(int argc, char **argv)
 	                                           jobs > 0 ? jobs : 1, &err);
 	if (!scorer)
 		die_err(&err);
+	size_t sub = (size_t)(jobs > 0 ? jobs : 1) * ((size_t)1 << 20) / (4 * (size_t)d) / 4 * 4;
+	if (sub < 4)
+		sub = 4;
 	struct progress pg;
 	long long nscored = 0;
 	double t0 = wn_now();
@@ -217,16 +220,24 @@ main(int argc, char **argv)
 		more = rc > 0;
 		if (blk.n == 0)
 			break;
-		/* one run of '<f4' rows is scored in place in the mapping, the
-		 * rest read in one call per run of consecutive rows: either
-		 * way memory stays that of a block */
-		const float *view = NULL;
-		if (npy_view_list(&emb, rows, blk.n, &view, &err) != 0 ||
-		    (!view && npy_read_list(&emb, rows, blk.n, X, &err) != 0))
-			die_err(&err);
-		if (sur_scorer_run(scorer, view ? view : X, y, blk.n, m ? P : NULL, sc, &err) != 0)
-			die_err(&err);
-		npy_unview(&emb, view, blk.n);
+		/* in sub-blocks of about 1 MiB of features a thread, each one
+		 * read or checked just before it is scored, while it is still
+		 * in the cache (a whole block, 8 MB at d = 2048, went out to
+		 * memory and back between the check and the scoring): a run
+		 * of '<f4' rows scored in place in the mapping, the rest read
+		 * in one call per run of consecutive rows; either way memory
+		 * stays that of a block */
+		for (size_t s0 = 0; s0 < blk.n; s0 += sub) {
+			size_t ns = blk.n - s0 < sub ? blk.n - s0 : sub;
+			const float *view = NULL;
+			if (npy_view_list(&emb, rows + s0, ns, &view, &err) != 0 ||
+			    (!view && npy_read_list(&emb, rows + s0, ns, X + s0 * d, &err) != 0))
+				die_err(&err);
+			if (sur_scorer_run(scorer, view ? view : X + s0 * d, y + s0, ns,
+			                   m ? P + s0 * k : NULL, sc + s0, &err) != 0)
+				die_err(&err);
+			npy_unview(&emb, view, ns);
+		}
 		for (size_t j = 0; j < blk.n; j++) {
 			char sbuf[WN_G9_MAX], cbuf[WN_G9_MAX];
 			const char *pred = "", *conf = "";
