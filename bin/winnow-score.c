@@ -189,6 +189,10 @@ main(int argc, char **argv)
 	size_t sub = (size_t)(jobs > 0 ? jobs : 1) * ((size_t)1 << 20) / (4 * (size_t)d) / 4 * 4;
 	if (sub < 4)
 		sub = 4;
+	/* (not influence: its solves are bound by the arithmetic, and
+	 * whole blocks fill their 32-row tiles) */
+	if (sur_method_needs_influence(meth))
+		sub = B;
 	struct progress pg;
 	long long nscored = 0;
 	double t0 = wn_now();
