@@ -14,6 +14,7 @@
 #include <cblas.h>
 
 #include "data.h"
+#include "fmt.h"
 #include "manifest.h"
 #include "npy.h"
 #include "opt.h"
@@ -144,10 +145,12 @@ main(int argc, char **argv)
 		if (ns < (size_t)opt.clusters)
 			die(WN_EDATA, "%s: %zu rows for %d clusters", npath, emb.rows, opt.clusters);
 		float *S = ereallocarray(NULL, ns * (size_t)d, sizeof *S);
+		size_t *srow = ereallocarray(NULL, ns, sizeof *srow);
 		for (size_t j = 0; j < ns; j++)
-			if (npy_read_rows(&emb, (size_t)((double)j * emb.rows / ns), 1, S + j * d,
-			                  &err) != 0)
-				die_err(&err);
+			srow[j] = (size_t)((double)j * emb.rows / ns);
+		if (npy_read_list(&emb, srow, ns, S, &err) != 0)
+			die_err(&err);
+		free(srow);
 		C = ereallocarray(NULL, (size_t)opt.clusters * d, sizeof *C);
 		if (sur_kmeans(S, ns, d, opt.clusters, opt.iters, ns, opt.seed, C, &err) != 0)
 			die_err(&err);
@@ -176,12 +179,20 @@ main(int argc, char **argv)
 	float *X = ereallocarray(NULL, B * (size_t)d, sizeof *X);
 	float *P = ereallocarray(NULL, B * k, sizeof *P);
 	int *y = ereallocarray(NULL, B, sizeof *y);
+	size_t *rows = ereallocarray(NULL, B, sizeof *rows);
 	double *sc = ereallocarray(NULL, B, sizeof *sc);
 	const char **fields = ereallocarray(NULL, plan.nout, sizeof *fields);
 	struct sur_scorer *scorer = sur_scorer_new(m, meth, C, opt.clusters, d,
 	                                           jobs > 0 ? jobs : 1, &err);
 	if (!scorer)
 		die_err(&err);
+	size_t sub = (size_t)(jobs > 0 ? jobs : 1) * ((size_t)1 << 20) / (4 * (size_t)d) / 4 * 4;
+	if (sub < 4)
+		sub = 4;
+	/* (not influence: its solves are bound by the arithmetic, and
+	 * whole blocks fill their 32-row tiles) */
+	if (sur_method_needs_influence(meth))
+		sub = B;
 	struct progress pg;
 	long long nscored = 0;
 	double t0 = wn_now();
@@ -193,9 +204,7 @@ main(int argc, char **argv)
 		mf_rows_clear(&blk);
 		int rc = 0;
 		while (blk.n < B && (rc = mf_next(r, &err)) > 0) {
-			size_t row;
-			if (sur_row_of(r, rowcol, emb.rows, npath, &row, &err) != 0 ||
-			    npy_read_rows(&emb, row, 1, X + blk.n * d, &err) != 0)
+			if (sur_row_of(r, rowcol, emb.rows, npath, &rows[blk.n], &err) != 0)
 				die_err(&err);
 			y[blk.n] = -1;
 			if (sur_method_needs_label(meth)) {
@@ -215,12 +224,29 @@ main(int argc, char **argv)
 		more = rc > 0;
 		if (blk.n == 0)
 			break;
-		if (sur_scorer_run(scorer, X, y, blk.n, m ? P : NULL, sc, &err) != 0)
-			die_err(&err);
+		/* in sub-blocks of about 1 MiB of features a thread, each one
+		 * read or checked just before it is scored, while it is still
+		 * in the cache (a whole block, 8 MB at d = 2048, went out to
+		 * memory and back between the check and the scoring): a run
+		 * of '<f4' rows scored in place in the mapping, the rest read
+		 * in one call per run of consecutive rows; either way memory
+		 * stays that of a block */
+		for (size_t s0 = 0; s0 < blk.n; s0 += sub) {
+			size_t ns = blk.n - s0 < sub ? blk.n - s0 : sub;
+			const float *view = NULL;
+			if (npy_view_list(&emb, rows + s0, ns, &view, &err) != 0 ||
+			    (!view && npy_read_list(&emb, rows + s0, ns, X + s0 * d, &err) != 0))
+				die_err(&err);
+			if (sur_scorer_run(scorer, view ? view : X + s0 * d, y + s0, ns,
+			                   m ? P + s0 * k : NULL, sc + s0, &err) != 0)
+				die_err(&err);
+			npy_unview(&emb, view, ns);
+		}
 		for (size_t j = 0; j < blk.n; j++) {
-			char sbuf[32], cbuf[32];
+			char sbuf[WN_G9_MAX], cbuf[WN_G9_MAX];
 			const char *pred = "", *conf = "";
-			snprintf(sbuf, sizeof sbuf, "%.9g", sc[j]);
+			/* %.9g, the same bytes, without printf's cost (fmt.h) */
+			wn_fmt_g9(sbuf, sc[j]);
 			if (m) {
 				const float *p = P + j * k;
 				size_t am = 0;
@@ -228,7 +254,7 @@ main(int argc, char **argv)
 					if (p[c] > p[am])
 						am = c;
 				pred = m->classes[am];
-				snprintf(cbuf, sizeof cbuf, "%.9g", p[am]);
+				wn_fmt_g9(cbuf, p[am]);
 				conf = cbuf;
 			}
 			const char *vals[3] = { sbuf, pred, conf };
@@ -256,6 +282,7 @@ main(int argc, char **argv)
 	free(X);
 	free(P);
 	free(y);
+	free(rows);
 	free(sc);
 	free(fields);
 	free(C);

@@ -103,6 +103,7 @@ npy_open(struct npy *m, const char *path, struct wn_err *err)
 
 	memset(m, 0, sizeof *m);
 	m->name = path;
+	m->fd = -1;
 	if ((fd = open(path, O_RDONLY)) < 0)
 		return wn_seterr(err, WN_ENOINPUT, "%s: %s", path, strerror(errno));
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -220,10 +221,13 @@ npy_open(struct npy *m, const char *path, struct wn_err *err)
 	}
 	m->map_len = (size_t)st.st_size;
 	map = mmap(NULL, m->map_len, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (map == MAP_FAILED)
+	if (map == MAP_FAILED) {
+		close(fd);
 		return wn_seterr(err, WN_EIO, "%s: mmap: %s", path, strerror(errno));
+	}
 	m->map = map;
+	/* kept open for npy_read_list(), which reads with pread */
+	m->fd = fd;
 	return 0;
 }
 
@@ -242,6 +246,9 @@ npy_close(struct npy *m)
 	if (m->map != NULL)
 		munmap((void *)m->map, m->map_len);
 	m->map = NULL;
+	if (m->fd >= 0)
+		close(m->fd);
+	m->fd = -1;
 }
 
 float
@@ -259,23 +266,15 @@ npy_half_to_float(unsigned short h)
 	return sign ? -v : v;
 }
 
-int
-npy_read_rows(const struct npy *m, size_t row0, size_t n, float *out, struct wn_err *err)
+/* Convert count values of dtype at p into out; nonzero if one of them
+ * is NaN or inf (or an <f8 past the float range).  Each conversion checks
+ * as it copies, branch-free (it vectorises).  In place (p == out) is
+ * allowed for <f4. */
+static int
+convert(enum npy_dtype dt, const unsigned char *p, size_t count, float *out)
 {
-	const unsigned char *p;
-	size_t count = n * m->cols;
-
-	if (row0 > m->rows || n > m->rows - row0)
-		return wn_seterr(err, WN_EDATA, "%s: rows %zu..%zu asked for, the file has %zu rows",
-		                 m->name, row0, row0 + n - 1, m->rows);
-	p = m->map + m->data_off + row0 * m->cols * (size_t)m->dtype;
-	/* Every reader of embeddings comes here: a NaN or inf feature (or an
-	 * <f8 value past the float range) is refused once, for all of them,
-	 * instead of being scored, fitted or selected on.  Each conversion
-	 * checks as it copies, branch-free (it vectorises); the place is
-	 * looked for only when there is one. */
 	int bad = 0;
-	switch (m->dtype) {
+	switch (dt) {
 	case NPY_F4:
 		for (size_t i = 0; i < count; i++) {
 			float v;
@@ -299,12 +298,156 @@ npy_read_rows(const struct npy *m, size_t row0, size_t n, float *out, struct wn_
 		}
 		break;
 	}
-	for (size_t i = 0; bad && i < count; i++)
+	return bad;
+}
+
+/* The error for the first non-finite value of out[0..count), rows from
+ * row0; 0 if there is none. */
+static int
+not_finite(const struct npy *m, size_t row0, const float *out, size_t count,
+           struct wn_err *err)
+{
+	for (size_t i = 0; i < count; i++)
 		if (!isfinite(out[i]))
 			return wn_seterr(err, WN_EDATA, "%s: row %zu, column %zu: %s is not a finite "
 			                 "number", m->name, row0 + i / m->cols, i % m->cols,
 			                 isnan(out[i]) ? "nan" : out[i] > 0 ? "inf" : "-inf");
 	return 0;
+}
+
+int
+npy_read_rows(const struct npy *m, size_t row0, size_t n, float *out, struct wn_err *err)
+{
+	size_t count = n * m->cols;
+
+	if (row0 > m->rows || n > m->rows - row0)
+		return wn_seterr(err, WN_EDATA, "%s: rows %zu..%zu asked for, the file has %zu rows",
+		                 m->name, row0, row0 + n - 1, m->rows);
+	/* Every reader of embeddings comes here or to npy_read_list: a NaN
+	 * or inf feature (or an <f8 value past the float range) is refused
+	 * once, for all of them, instead of being scored, fitted or selected
+	 * on.  The place is looked for only when there is one. */
+	if (convert(m->dtype, m->map + m->data_off + row0 * m->cols * (size_t)m->dtype, count,
+	            out))
+		return not_finite(m, row0, out, count, err);
+	return 0;
+}
+
+/* pread exactly len bytes at off into buf. */
+static int
+pread_all(const struct npy *m, void *buf, size_t len, off_t off, struct wn_err *err)
+{
+	unsigned char *b = buf;
+	while (len > 0) {
+		ssize_t got = pread(m->fd, b, len, off);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0)
+			return wn_seterr(err, WN_EIO, "%s: read error: %s", m->name,
+			                 got < 0 ? strerror(errno) : "the file shrank");
+		b += got;
+		len -= (size_t)got;
+		off += got;
+	}
+	return 0;
+}
+
+/* Rows [row0, row0 + n) into out through pread: <f4 straight into out,
+ * the other dtypes through a bounce buffer on the stack. */
+static int
+read_range(const struct npy *m, size_t row0, size_t n, float *out, struct wn_err *err)
+{
+	size_t elt = (size_t)m->dtype, count = n * m->cols;
+	off_t off = (off_t)(m->data_off + row0 * m->cols * elt);
+	int bad = 0;
+	if (m->dtype == NPY_F4) {
+		/* in pieces that are still in the cache when checked */
+		enum { PIECE = (1 << 16) / 4 };
+		for (size_t i = 0; i < count; i += PIECE) {
+			size_t c = count - i < PIECE ? count - i : PIECE;
+			if (pread_all(m, out + i, c * 4, off + (off_t)(i * 4), err) != 0)
+				return -1;
+			bad |= convert(NPY_F4, (const unsigned char *)(out + i), c, out + i);
+		}
+	} else {
+		unsigned char buf[1 << 14];
+		size_t per = sizeof buf / elt;
+		for (size_t i = 0; i < count; i += per) {
+			size_t c = count - i < per ? count - i : per;
+			if (pread_all(m, buf, c * elt, off + (off_t)(i * elt), err) != 0)
+				return -1;
+			bad |= convert(m->dtype, buf, c, out + i);
+		}
+	}
+	return bad ? not_finite(m, row0, out, count, err) : 0;
+}
+
+int
+npy_read_list(const struct npy *m, const size_t *rows, size_t n, float *out,
+              struct wn_err *err)
+{
+	if (m->fd < 0 && n > 0)
+		return wn_seterr(err, WN_ESOFTWARE, "%s: not open", m->name);
+	for (size_t i = 0; i < n;) {
+		/* the run of consecutive rows from rows[i]: one read each */
+		size_t j = i + 1;
+		while (j < n && rows[j - 1] < m->rows && rows[j] == rows[j - 1] + 1)
+			j++;
+		if (rows[i] >= m->rows || j - i > m->rows - rows[i])
+			return wn_seterr(err, WN_EDATA, "%s: row %zu asked for, the file has %zu rows",
+			                 m->name, rows[i] >= m->rows ? rows[i] : rows[j - 1], m->rows);
+		if (read_range(m, rows[i], j - i, out + i * m->cols, err) != 0)
+			return -1;
+		i = j;
+	}
+	return 0;
+}
+
+int
+npy_view_list(const struct npy *m, const size_t *rows, size_t n, const float **view,
+              struct wn_err *err)
+{
+	*view = NULL;
+	if (n == 0 || m->dtype != NPY_F4 || (m->data_off & 3) != 0 || m->map == NULL)
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (rows[i] != rows[0] + i)
+			return 0;
+	if (rows[0] >= m->rows || n > m->rows - rows[0])
+		return 0;       /* npy_read_list says what is wrong */
+	const float *v = (const float *)(m->map + m->data_off) + rows[0] * m->cols;
+	size_t count = n * m->cols;
+	/* the page tables filled in one call, not a fault per few pages
+	 * (Linux 5.14; elsewhere the accesses fault them in) */
+#ifdef MADV_POPULATE_READ
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)v & ~(pg - 1);
+	(void)madvise((void *)a, (uintptr_t)(v + count) - a, MADV_POPULATE_READ);
+#endif
+	int bad = 0;
+	for (size_t i = 0; i < count; i++)
+		bad |= !(fabsf(v[i]) <= FLT_MAX);
+	if (bad)
+		return not_finite(m, rows[0], v, count, err);
+	*view = v;
+	return 0;
+}
+
+void
+npy_unview(const struct npy *m, const float *view, size_t n)
+{
+	if (!view || n == 0)
+		return;
+	/* every page the rows touch, those shared with the rows around
+	 * included (a page dropped too soon only faults back in), and the
+	 * 2 MiB before them: filling this view's pages maps some around
+	 * them (the kernel's fault-around, whole large folios), among them
+	 * the previous view's, which would otherwise stay */
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)view & ~(pg - 1);
+	uintptr_t before = (uintptr_t)1 << 21, mstart = (uintptr_t)m->map;
+	a = a - mstart > before ? a - before : mstart;
+	uintptr_t end = ((uintptr_t)(view + n * m->cols) + pg - 1) & ~(pg - 1);
+	uintptr_t mend = (uintptr_t)(m->map + m->map_len);
+	(void)madvise((void *)a, (end < mend ? end : mend) - a, MADV_DONTNEED);
 }
 
 const float *

@@ -24,6 +24,7 @@ struct npy {
 	size_t data_off;    /* byte offset of row 0 */
 	const unsigned char *map;   /* whole file, read-only; NULL if 0 rows */
 	size_t map_len;
+	int fd;             /* the file, for npy_read_list; -1 when closed */
 };
 
 /* Open and validate path.  66 if it cannot be opened, 65 if it is not a
@@ -42,6 +43,26 @@ void npy_close(struct npy *m);
  * dtype.  65 if the range is past the end, or naming the file, row and
  * column of the first NaN or inf (out is then partly written). */
 int npy_read_rows(const struct npy *m, size_t row0, size_t n, float *out, struct wn_err *err);
+
+/* Rows rows[0..n) (file row numbers, any order) into out (n*cols
+ * floats), converting and checking as npy_read_rows() does.  Reads
+ * with pread, a call per run of consecutive rows, without touching the
+ * mapping: the process's memory does not grow with the rows read (a
+ * stream through a large file), and no page of the file is faulted in.
+ * Safe from several threads at once. */
+int npy_read_list(const struct npy *m, const size_t *rows, size_t n, float *out,
+                  struct wn_err *err);
+
+/* When rows[0..n) are consecutive rows of an aligned '<f4' file: *view
+ * points at them in the mapping (no copy), their pages filled in and
+ * checked as npy_read_rows() checks; 65 and *view NULL if one is NaN or
+ * inf.  Otherwise *view is NULL and the caller reads them with
+ * npy_read_list().  Give the view back with npy_unview() when done:
+ * its pages stop counting in the process's memory (they stay in the
+ * page cache), so a stream of views costs the memory of one. */
+int npy_view_list(const struct npy *m, const size_t *rows, size_t n, const float **view,
+                  struct wn_err *err);
+void npy_unview(const struct npy *m, const float *view, size_t n);
 
 /* Direct pointer to row r when the dtype is <f4 (no copy), else NULL;
  * also NULL when the data does not start on a 4-byte boundary of the file

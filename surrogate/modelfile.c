@@ -8,6 +8,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <xxhash.h>
 
 #include "internal.h"
@@ -151,6 +154,62 @@ sur__write_tensors(FILE *fp, const char *name, const struct sur__tensor *t, int 
 	return 0;
 }
 
+/*
+ * A discarded tensor of n floats at fp's position, hashed into st and
+ * checked where the file is mapped instead of copied out of it (the
+ * 168 MB of influence factors at d = 2048 for the scores that drop
+ * them), a MiB at a time: its pages filled in one call, then given back.
+ * 1 when done, fp moved past the tensor, *bad set to the first
+ * non-finite element's index or to n; 0 when it cannot be mapped (not
+ * a regular file, fewer bytes left than the tensor needs): the caller
+ * reads it; -1 when fp cannot be moved (errno).
+ */
+static int
+discard_mapped(FILE *fp, size_t n, XXH64_state_t *st, size_t *bad, float *badv)
+{
+	struct stat sb;
+	int fd = fileno(fp);
+	off_t off = n ? ftello(fp) : -1;
+	size_t len = n * sizeof(float);
+	if (fd < 0 || off < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (unsigned long long)sb.st_size < (unsigned long long)off + len)
+		return 0;
+	off_t a = off - off % (off_t)sysconf(_SC_PAGESIZE);
+	size_t mlen = len + (size_t)(off - a);
+	unsigned char *map = mmap(NULL, mlen, PROT_READ, MAP_PRIVATE, fd, a);
+	if (map == MAP_FAILED)
+		return 0;
+	const unsigned char *p = map + (off - a);
+	enum { MB = 1 << 20 };
+	*bad = n;
+	for (size_t o = 0; o < len; o += MB) {
+		size_t c = len - o < MB ? len - o : MB;
+		/* the pages of [o, o + c), from the page below */
+		unsigned char *lo = map + ((size_t)(p + o - map) & ~(size_t)(sysconf(_SC_PAGESIZE) - 1));
+#ifdef MADV_POPULATE_READ
+		(void)madvise(lo, (size_t)(p + o + c - lo), MADV_POPULATE_READ);
+#endif
+		XXH64_update(st, p + o, c);
+		int nonfinite = 0;
+		for (size_t j = 0; j < c / sizeof(float); j++) {
+			float v;
+			memcpy(&v, p + o + j * sizeof v, sizeof v);
+			nonfinite |= !(fabsf(v) <= FLT_MAX);
+		}
+		for (size_t j = 0; nonfinite && *bad == n && j < c / sizeof(float); j++) {
+			float v;
+			memcpy(&v, p + o + j * sizeof v, sizeof v);
+			if (!isfinite(v)) {
+				*bad = o / sizeof(float) + j;
+				*badv = v;
+			}
+		}
+		(void)madvise(lo, (size_t)(p + o + c - lo), MADV_DONTNEED);
+	}
+	munmap(map, mlen);
+	return fseeko(fp, off + (off_t)len, SEEK_SET) == 0 ? 1 : -1;
+}
+
 int
 sur__read_tensors(FILE *fp, const char *name, struct sur__tensor *t, int nt,
                   struct wn_err *err)
@@ -210,6 +269,21 @@ sur__read_tensors(FILE *fp, const char *name, struct sur__tensor *t, int nt,
 	size_t badj = 0;             /* and the element, for a discarded one */
 	for (int i = 0; i < nt; i++) {
 		if (t[i].discard) {
+			size_t bj;
+			float bv = 0;
+			int r = discard_mapped(fp, t[i].n, st, &bj, &bv);
+			if (r < 0) {
+				wn_seterr(err, WN_EIO, "%s: seek error: %s", name, strerror(errno));
+				goto out;
+			}
+			if (r > 0) {
+				if (bj < t[i].n && bad < 0) {
+					bad = i;
+					badj = bj;
+					badv = bv;
+				}
+				continue;
+			}
 			if (!scratch && !(scratch = malloc(CHUNK * sizeof *scratch))) {
 				wn_seterr(err, WN_ESOFTWARE, "%s: out of memory", name);
 				goto out;

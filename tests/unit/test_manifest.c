@@ -128,6 +128,85 @@ TEST(output_overwrites_and_appends)
 	fclose(in);
 }
 
+TEST(write_fields_of_every_length)
+{
+	/* lines of fields from empty to well past the writer's 4 KiB line
+	 * buffer, in every mix: the bytes are the fields joined by TABs */
+	static const size_t lens[] = { 0, 1, 7, 4093, 4094, 4095, 4096, 5000, 9000 };
+	enum { NL = sizeof lens / sizeof *lens };
+	struct wn_err err = { 0 };
+	char *f[3], *want = malloc(3 * 9001 + 4);
+	int bad = 0;
+	for (int i = 0; i < 3; i++) {
+		f[i] = malloc(9001);
+		memset(f[i], 'a' + i, 9000);
+	}
+	for (int a = 0; a < NL; a++)
+		for (int b = 0; b < NL; b++)
+			for (int c = 0; c < NL; c++) {
+				size_t l[3] = { lens[a], lens[b], lens[c] }, wl = 0;
+				const char *fields[3];
+				for (int i = 0; i < 3; i++) {
+					f[i][l[i]] = '\0';
+					fields[i] = f[i];
+					memcpy(want + wl, f[i], l[i]);
+					wl += l[i];
+					want[wl++] = i < 2 ? '\t' : '\n';
+				}
+				char *buf = NULL;
+				size_t len = 0;
+				FILE *out = open_memstream(&buf, &len);
+				bad += mf_write_fields(out, "out", fields, 3, &err) != 0;
+				fclose(out);
+				bad += len != wl || memcmp(buf, want, wl) != 0;
+				free(buf);
+				for (int i = 0; i < 3; i++)
+					f[i][l[i]] = (char)('a' + i);
+			}
+	CHECK(bad == 0, "%d of %d lines wrong", bad, NL * NL * NL);
+	for (int i = 0; i < 3; i++)
+		free(f[i]);
+	free(want);
+}
+
+TEST(problems_at_every_place)
+{
+	/* a bad byte at every place of ASCII fields of 1 to 40 bytes (the
+	 * checks go eight bytes at a time): named, and its place found */
+	static const struct { const char *b; const char *why; } bad[] = {
+		{ "\t", "holds a TAB" }, { "\n", "holds a line break" },
+		{ "\r", "holds a line break" }, { "\xff", "is not valid UTF-8" },
+		{ "\xc3", "is not valid UTF-8" }, { "\xc3\xa9", NULL },
+		{ "\xe2\x9c\x93", NULL }, { "\xed\xa0\x80", "is not valid UTF-8" },
+	};
+	int wrong = 0;
+	for (size_t len = 1; len <= 40; len++)
+		for (size_t at = 0; at < len; at++)
+			for (size_t b = 0; b < sizeof bad / sizeof *bad; b++) {
+				char f[64], text[128];
+				memset(f, 'x', len);
+				size_t bl = strlen(bad[b].b);
+				memcpy(f + at, bad[b].b, bl);
+				size_t n = at + bl > len ? at + bl : len;
+				f[n] = '\0';
+				const char *why = mf_field_problem(f, n);
+				wrong += why != bad[b].why && (!why || !bad[b].why || strcmp(why, bad[b].why));
+				if (bad[b].b[0] == '\t' || bad[b].b[0] == '\n' || bad[b].b[0] == '\r')
+					continue;
+				/* the reader: the byte's place in the line */
+				long long rows;
+				snprintf(text, sizeof text, "id\n%s\n", f);
+				const char *msg = read_all(text, 0, &rows);
+				char want[64] = "";
+				if (bad[b].why)
+					snprintf(want, sizeof want, "m.tsv:2: invalid UTF-8 at byte %zu", at + 1);
+				wrong += bad[b].why ? !strstr(msg, want) : *msg != '\0';
+			}
+	CHECK(wrong == 0, "%d wrong", wrong);
+	CHECK(mf_field_problem("x\0y", 3) && !strcmp(mf_field_problem("x\0y", 3), "holds a NUL byte"),
+	      "NUL");
+}
+
 int
 main(void)
 {
@@ -136,5 +215,7 @@ main(void)
 	RUN(dups_only_when_asked);
 	RUN(many_ids_no_false_duplicates);
 	RUN(output_overwrites_and_appends);
+	RUN(write_fields_of_every_length);
+	RUN(problems_at_every_place);
 	return unit_done();
 }

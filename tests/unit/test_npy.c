@@ -229,6 +229,121 @@ TEST(release_pages_keeps_the_data)
 	npy_close(&m);
 }
 
+/* The rows of big.npy, value i % 977 * 0.25 at flat index i. */
+static float
+big_value(size_t row, size_t col, size_t cols)
+{
+	return (float)((row * cols + col) % 977) * 0.25f;
+}
+
+TEST(read_list_streams)
+{
+	/* 16 MB through npy_read_list, in blocks of runs and of scattered
+	 * rows: the same values as npy_read_rows, in every dtype, and the
+	 * process's resident pages do not grow with the rows read (pread,
+	 * not the mapping). */
+	enum { COLS = 1024, ROWS = 4096, BLK = 64 };
+	struct wn_err err = { 0 };
+	float *rows = malloc((size_t)ROWS * COLS * sizeof *rows);
+	float *out = malloc((size_t)BLK * COLS * sizeof *out);
+	size_t list[BLK];
+	struct npy m;
+	FILE *fp = fopen(path("big.npy"), "wb");
+	struct npy_writer *w = npy_writer_open(fp, "big.npy", COLS, ROWS, &err);
+
+	CHECK(rows != NULL && out != NULL && w != NULL, "%s", err.msg);
+	for (size_t r = 0; r < ROWS; r++)
+		for (size_t c = 0; c < COLS; c++)
+			rows[r * COLS + c] = big_value(r, c, COLS);
+	CHECK(npy_write_rows(w, rows, ROWS, &err) == 0 && npy_writer_finish(w, &err) == 0, "%s", err.msg);
+	fclose(fp);
+	free(rows);
+	CHECK(npy_open(&m, path("big.npy"), &err) == 0, "%s", err.msg);
+	long before = resident_pages();
+	int wrong = 0;
+	for (size_t b = 0; b < ROWS / BLK; b++) {
+		for (size_t i = 0; i < BLK; i++)  /* odd blocks scattered, even ones a run */
+			list[i] = b % 2 ? (b * BLK + i * 37) % ROWS : b * BLK + i;
+		CHECK(npy_read_list(&m, list, BLK, out, &err) == 0, "%s", err.msg);
+		for (size_t i = 0; i < BLK; i++)
+			for (size_t c = 0; c < COLS; c++)
+				wrong += out[i * COLS + c] != big_value(list[i], c, COLS);
+	}
+	long after = resident_pages();
+	CHECK(wrong == 0, "%d values differ", wrong);
+	CHECK(before > 0 && after - before < 1000, "reading 16 MB grew by %ld pages", after - before);
+	list[0] = 5;
+	list[1] = ROWS;
+	CHECK(npy_read_list(&m, list, 2, out, &err) != 0 && err.code == WN_EDATA, "row past the end read");
+	npy_close(&m);
+
+	/* <f8 and <f2 through the bounce buffer, rows out of order; a NaN named */
+	double d[3 * 2] = { 1.5, -2.25, 1e-3, 3e6, 7, NAN };
+	unsigned short h[2 * 2] = { 0x3c00, 0xc000, 0x3555, 0x0001 };
+	write_raw("d.npy", "{'descr': '<f8', 'fortran_order': False, 'shape': (3, 2), }", d, sizeof d);
+	CHECK(npy_open(&m, path("d.npy"), &err) == 0, "%s", err.msg);
+	size_t l2[2] = { 1, 0 };
+	CHECK(npy_read_list(&m, l2, 2, out, &err) == 0, "%s", err.msg);
+	CHECK(out[0] == 1e-3f && out[1] == 3e6f && out[2] == 1.5f && out[3] == -2.25f,
+	      "f8 %g %g %g %g", out[0], out[1], out[2], out[3]);
+	l2[1] = 2;
+	CHECK(npy_read_list(&m, l2, 2, out, &err) != 0 && strstr(err.msg, "row 2, column 1: nan"),
+	      "NaN: %s", err.msg);
+	npy_close(&m);
+	write_raw("h.npy", "{'descr': '<f2', 'fortran_order': False, 'shape': (2, 2), }", h, sizeof h);
+	CHECK(npy_open(&m, path("h.npy"), &err) == 0, "%s", err.msg);
+	l2[0] = 1, l2[1] = 0;
+	CHECK(npy_read_list(&m, l2, 2, out, &err) == 0, "%s", err.msg);
+	CHECK(out[2] == 1.0f && out[3] == -2.0f && out[1] == ldexpf(1, -24), "f2 %g %g %g",
+	      out[2], out[3], out[1]);
+	npy_close(&m);
+	free(out);
+}
+
+TEST(views_stream)
+{
+	/* 16 MB through npy_view_list and npy_unview, 64 rows a view: the
+	 * views hold the rows, and the resident pages do not grow with the
+	 * rows viewed (red without the MADV_DONTNEED of npy_unview) */
+	enum { COLS = 1024, ROWS = 4096, BLK = 64 };
+	struct wn_err err = { 0 };
+	size_t list[BLK];
+	struct npy m;
+	const float *v;
+
+	CHECK(npy_open(&m, path("big.npy"), &err) == 0, "%s", err.msg);   /* read_list_streams' */
+	long before = resident_pages();
+	int wrong = 0, views = 0;
+	for (size_t b = 0; b < ROWS / BLK; b++) {
+		for (size_t i = 0; i < BLK; i++)
+			list[i] = b * BLK + i;
+		CHECK(npy_view_list(&m, list, BLK, &v, &err) == 0, "%s", err.msg);
+		views += v != NULL;
+		for (size_t i = 0; v && i < BLK; i++)
+			for (size_t c = 0; c < COLS; c++)
+				wrong += v[i * COLS + c] != big_value(list[i], c, COLS);
+		npy_unview(&m, v, BLK);
+	}
+	long after = resident_pages();
+	CHECK(views == ROWS / BLK, "%d views of %d", views, ROWS / BLK);
+	CHECK(wrong == 0, "%d values differ", wrong);
+	CHECK(before > 0 && after - before < 1500, "viewing 16 MB grew by %ld pages", after - before);
+	list[0] = 0, list[1] = 2;       /* not a run: read them instead */
+	CHECK(npy_view_list(&m, list, 2, &v, &err) == 0 && v == NULL, "a view of rows 0 and 2");
+	npy_close(&m);
+
+	float d[3 * 2] = { 1.5f, -2.25f, 1e-3f, 3e6f, 7, NAN };
+	write_raw("nan.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }", d, sizeof d);
+	CHECK(npy_open(&m, path("nan.npy"), &err) == 0, "%s", err.msg);
+	list[0] = 0, list[1] = 1;
+	CHECK(npy_view_list(&m, list, 2, &v, &err) == 0 && v && v[3] == 3e6f, "view of two rows");
+	npy_unview(&m, v, 2);
+	list[0] = 1, list[1] = 2;
+	CHECK(npy_view_list(&m, list, 2, &v, &err) != 0 && !v && strstr(err.msg, "row 2, column 1: nan"),
+	      "NaN: %s", err.msg);
+	npy_close(&m);
+}
+
 int
 main(void)
 {
@@ -241,6 +356,8 @@ main(void)
 	RUN(hostile_headers);
 	RUN(header_is_fixed_size_and_aligned);
 	RUN(release_pages_keeps_the_data);
+	RUN(read_list_streams);
+	RUN(views_stream);
 	{
 		char cmd[300];
 		snprintf(cmd, sizeof cmd, "rm -rf %s", dir);

@@ -477,6 +477,22 @@ TEST(model_file_roundtrip_and_checks)
 	free(buf);
 }
 
+/* buf loaded from a real file with SUR_LOAD_NO_INFL: the factors are
+ * then hashed and checked where the file is mapped, not read. */
+static struct sur_model *
+load_file_no_infl(const char *buf, size_t len, struct wn_err *e)
+{
+	FILE *fp = tmpfile();
+	if (!fp || fwrite(buf, 1, len, fp) != len || fflush(fp) != 0 || fseek(fp, 0, SEEK_SET) != 0) {
+		if (fp)
+			fclose(fp);
+		return NULL;
+	}
+	struct sur_model *r = sur_model_load_flags(fp, "file", SUR_LOAD_NO_INFL, e);
+	fclose(fp);
+	return r;
+}
+
 /* The loader reads, hashes and checks the tensors 16,384 floats at a
  * time: a NaN past the first chunk of a long tensor is still found and
  * named, and the weights round-trip across the chunk edges. */
@@ -504,12 +520,20 @@ TEST(model_file_chunked_read)
 	CHECK(r && r->infl == SUR_INFL_NONE, "no-infl kind");
 	CHECK(r && !r->infl_class, "no-infl kept the factors");
 	sur_model_free(r);
+	r = load_file_no_infl(buf, len, &e);
+	CHECK(r && memcmp(r->w1, m->w1, sizeof(float) * K * D) == 0 && !r->infl_class,
+	      "no-infl weights from a file: %s", e.msg);
+	sur_model_free(r);
 	/* ... whose bytes are still checksummed */
 	buf[len - 12] ^= 0x55;
 	fp = fmemopen(buf, len, "rb");
 	r = sur_model_load_flags(fp, "mem", SUR_LOAD_NO_INFL, &e);
 	fclose(fp);
 	CHECK(!r && e.code == 65 && strstr(e.msg, "checksum"), "no-infl checksum: %d %s",
+	      e.code, e.msg);
+	sur_model_free(r);
+	r = load_file_no_infl(buf, len, &e);
+	CHECK(!r && e.code == 65 && strstr(e.msg, "checksum"), "no-infl checksum, file: %d %s",
 	      e.code, e.msg);
 	sur_model_free(r);
 	free(buf);
@@ -526,6 +550,15 @@ TEST(model_file_chunked_read)
 	fclose(fp);
 	CHECK(!r && e.code == 65 && strstr(e.msg, "tensor infl_class: element 20000 is inf"),
 	      "no-infl inf: %d %s", e.code, e.msg);
+	sur_model_free(r);
+	r = load_file_no_infl(buf, len, &e);
+	CHECK(!r && e.code == 65 && strstr(e.msg, "tensor infl_class: element 20000 is inf"),
+	      "no-infl inf, file: %d %s", e.code, e.msg);
+	sur_model_free(r);
+	/* a truncated file: read, not mapped past its end, and refused as such */
+	r = load_file_no_infl(buf, len - 5000, &e);
+	CHECK(!r && e.code == 65 && strstr(e.msg, "truncated"), "truncated file: %d %s",
+	      e.code, e.msg);
 	sur_model_free(r);
 	sur_model_free(m);
 	free(buf);
