@@ -667,8 +667,9 @@ static void lut_init(void)
  */
 /* an AVX2 copy too where the compiler can make one (4 doubles a vector
  * instead of 2): the same IEEE operations on each lane, so the same bits
- * on every machine */
-#if defined(__GNUC__) && defined(__x86_64__)
+ * on every machine.  GCC only, as SUR_VECTOR_CLONES: Clang 14 left the
+ * fuzz build without an img_resize to link. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 __attribute__((target_clones("avx2", "default")))
 #endif
 int img_resize(const struct img *im, int W, int H, int C, float *out,
