@@ -232,15 +232,6 @@ npy_open(struct npy *m, const char *path, struct wn_err *err)
 }
 
 void
-npy_release_pages(const struct npy *m)
-{
-	/* MADV_DONTNEED on a read-only private file mapping only unmaps:
-	 * nothing is lost, and an error leaves the pages mapped, no worse. */
-	if (m->map != NULL)
-		(void)madvise((void *)m->map, m->map_len, MADV_DONTNEED);
-}
-
-void
 npy_close(struct npy *m)
 {
 	if (m->map != NULL)

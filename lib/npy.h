@@ -31,12 +31,6 @@ struct npy {
  * valid 2-D float .npy (message says what: bad magic, dtype, Fortran
  * order, shape, truncated data, trailing bytes...). */
 int npy_open(struct npy *m, const char *path, struct wn_err *err);
-/* Let the kernel take back the pages of the file read so far: they stay
- * in the page cache (a later read faults them back in), but stop
- * counting in this process's memory.  For readers that go through a
- * large file once, in an order of their own (winnow-dedup's hash order),
- * so that the mapping does not grow to the file's size. */
-void npy_release_pages(const struct npy *m);
 void npy_close(struct npy *m);
 
 /* Copy rows [row0, row0+n) into out (n*cols floats), converting the

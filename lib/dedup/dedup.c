@@ -68,8 +68,9 @@ canon_cmp(const void *a, const void *b)
 	return strcmp(c->buf + c->off[i], c->buf + c->off[j]);
 }
 
-/* Unit-length copy of row src into dst; 65 naming the manifest line on an
- * all-zero row (NaN and inf were refused by npy_read_rows). */
+/* Unit-length copy of row src into dst (which may be src); 65 naming the
+ * manifest line on an all-zero row (NaN and inf were refused by the npy
+ * reader). */
 static int
 unit_row(float *dst, const float *src, int d, const char *mname, long long line,
          const char *npyname, size_t row, struct wn_err *err)
@@ -98,7 +99,6 @@ dd_pool_load(struct dd_pool *P, const struct npy *emb, struct mf_reader *r,
 	size_t *off = NULL, *rows = NULL, *order = NULL;
 	double *score = NULL;
 	long long *line = NULL;
-	float *tmp = NULL;
 	int ret = -1;
 
 	memset(P, 0, sizeof *P);
@@ -193,22 +193,18 @@ dd_pool_load(struct dd_pool *P, const struct npy *emb, struct mf_reader *r,
 			wn_seterr(err, WN_EDATA, "%s: rows of 0 features", emb->name);
 			goto out;
 		}
-		size_t release_every = ((size_t)64 << 20) / (emb->cols * (size_t)emb->dtype) + 1;
-		if (!(P->X = malloc(n * (size_t)P->d * sizeof *P->X)) ||
-		    !(tmp = malloc((size_t)P->d * sizeof *tmp)))
+		if (!(P->X = malloc(n * (size_t)P->d * sizeof *P->X)))
 			goto oom;
+		/* the rows are read in hash order, all over the file: with
+		 * pread (npy_read_list), not through the mapping, which would
+		 * grow to the file's size beside the unit rows (8.0 GB peak at a
+		 * million rows of 1,024 instead of 5.0) */
 		for (size_t p = 0; p < n; p++) {
 			size_t i = order[p];
-			if (npy_read_rows(emb, rows[i], 1, tmp, err) < 0 ||
-			    unit_row(P->X + p * P->d, tmp, P->d, mname, line[i], emb->name, rows[i],
-			             err) < 0)
+			float *x = P->X + p * P->d;
+			if (npy_read_list(emb, &rows[i], 1, x, err) < 0 ||
+			    unit_row(x, x, P->d, mname, line[i], emb->name, rows[i], err) < 0)
 				goto out;
-			/* the rows are read in hash order, all over the file: drop
-			 * its pages every 64 MB read, or the mapping would reach
-			 * the file's size beside the unit rows (8.0 GB peak at a
-			 * million rows of 1,024 instead of 4.1) */
-			if ((p + 1) % release_every == 0)
-				npy_release_pages(emb);
 		}
 	}
 	ret = 0;
@@ -221,7 +217,6 @@ out:
 	free(order);
 	free(score);
 	free(line);
-	free(tmp);
 	if (ret < 0)
 		dd_pool_free(P);
 	return ret;

@@ -191,44 +191,6 @@ resident_pages(void)
 	return res;
 }
 
-TEST(release_pages_keeps_the_data)
-{
-	/* 16 MB read through the mapping, then released: the process's
-	 * resident pages fall by most of it, and the rows read back the same
-	 * (the pages come back from the page cache). */
-	enum { COLS = 1024, ROWS = 4096 };
-	struct wn_err err = { 0 };
-	float *rows = malloc((size_t)ROWS * COLS * sizeof *rows), row[COLS];
-	double sum = 0, again = 0;
-	struct npy m;
-	FILE *fp = fopen(path("big.npy"), "wb");
-	struct npy_writer *w = npy_writer_open(fp, "big.npy", COLS, ROWS, &err);
-
-	CHECK(rows != NULL && w != NULL, "%s", err.msg);
-	for (size_t i = 0; i < (size_t)ROWS * COLS; i++)
-		rows[i] = (float)(i % 977) * 0.25f;
-	CHECK(npy_write_rows(w, rows, ROWS, &err) == 0 && npy_writer_finish(w, &err) == 0, "%s", err.msg);
-	fclose(fp);
-	free(rows);
-	CHECK(npy_open(&m, path("big.npy"), &err) == 0, "%s", err.msg);
-	long before = resident_pages();
-	for (size_t r = 0; r < ROWS; r++) {
-		CHECK(npy_read_rows(&m, r, 1, row, &err) == 0, "%s", err.msg);
-		sum += row[r % COLS];
-	}
-	long read = resident_pages();
-	npy_release_pages(&m);
-	long released = resident_pages();
-	CHECK(before > 0 && read - before > 3000, "reading 16 MB mapped %ld pages", read - before);
-	CHECK(read - released > 3000, "released %ld of %ld pages", read - released, read - before);
-	for (size_t r = 0; r < ROWS; r++) {
-		CHECK(npy_read_rows(&m, r, 1, row, &err) == 0, "%s", err.msg);
-		again += row[r % COLS];
-	}
-	CHECK(again == sum, "read back %g, first %g", again, sum);
-	npy_close(&m);
-}
-
 /* The rows of big.npy, value i % 977 * 0.25 at flat index i. */
 static float
 big_value(size_t row, size_t col, size_t cols)
@@ -355,7 +317,6 @@ main(void)
 	RUN(reads_f8_and_f2);
 	RUN(hostile_headers);
 	RUN(header_is_fixed_size_and_aligned);
-	RUN(release_pages_keeps_the_data);
 	RUN(read_list_streams);
 	RUN(views_stream);
 	{
