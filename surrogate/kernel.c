@@ -2,6 +2,7 @@
  * kernel.c - the fixed-order products of prediction and scoring
  * (kernel.h): a register-blocked tile for each, and the loops over them.
  */
+#include <math.h>
 #include <string.h>
 
 #include "internal.h"
@@ -123,10 +124,11 @@ sur__lower_quad_scratch(int d1)
  * s_t[r] += sum_{l in [lo, hi)} L_t[l] Z[l][r] in ascending l, for QJ
  * factor rows L_t and the QR rows of a tile, whose values sit side by
  * side (Z[l][r] at Z + l * QR + r).  The rows are the vector lanes, so
- * each sum is one chain in plain order, whatever the vector width, and
+ * each sum is one chain of fused multiply-adds in plain order, whatever
+ * the vector width (kernel.h: SUR_FMA_CLONES), and
  * sixteen vectors of independent sums hide the adder's latency.
  */
-SUR_VECTOR_CLONES
+SUR_FMA_CLONES
 static void
 solve_dots(const float *const Lt[QJ], const float *restrict Z, int lo, int hi,
            float s[QJ][QR])
@@ -152,22 +154,22 @@ solve_dots(const float *const Lt[QJ], const float *restrict Z, int lo, int hi,
 		const float c4 = L4[l], c5 = L5[l], c6 = L6[l], c7 = L7[l];
 		const float *restrict z = Z + (size_t)l * QR, *restrict y = z + H;
 		for (int r = 0; r < H; r++) {
-			a0[r] += c0 * z[r];
-			b0[r] += c0 * y[r];
-			a1[r] += c1 * z[r];
-			b1[r] += c1 * y[r];
-			a2[r] += c2 * z[r];
-			b2[r] += c2 * y[r];
-			a3[r] += c3 * z[r];
-			b3[r] += c3 * y[r];
-			a4[r] += c4 * z[r];
-			b4[r] += c4 * y[r];
-			a5[r] += c5 * z[r];
-			b5[r] += c5 * y[r];
-			a6[r] += c6 * z[r];
-			b6[r] += c6 * y[r];
-			a7[r] += c7 * z[r];
-			b7[r] += c7 * y[r];
+			a0[r] = fmaf(c0, z[r], a0[r]);
+			b0[r] = fmaf(c0, y[r], b0[r]);
+			a1[r] = fmaf(c1, z[r], a1[r]);
+			b1[r] = fmaf(c1, y[r], b1[r]);
+			a2[r] = fmaf(c2, z[r], a2[r]);
+			b2[r] = fmaf(c2, y[r], b2[r]);
+			a3[r] = fmaf(c3, z[r], a3[r]);
+			b3[r] = fmaf(c3, y[r], b3[r]);
+			a4[r] = fmaf(c4, z[r], a4[r]);
+			b4[r] = fmaf(c4, y[r], b4[r]);
+			a5[r] = fmaf(c5, z[r], a5[r]);
+			b5[r] = fmaf(c5, y[r], b5[r]);
+			a6[r] = fmaf(c6, z[r], a6[r]);
+			b6[r] = fmaf(c6, y[r], b6[r]);
+			a7[r] = fmaf(c7, z[r], a7[r]);
+			b7[r] = fmaf(c7, y[r], b7[r]);
 		}
 	}
 	for (int r = 0; r < H; r++) {
@@ -191,7 +193,7 @@ solve_dots(const float *const Lt[QJ], const float *restrict Z, int lo, int hi,
  * found, continuing the same sums (those loops, over the rows of a tile,
  * vectorise too: hence the clones).
  */
-SUR_VECTOR_CLONES
+SUR_FMA_CLONES
 void
 sur__lower_quad(const float *restrict L, int d1, const float *restrict A, size_t n,
                 size_t lda, double *restrict q, float *restrict Z)
@@ -222,7 +224,7 @@ sur__lower_quad(const float *restrict L, int d1, const float *restrict A, size_t
 					float *zj = Zg + (size_t)(j0 + t) * QR;
 					for (int l = j0; l < j0 + t; l++)
 						for (int r = 0; r < QR; r++)
-							s[t][r] += Lj[l] * Zg[(size_t)l * QR + r];
+							s[t][r] = fmaf(Lj[l], Zg[(size_t)l * QR + r], s[t][r]);
 					for (int r = 0; r < QR; r++)
 						zj[r] = (zj[r] - s[t][r]) / Lj[j0 + t];
 				}

@@ -239,7 +239,7 @@ static double quad_order(const float *L, int d1, const float *a)
 		const float *Lj = L + (size_t)j * d1;
 		float s = 0;
 		for (int l = 0; l < j; l++)
-			s += Lj[l] * z[l];
+			s = fmaf(Lj[l], z[l], s);
 		z[j] = (a[j] - s) / Lj[j];
 	}
 	for (int j = 0; j < d1; j++)
