@@ -19,7 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cblas.h>
 #include <xxhash.h>
 
 #include "atomic.h"
@@ -690,10 +689,6 @@ cmd_learn(int argc, char **argv)
 	return 0;
 }
 
-/* OpenBLAS's (exported, not in its headers): weak, so that another BLAS
- * links too */
-extern int blas_thread_shutdown_(void) __attribute__((weak));
-
 int
 main(int argc, char **argv)
 {
@@ -701,15 +696,7 @@ main(int argc, char **argv)
 
 	prog_init("winnow-embed");
 	opt_config_siblings(config_keys);
-	/* one BLAS thread per worker: -j is the parallelism, and results do
-	 * not depend on how OpenBLAS would split a GEMM */
-	openblas_set_num_threads(1);
-	/* and OpenBLAS's own threads, started before main and now idle,
-	 * stopped: each spins on sched_yield for a while before it sleeps,
-	 * which was a tenth of a CPU second a run (5% of "-m pixels" on 40k
-	 * images, perf) */
-	if (blas_thread_shutdown_)
-		blas_thread_shutdown_();
+	prog_blas_one_thread();
 	if (argc > 1 && strcmp(argv[1], "learn") == 0)
 		rc = cmd_learn(argc - 1, argv + 1);
 	else

@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <cblas.h>
 
 #include "data.h"
 #include "fmt.h"
@@ -137,7 +136,7 @@ main(int argc, char **argv)
 	 * threads that call single-threaded kernels (the k-means of
 	 * prototype runs before on this thread alone) */
 	int jobs = opt.jobs ? opt.jobs : (int)sysconf(_SC_NPROCESSORS_ONLN);
-	openblas_set_num_threads(1);
+	prog_blas_one_thread();
 
 	if (meth == SUR_PROTOTYPE) {
 		/* k-means on evenly spaced rows of the whole embeddings file */

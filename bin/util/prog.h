@@ -22,6 +22,11 @@ extern const char *progname;    /* "winnow-select", for messages */
  * reader goes away. */
 void prog_init(const char *name);
 
+/* One BLAS thread, and OpenBLAS's idle threads stopped: for programs
+ * whose parallelism is their own threads (-j), with results that must
+ * not depend on how the BLAS would split a product (util/blas.c). */
+void prog_blas_one_thread(void);
+
 noreturn void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 noreturn void die_err(const struct wn_err *err);
 void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
