@@ -257,6 +257,14 @@ npy_half_to_float(unsigned short h)
 	return sign ? -v : v;
 }
 
+/* 1 for NaN, inf and -inf: the one test of every reader, branch-free
+ * (NaN compares false), so that the loops around it vectorise. */
+static inline int
+non_finite(float v)
+{
+	return !(fabsf(v) <= FLT_MAX);
+}
+
 /* Convert count values of dtype at p into out; nonzero if one of them
  * is NaN or inf (or an <f8 past the float range).  Each conversion checks
  * as it copies, branch-free (it vectorises).  In place (p == out) is
@@ -271,7 +279,7 @@ convert(enum npy_dtype dt, const unsigned char *p, size_t count, float *out)
 			float v;
 			memcpy(&v, p + 4 * i, 4);
 			out[i] = v;
-			bad |= !(fabsf(v) <= FLT_MAX);
+			bad |= non_finite(v);
 		}
 		break;
 	case NPY_F8:
@@ -279,13 +287,13 @@ convert(enum npy_dtype dt, const unsigned char *p, size_t count, float *out)
 			double d;
 			memcpy(&d, p + 8 * i, 8);
 			out[i] = (float)d;
-			bad |= !(fabsf(out[i]) <= FLT_MAX);
+			bad |= non_finite(out[i]);
 		}
 		break;
 	case NPY_F2:
 		for (size_t i = 0; i < count; i++) {
 			out[i] = npy_half_to_float((unsigned short)(p[2 * i] | p[2 * i + 1] << 8));
-			bad |= !(fabsf(out[i]) <= FLT_MAX);
+			bad |= non_finite(out[i]);
 		}
 		break;
 	}
@@ -416,7 +424,7 @@ npy_view_list(const struct npy *m, const size_t *rows, size_t n, const float **v
 #endif
 	int bad = 0;
 	for (size_t i = 0; i < count; i++)
-		bad |= !(fabsf(v[i]) <= FLT_MAX);
+		bad |= non_finite(v[i]);
 	if (bad)
 		return not_finite(m, rows[0], v, count, err);
 	*view = v;
