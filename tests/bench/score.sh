@@ -21,11 +21,14 @@
 # not absolute times.
 # Each side is the least of REPS (3) runs: on the shared machine one run's
 # figure swung 3-6x (NumPy's first pass also pays its page faults).
-# Measured 2026-12-02 (loaded machine, single runs, before best-of-3):
-# d = 784: cheap scores 1.2-7x NumPy, influence 1.5x, influence-shared 1.7x,
-# prototype 1.4x; d = 2048: loss 0.8x, influence 0.9x, the rest 1.4-6x;
-# kernels: forward 8-11% of the sgemm peak (1.3-1.45x sgemm's time on the
-# same skinny shape), influence 0.93x (d = 784) / 1.32x (d = 2048) strsm's time.
+# Measured 2026-12-03 (loaded machine, best of 3): the cheap scores
+# 1.6-2.0x NumPy's math at d = 784 and 1.6-2.2x at d = 2048, 2.6-4.1x
+# the whole script; influence 1.6x / 1.2x (d = 2048) NumPy, 3.1-3.8x and
+# 5.1-5.5x the build before the fused solve's; prototype about 1x (both
+# sides are the same sgemm calls); kernels: forward 13-16% of the sgemm
+# peak (0.7-0.85 of sgemm's speed on the same skinny shape), influence
+# 54-70% (d = 784) and 70-93% (d = 2048) of the peak, 0.65-0.84x strsm's
+# time.
 set -eu
 PY=/usr/bin/python3
 FM=/usr/share/datasets/fashion-mnist
