@@ -23,8 +23,9 @@
 # figure swung 3-6x (NumPy's first pass also pays its page faults).
 # Measured 2026-12-03 (loaded machine, best of 3): the cheap scores
 # 1.6-2.0x NumPy's math at d = 784 and 1.6-2.2x at d = 2048, 2.6-4.1x
-# the whole script; influence 1.6x / 1.2x (d = 2048) NumPy, 3.1-3.8x and
-# 5.1-5.5x the build before the fused solve's; prototype about 1x (both
+# the whole script; influence 1.6x / 1.2x (d = 2048) NumPy, 3.1-3.8x /
+# 5.1-5.5x the rows/s of 2026-11 (3,254 / 335, unfused, unblocked), 1.6x
+# the unfused blocked solve; prototype about 1x (both
 # sides are the same sgemm calls); kernels: forward 13-16% of the sgemm
 # peak (0.7-0.85 of sgemm's speed on the same skinny shape), influence
 # 54-70% (d = 784) and 70-93% (d = 2048) of the peak, 0.65-0.84x strsm's
