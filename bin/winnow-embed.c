@@ -4,9 +4,10 @@
  *   winnow-embed [-m METHOD] [options] -o EMB.npy [MANIFEST]
  *   winnow-embed learn [options] -o DICT [MANIFEST]
  *
- * The manifest is read in batches of --batch rows; -j threads each decode,
- * resize and embed one batch of a round, and the main thread writes the
- * round's rows in input order, so the output does not depend on -j.  See
+ * The manifest is read in rounds of -j batches of --batch rows; the -j
+ * threads decode and resize the round's images, taking them one at a
+ * time, then embed a batch each, and the main thread writes the round's
+ * rows in input order, so the output does not depend on -j.  See
  * winnow-embed(1).
  */
 #include <errno.h>
@@ -188,12 +189,6 @@ struct ctx {
 	int pathcol;
 };
 
-struct worker {
-	const struct ctx *cx;
-	struct batch *b;
-	struct emb_ws *ws;
-};
-
 static void
 batch_init(struct batch *b, const struct emb *e, size_t ncols)
 {
@@ -218,35 +213,99 @@ batch_free(struct batch *b)
 	free(b->out);
 }
 
-/* Decode, resize and embed one batch (a worker thread). */
+/* A round: -j batches read from the manifest, decoded and embedded by
+ * the threads, written by the main thread.  Its images are handed out
+ * one at a time: a thread that draws small images does not wait at the
+ * end of the round for one that drew large ones (a batch a thread, the
+ * threads' idle time at -j 2 was 0.71-0.81 s of a 6 s run of 200,000
+ * images, 0.37-0.43 s this way). */
+struct round {
+	struct batch *bs;       /* nw batches */
+	struct worker *wk;      /* nw workers, worker t embedding bs[t] */
+	size_t nw;
+	size_t nb;              /* batches read this round */
+	size_t n;               /* images this round: all batches but the last are full */
+	atomic_size_t next;     /* the next image to take */
+	long long nin;          /* input rows read up to the end of this round */
+	uint64_t idhash;        /* and the hash of their ids (--resume) */
+};
+
+struct worker {
+	const struct ctx *cx;
+	struct round *rd;
+	struct batch *b;        /* the batch this thread embeds */
+	struct emb_ws *ws;
+};
+
+/* Decode and resize the round's images, one at a time as the threads
+ * come for them, each into its batch's row of px (a worker thread). */
 static void *
-work(void *arg)
+work_decode(void *arg)
+{
+	struct worker *w = arg;
+	struct round *rd = w->rd;
+	const struct emb *e = w->cx->e;
+	size_t B = (size_t)opt.batch;
+	struct img im;
+
+	for (size_t i; (i = atomic_fetch_add(&rd->next, 1)) < rd->n;) {
+		struct batch *b = &rd->bs[i / B];
+		size_t row = i % B;
+		const char *path = mf_rows_field(&b->rows, row, (size_t)w->cx->pathcol);
+		b->ok[row] = 0;
+		if (*path == '\0') {
+			wn_seterr(&b->err[row], WN_EDATA, "empty path");
+			continue;
+		}
+		if (img_load(&im, path, (size_t)opt.max_pixels, w->cx->cache, &b->err[row]) != 0)
+			continue;
+		if (img_resize(&im, e->W, e->H, e->C, b->px + row * e->in_dim,
+		               &b->err[row]) == 0)
+			b->ok[row] = 1;
+		img_free(&im);
+	}
+	return NULL;
+}
+
+/* The decoded images of a batch moved down over the failed ones, in
+ * input order: px holds nok rows. */
+static void
+batch_compact(struct batch *b, size_t in_dim)
+{
+	b->nok = 0;
+	for (size_t row = 0; row < b->rows.n; row++)
+		if (b->ok[row]) {
+			if (b->nok != row)
+				memmove(b->px + b->nok * in_dim, b->px + row * in_dim,
+				        in_dim * sizeof *b->px);
+			b->nok++;
+		}
+}
+
+/* Embed one batch's decoded images (a worker thread). */
+static void *
+work_encode(void *arg)
 {
 	struct worker *w = arg;
 	struct batch *b = w->b;
-	const struct emb *e = w->cx->e;
-	struct img im;
 
-	b->nok = 0;
-	for (size_t i = 0; i < b->rows.n; i++) {
-		const char *path = mf_rows_field(&b->rows, i, (size_t)w->cx->pathcol);
-		b->ok[i] = 0;
-		if (*path == '\0') {
-			wn_seterr(&b->err[i], WN_EDATA, "empty path");
-			continue;
-		}
-		if (img_load(&im, path, (size_t)opt.max_pixels, w->cx->cache, &b->err[i]) != 0)
-			continue;
-		if (img_resize(&im, e->W, e->H, e->C, b->px + b->nok * e->in_dim,
-		               &b->err[i]) == 0) {
-			b->ok[i] = 1;
-			b->nok++;
-		}
-		img_free(&im);
-	}
-	if (e->method != EMB_PIXELS && b->nok > 0)
-		emb_encode(e, w->ws, b->px, b->nok, b->out);
+	if (b->nok > 0)
+		emb_encode(w->cx->e, w->ws, b->px, b->nok, b->out);
 	return NULL;
+}
+
+/* Decode the round's images on nw threads, then embed a batch on each. */
+static void
+round_run(struct round *rd)
+{
+	const struct emb *e = rd->wk[0].cx->e;
+
+	atomic_store(&rd->next, 0);
+	wn_run_threads((int)rd->nw, work_decode, rd->wk, sizeof *rd->wk);
+	for (size_t bi = 0; bi < rd->nb; bi++)
+		batch_compact(&rd->bs[bi], (size_t)e->in_dim);
+	if (e->method != EMB_PIXELS)
+		wn_run_threads((int)rd->nb, work_encode, rd->wk, sizeof *rd->wk);
 }
 
 static int
@@ -300,6 +359,42 @@ remove_stale(void)
 		      "did not resume)", gone & RS_STALE_PART ? opt.out : "",
 		      gone & RS_STALE_PART ? ".part" : "", gone == 3 ? " and " : "",
 		      gone & RS_STALE_SIDE ? opt.out : "", gone & RS_STALE_SIDE ? ".resume" : "");
+}
+
+/* Read the next round from r: up to nw whole batches (fewer at the end,
+ * *eof set).  Records the ids' running hash and the row count at its
+ * end, for the round's "done" line in the --resume sidecar. */
+static void
+read_round(struct round *rd, struct mf_reader *r, XXH64_state_t *ids, long long *nin,
+           int *eof)
+{
+	struct wn_err err = { 0 };
+
+	rd->nb = 0;
+	while (rd->nb < rd->nw && !*eof) {
+		struct batch *b = &rd->bs[rd->nb];
+		mf_rows_clear(&b->rows);
+		b->first = *nin;
+		while (b->rows.n < (size_t)opt.batch) {
+			int rc = mf_next(r, &err);
+			if (rc < 0)
+				die_err(&err);
+			if (rc == 0) {
+				*eof = 1;
+				break;
+			}
+			XXH64_update(ids, mf_id(r), strlen(mf_id(r)) + 1);
+			if (mf_rows_add(&b->rows, r, &err) != 0)
+				die_err(&err);
+			(*nin)++;
+		}
+		if (b->rows.n == 0)
+			break;
+		rd->nb++;
+	}
+	rd->n = rd->nb ? (rd->nb - 1) * (size_t)opt.batch + rd->bs[rd->nb - 1].rows.n : 0;
+	rd->nin = *nin;
+	rd->idhash = XXH64_digest(ids);
 }
 
 /* ---- embedding ---- */
@@ -365,14 +460,16 @@ cmd_embed(int argc, char **argv)
 		die_err(&err);
 
 	nw = (size_t)(opt.jobs ? opt.jobs : default_jobs());
-	struct worker *wk = ecalloc(nw, sizeof *wk);
-	struct batch *bs = ecalloc(nw, sizeof *bs);
 	const char **fields = ereallocarray(NULL, mo.nout, sizeof *fields);
+	struct round rd = { .nw = nw };
+	rd.bs = ecalloc(nw, sizeof *rd.bs);
+	rd.wk = ecalloc(nw, sizeof *rd.wk);
 	for (size_t w = 0; w < nw; w++) {
-		batch_init(&bs[w], &e, cx.ncols);
-		wk[w].cx = &cx;
-		wk[w].b = &bs[w];
-		if (!(wk[w].ws = emb_ws_new(&e, (size_t)opt.batch)))
+		batch_init(&rd.bs[w], &e, cx.ncols);
+		rd.wk[w].cx = &cx;
+		rd.wk[w].rd = &rd;
+		rd.wk[w].b = &rd.bs[w];
+		if (!(rd.wk[w].ws = emb_ws_new(&e, (size_t)opt.batch)))
 			die(WN_ESOFTWARE, "out of memory");
 	}
 	ids = XXH64_createState();
@@ -413,34 +510,12 @@ cmd_embed(int argc, char **argv)
 	pg.t0 = wn_now();
 
 	for (int eof = 0;;) {
-		size_t nb = 0;
-		/* read a round: up to nw whole batches */
-		while (nb < nw && !eof) {
-			struct batch *b = &bs[nb];
-			mf_rows_clear(&b->rows);
-			b->first = nin;
-			while (b->rows.n < (size_t)opt.batch) {
-				int rc = mf_next(r, &err);
-				if (rc < 0)
-					die_err(&err);
-				if (rc == 0) {
-					eof = 1;
-					break;
-				}
-				XXH64_update(ids, mf_id(r), strlen(mf_id(r)) + 1);
-				if (mf_rows_add(&b->rows, r, &err) != 0)
-					die_err(&err);
-				nin++;
-			}
-			if (b->rows.n == 0)
-				break;
-			nb++;
-		}
-		if (nb == 0)
+		read_round(&rd, r, ids, &nin, &eof);
+		if (rd.nb == 0)
 			break;
-		wn_run_threads((int)nb, work, wk, sizeof *wk);
-		for (size_t bi = 0; bi < nb; bi++) {
-			struct batch *b = &bs[bi];
+		round_run(&rd);
+		for (size_t bi = 0; bi < rd.nb; bi++) {
+			struct batch *b = &rd.bs[bi];
 			size_t k = 0;
 			for (size_t row = 0; row < b->rows.n; row++) {
 				char rowbuf[32];
@@ -461,8 +536,8 @@ cmd_embed(int argc, char **argv)
 			            &err) != 0)
 				die_err(&err);
 		}
-		end_round(&sink, nin, skipped, XXH64_digest(ids));
-		progress_update(&pg, nin);
+		end_round(&sink, rd.nin, skipped, rd.idhash);
+		progress_update(&pg, rd.nin);
 	}
 	progress_done(&pg, nin);
 	if (rs_commit(&sink, &err) != 0)
@@ -478,7 +553,7 @@ cmd_embed(int argc, char **argv)
 		double flop = 0, sec = 0;
 		for (size_t w = 0; w < nw; w++) {
 			double f, s;
-			emb_ws_gemm(wk[w].ws, &f, &s);
+			emb_ws_gemm(rd.wk[w].ws, &f, &s);
 			flop += f;
 			sec += s;
 		}
@@ -489,12 +564,12 @@ cmd_embed(int argc, char **argv)
 		        flop * 1e-9, sec, sec > 0 ? flop * 1e-9 / sec : 0);
 	}
 	for (size_t w = 0; w < nw; w++) {
-		batch_free(&bs[w]);
-		emb_ws_free(wk[w].ws);
+		batch_free(&rd.bs[w]);
+		emb_ws_free(rd.wk[w].ws);
 	}
+	free(rd.wk);
+	free(rd.bs);
 	XXH64_freeState(ids);
-	free(wk);
-	free(bs);
 	free(fields);
 	mf_out_free(&mo);
 	mf_close(r);

@@ -233,6 +233,26 @@ fmnist() {
 	done
 }
 
+@test "broken images among good ones, skipped: the good rows' bytes, whatever -j" {
+	fmnist 250
+	winnow-embed learn -k 16 --patches 3000 -j 1 -o d.dict fm.tsv
+	printf 'not an image' >bad.png
+	# every seventh row broken, so that the failures fall in every
+	# thread's share of a round and in the middle of batches
+	awk -v bad="$PWD/bad.png" -F '\t' 'BEGIN { OFS = "\t" }
+		NR > 1 && NR % 7 == 0 { print "bad" NR, bad, $3 } { print }' fm.tsv >mixed.tsv
+	for m in pixels random kmeans; do
+		a=(-m $m); [ $m = kmeans ] && a+=(--dict d.dict)
+		winnow-embed "${a[@]}" --batch 32 -j 1 -o $m.good.npy fm.tsv >/dev/null
+		for j in 1 3; do
+			winnow-embed "${a[@]}" --on-error skip --batch 32 -j $j -o $m.$j.npy mixed.tsv \
+				>$m.$j.tsv 2>/dev/null
+			cmp $m.good.npy $m.$j.npy
+		done
+		cmp $m.1.tsv $m.3.tsv
+	done
+}
+
 @test "--resume: an interrupted run continues and ends byte-identical" {
 	fmnist 300
 	winnow-embed learn -k 16 --patches 3000 -o d.dict fm.tsv
