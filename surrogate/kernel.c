@@ -34,7 +34,7 @@ sum8(const float a[SUR_LANES])
  * an array of them indexed by row and output is kept in memory, a store
  * and a load a step, where twenty named ones stay in vector registers.
  */
-SUR_VECTOR_CLONES
+SUR_FMA_CLONES
 static void
 tile(const float *const x[TR], const float *const w[TJ], int len, float s[TR][TJ])
 {
@@ -55,14 +55,14 @@ tile(const float *const x[TR], const float *const w[TJ], int len, float s[TR][TJ
 			const float v0 = x0[c + l], v1 = x1[c + l], v2 = x2[c + l], v3 = x3[c + l];
 			const float u0 = w0[c + l], u1 = w1[c + l], u2 = w2[c + l];
 			const float u3 = w3[c + l], u4 = w4[c + l];
-			a00[l] += v0 * u0; a01[l] += v0 * u1; a02[l] += v0 * u2;
-			a03[l] += v0 * u3; a04[l] += v0 * u4;
-			a10[l] += v1 * u0; a11[l] += v1 * u1; a12[l] += v1 * u2;
-			a13[l] += v1 * u3; a14[l] += v1 * u4;
-			a20[l] += v2 * u0; a21[l] += v2 * u1; a22[l] += v2 * u2;
-			a23[l] += v2 * u3; a24[l] += v2 * u4;
-			a30[l] += v3 * u0; a31[l] += v3 * u1; a32[l] += v3 * u2;
-			a33[l] += v3 * u3; a34[l] += v3 * u4;
+			a00[l] = fmaf(v0, u0, a00[l]); a01[l] = fmaf(v0, u1, a01[l]); a02[l] = fmaf(v0, u2, a02[l]);
+			a03[l] = fmaf(v0, u3, a03[l]); a04[l] = fmaf(v0, u4, a04[l]);
+			a10[l] = fmaf(v1, u0, a10[l]); a11[l] = fmaf(v1, u1, a11[l]); a12[l] = fmaf(v1, u2, a12[l]);
+			a13[l] = fmaf(v1, u3, a13[l]); a14[l] = fmaf(v1, u4, a14[l]);
+			a20[l] = fmaf(v2, u0, a20[l]); a21[l] = fmaf(v2, u1, a21[l]); a22[l] = fmaf(v2, u2, a22[l]);
+			a23[l] = fmaf(v2, u3, a23[l]); a24[l] = fmaf(v2, u4, a24[l]);
+			a30[l] = fmaf(v3, u0, a30[l]); a31[l] = fmaf(v3, u1, a31[l]); a32[l] = fmaf(v3, u2, a32[l]);
+			a33[l] = fmaf(v3, u3, a33[l]); a34[l] = fmaf(v3, u4, a34[l]);
 		}
 	s[0][0] = sum8(a00); s[0][1] = sum8(a01); s[0][2] = sum8(a02);
 	s[0][3] = sum8(a03); s[0][4] = sum8(a04);
@@ -83,6 +83,7 @@ tile_rows(const float *M, size_t ld, size_t i, size_t n, const float *p[], int t
 		p[r] = M + (i + r < n ? i + r : n - 1) * ld;
 }
 
+SUR_FMA_CLONES
 void
 sur__affine_rows(const float *restrict X, size_t n, int in, const float *restrict W,
                  const float *restrict b, int out, float *restrict Y)
@@ -107,7 +108,7 @@ sur__affine_rows(const float *restrict X, size_t n, int in, const float *restric
 				for (int t = 0; t < nj; t++) {
 					float v = s[r][t];
 					for (int c = iv; c < in; c++)
-						v += x[r][c] * w[t][c];
+						v = fmaf(x[r][c], w[t][c], v);
 					Y[(i + r) * out + j + t] = b[j + t] + v;
 				}
 		}

@@ -162,10 +162,10 @@ static float affine_order(const float *x, const float *w, float b, int in)
 	float a[SUR_LANES] = { 0 };
 	for (int c = 0; c < iv; c += SUR_LANES)
 		for (int l = 0; l < SUR_LANES; l++)
-			a[l] += x[c + l] * w[c + l];
+			a[l] = fmaf(x[c + l], w[c + l], a[l]);
 	float s = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
 	for (int c = iv; c < in; c++)
-		s += x[c] * w[c];
+		s = fmaf(x[c], w[c], s);
 	return b + s;
 }
 
