@@ -73,6 +73,9 @@ int sur_score_block(const struct sur_model *m, enum sur_method meth, const float
  * max_rows rows (taken with a fixed stride, deterministic), then Lloyd
  * iterations (cosine assignment, mean then renormalise) until no row
  * changes cluster or iters is reached.  C gets k unit centroids (k x d).
+ * The cosines are the row-pure product of prediction (kernel.h); a
+ * cluster's sum is taken in double over float sums of the rows of each
+ * block of SUR_BLOCK, in row order, one pass over the rows a step.
  * 65 if n < k.
  */
 int sur_kmeans(const float *X, size_t n, int d, int k, int iters, size_t max_rows,

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "score.h"
 #include "softmax.h"
 #include "unit.h"
@@ -375,9 +376,131 @@ TEST(prototype_kmeans)
 	free(X);
 }
 
+/* sur_kmeans' documented algorithm, slowly and in double: the same
+ * seeding draws, every cosine to every centre each step, the sums of a
+ * step taken after all its rows are assigned */
+static void
+kmeans_slow(const float *X, int n, int d, int k, int iters, uint64_t seed, double *C,
+            int *best)
+{
+	double *U = malloc(sizeof(double) * n * d), *acc = malloc(sizeof(double) * k * d);
+	double *bcos = malloc(sizeof(double) * n);
+	for (int i = 0; i < n; i++) {
+		double s = 0;
+		for (int t = 0; t < d; t++)
+			s += (double)X[i * d + t] * X[i * d + t];
+		for (int t = 0; t < d; t++)
+			U[i * d + t] = s > 0 ? X[i * d + t] / sqrt(s) : 0;
+	}
+	int first = (int)(wn_u01_counter(seed, WN_STREAM_SHUFFLE, 0) * n);
+	memcpy(C, U + first * d, sizeof(double) * d);
+	for (int j = 1; j < k; j++) {
+		double tot = 0;
+		for (int i = 0; i < n; i++) {
+			bcos[i] = -HUGE_VAL;
+			for (int c = 0; c < j; c++) {
+				double dot = 0;
+				for (int t = 0; t < d; t++)
+					dot += U[i * d + t] * C[c * d + t];
+				bcos[i] = fmax(bcos[i], dot);
+			}
+			tot += fmax(0, 1 - bcos[i]);
+		}
+		double u = wn_u01_counter(seed, WN_STREAM_SHUFFLE, (uint64_t)j) * tot;
+		int pick = n - 1;
+		for (int i = 0; i < n; i++)
+			if ((u -= fmax(0, 1 - bcos[i])) < 0) {
+				pick = i;
+				break;
+			}
+		memcpy(C + j * d, U + pick * d, sizeof(double) * d);
+	}
+	for (int i = 0; i < n; i++)
+		best[i] = -1;
+	for (int it = 0; it < iters; it++) {
+		int changed = 0;
+		for (int i = 0; i < n; i++) {
+			int b = 0;
+			double bd = -HUGE_VAL;
+			for (int c = 0; c < k; c++) {
+				double dot = 0;
+				for (int t = 0; t < d; t++)
+					dot += U[i * d + t] * C[c * d + t];
+				if (dot > bd) {
+					bd = dot;
+					b = c;
+				}
+			}
+			changed += best[i] != b;
+			best[i] = b;
+		}
+		if (!changed)
+			break;
+		memset(acc, 0, sizeof(double) * k * d);
+		for (int i = 0; i < n; i++)
+			for (int t = 0; t < d; t++)
+				acc[best[i] * d + t] += U[i * d + t];
+		for (int c = 0; c < k; c++) {
+			double s = 0;
+			for (int t = 0; t < d; t++)
+				s += acc[c * d + t] * acc[c * d + t];
+			for (int t = 0; s > 0 && t < d; t++)
+				C[c * d + t] = acc[c * d + t] / sqrt(s);
+		}
+	}
+	free(U);
+	free(acc);
+	free(bcos);
+}
+
+/* Overlapping clusters that take Lloyd several steps, in more rows than
+ * a block (SUR_BLOCK, 512) and a dimension that is not a multiple of the
+ * kernel's lanes: sur_kmeans' centroids and assignments against
+ * kmeans_slow's. */
+TEST(kmeans_against_slow)
+{
+	enum { N = 1500, D = 37, K = 6 };
+	float *X = malloc(sizeof(float) * N * D), *C = malloc(sizeof(float) * K * D);
+	double *Cs = malloc(sizeof(double) * K * D);
+	int *best = malloc(sizeof(int) * N);
+	unsigned r = 11;
+	for (int i = 0; i < N; i++)
+		for (int t = 0; t < D; t++) {
+			r = r * 1103515245u + 12345u;
+			double noise = (double)((r >> 8) % 10000) / 10000.0 - 0.5;
+			X[i * D + t] = (float)((t % K == i % K ? 1.0 : 0.0) + 0.8 * noise);
+		}
+	struct wn_err err = { 0 };
+	CHECK(sur_kmeans(X, N, D, K, 50, 0, 3, C, &err) == 0, "%s", err.msg);
+	kmeans_slow(X, N, D, K, 50, 3, Cs, best);
+	double worst = 0;
+	for (int t = 0; t < K * D; t++)
+		worst = fmax(worst, fabs(C[t] - Cs[t]));
+	CHECK(worst < 1e-4, "centroids %g from the slow k-means", worst);
+	/* and the prototype scores: the best cosine to those centroids */
+	double *out = malloc(sizeof(double) * N);
+	sur_proto_scores(C, K, D, X, N, out);
+	double werr = 0;
+	for (int i = 0; i < N; i++) {
+		double xx = 0, dot = 0;
+		for (int t = 0; t < D; t++) {
+			xx += (double)X[i * D + t] * X[i * D + t];
+			dot += (double)X[i * D + t] * Cs[best[i] * D + t];
+		}
+		werr = fmax(werr, fabs(out[i] - (1 - dot / sqrt(xx))));
+	}
+	CHECK(werr < 1e-4, "prototype scores %g from the slow k-means'", werr);
+	free(X);
+	free(C);
+	free(Cs);
+	free(best);
+	free(out);
+}
+
 int main(void)
 {
 	RUN(uncertainty_and_label_scores);
+	RUN(kmeans_against_slow);
 	RUN(influence_scores);
 	RUN(grand_mlp);
 	RUN(score_errors);
