@@ -47,6 +47,9 @@ static const struct {
 	{ "id\tpath\n\tx\n", "m.tsv:2: empty id", 0 },
 	{ "id\tpath\na\tx\n\nb\ty\n", "m.tsv:3: empty line", 1 },
 	{ "id\tpath\na\tx\na\ty\n", "m.tsv:3: duplicate id \"a\"", 1 },
+	/* the id in another column; the line read ahead without one */
+	{ "path\tid\nx\ta\ny\tb\nz\ta\n", "m.tsv:4: duplicate id \"a\"", 2 },
+	{ "path\tlabel\tid\nx\t1\ta\ny\n", "m.tsv:3: 1 fields, but the header names 3", 1 },
 	{ "id\tpath\na\t\xff\xfe\n", "m.tsv:2: invalid UTF-8", 0 },
 	{ "id\tpath\na\t\xc3\n", "m.tsv:2: invalid UTF-8", 0 },     /* truncated sequence */
 	{ "id\tpath\na\t\xed\xa0\x80\n", "m.tsv:2: invalid UTF-8", 0 },  /* surrogate */
@@ -76,6 +79,29 @@ TEST(nul_byte)
 
 	CHECK(r != NULL, "%s", err.msg);
 	CHECK(mf_next(r, &err) < 0 && strstr(err.msg, "m.tsv:2: NUL byte"), "NUL: %s", err.msg);
+	mf_close(r);
+	fclose(fp);
+}
+
+/* With MF_CHECK_DUPS the next line is read ahead: the current row's
+ * fields and line number are still its own, and each row comes before
+ * the next line's problem is reported. */
+TEST(read_ahead_keeps_the_current_row)
+{
+	static const char text[] = "label\tid\nx\ta\ny\tb\n\xff\n";
+	struct wn_err err = { 0 };
+	FILE *fp = fmemopen((void *)text, sizeof text - 1, "r");
+	struct mf_reader *r = mf_open(fp, "m.tsv", MF_CHECK_DUPS, &err);
+
+	CHECK(r != NULL, "%s", err.msg);
+	CHECK(mf_next(r, &err) == 1, "row 1: %s", err.msg);
+	CHECK(strcmp(mf_id(r), "a") == 0 && strcmp(mf_field(r, 0), "x") == 0 &&
+	      mf_lineno(r) == 2, "row 1: %s %s line %lld", mf_id(r), mf_field(r, 0), mf_lineno(r));
+	CHECK(mf_next(r, &err) == 1, "row 2: %s", err.msg);
+	CHECK(strcmp(mf_id(r), "b") == 0 && strcmp(mf_field(r, 0), "y") == 0 &&
+	      mf_lineno(r) == 3, "row 2: %s %s line %lld", mf_id(r), mf_field(r, 0), mf_lineno(r));
+	CHECK(mf_next(r, &err) < 0 && strstr(err.msg, "m.tsv:4: invalid UTF-8"), "line 4: %s",
+	      err.msg);
 	mf_close(r);
 	fclose(fp);
 }
@@ -214,6 +240,7 @@ main(void)
 	RUN(nul_byte);
 	RUN(dups_only_when_asked);
 	RUN(many_ids_no_false_duplicates);
+	RUN(read_ahead_keeps_the_current_row);
 	RUN(output_overwrites_and_appends);
 	RUN(write_fields_of_every_length);
 	RUN(problems_at_every_place);
