@@ -21,15 +21,14 @@
 # not absolute times.
 # Each side is the least of REPS (3) runs: on the shared machine one run's
 # figure swung 3-6x (NumPy's first pass also pays its page faults).
-# Measured 2026-12-03 (loaded machine, best of 3): the cheap scores
-# 1.6-2.0x NumPy's math at d = 784 and 1.6-2.2x at d = 2048, 2.6-4.1x
-# the whole script; influence 1.6x / 1.2x (d = 2048) NumPy, 3.1-3.8x /
-# 5.1-5.5x the rows/s of 2026-11 (3,254 / 335, unfused, unblocked), 1.6x
-# the unfused blocked solve; prototype about 1x (both
-# sides are the same sgemm calls); kernels: forward 13-16% of the sgemm
-# peak (0.7-0.85 of sgemm's speed on the same skinny shape), influence
-# 54-70% (d = 784) and 70-93% (d = 2048) of the peak, 0.65-0.84x strsm's
-# time.
+# Measured 2026-12-03 (shared machine, best of 3, two runs): the cheap
+# scores 1.7-2.2x NumPy's math at d = 784 and 1.9-2.8x at d = 2048,
+# 2.9-4.7x the whole script; prototype 2.2-2.5x (its k-means one pass a
+# Lloyd step); influence 1.6-2.1x / 1.0-1.2x (d = 2048) NumPy, 3.3-4.0x /
+# 4.8-5.5x the rows/s of 2026-11 (3,254 / 335, unfused, unblocked);
+# kernels: forward 15-19% of the sgemm peak (0.8-1.0 of sgemm's speed on
+# the same skinny shape), influence 54-62% (d = 784) and 78-94%
+# (d = 2048) of the peak, 0.56-0.86x strsm's time.
 set -eu
 PY=/usr/bin/python3
 FM=/usr/share/datasets/fashion-mnist
