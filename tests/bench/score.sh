@@ -21,14 +21,14 @@
 # not absolute times.
 # Each side is the least of REPS (3) runs: on the shared machine one run's
 # figure swung 3-6x (NumPy's first pass also pays its page faults).
-# Measured 2026-12-03 (shared machine, best of 3, two runs): the cheap
-# scores 1.7-2.2x NumPy's math at d = 784 and 1.9-2.8x at d = 2048,
-# 2.9-4.7x the whole script; prototype 2.2-2.5x (its k-means one pass a
-# Lloyd step); influence 1.6-2.1x / 1.0-1.2x (d = 2048) NumPy, 3.3-4.0x /
-# 4.8-5.5x the rows/s of 2026-11 (3,254 / 335, unfused, unblocked);
-# kernels: forward 15-19% of the sgemm peak (0.8-1.0 of sgemm's speed on
-# the same skinny shape), influence 54-62% (d = 784) and 78-94%
-# (d = 2048) of the peak, 0.56-0.86x strsm's time.
+# Measured 2026-12-03 (shared machine, best of 3, two runs, one beside a
+# test suite): the cheap scores 1.5-2.2x NumPy's math at d = 784 and
+# 1.9-2.8x at d = 2048, 2.6-4.7x the whole script; prototype 1.9-2.5x
+# (its k-means one pass a Lloyd step); influence 1.6-2.1x / 1.2-1.4x
+# (d = 2048) NumPy, 2.6-3.3x / 4.8-5.4x the rows/s of 2026-11 (3,254 /
+# 335, unfused, unblocked); kernels: forward 10-19% of the sgemm peak
+# (0.4-1.0 of sgemm's speed on the same skinny shape), influence 51-62%
+# (d = 784) and 71-94% (d = 2048) of the peak, 0.52-0.86x strsm's time.
 set -eu
 PY=/usr/bin/python3
 FM=/usr/share/datasets/fashion-mnist
