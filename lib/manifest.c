@@ -121,41 +121,44 @@ mf_field_problem(const char *s, size_t len)
 	return NULL;
 }
 
-/* Read one line into r->line without its line ending.  1, 0 at EOF, -1. */
+/* Read one line of r->fp into *buf (capacity *cap, getline's) without its
+ * line ending, counting it in *lineno.  1, 0 at EOF, -1. */
 static int
-read_line(struct mf_reader *r, size_t *lenp, struct wn_err *err)
+read_line(struct mf_reader *r, char **buf, size_t *cap, long long *lineno, size_t *lenp,
+          struct wn_err *err)
 {
 	ssize_t n;
 	size_t bad;
 
 	errno = 0;
-	n = getline(&r->line, &r->linecap, r->fp);
+	n = getline(buf, cap, r->fp);
 	if (n < 0) {
 		if (ferror(r->fp))
 			return wn_seterr(err, WN_EIO, "%s:%lld: read error: %s", r->name,
-			                 r->lineno + 1, strerror(errno ? errno : EIO));
+			                 *lineno + 1, strerror(errno ? errno : EIO));
 		return 0;
 	}
-	r->lineno++;
+	(*lineno)++;
+	char *line = *buf;
 	/* getline() hands back the part of a line read before a read
 	 * error: that is a read error, not a short row */
-	if ((n == 0 || r->line[n - 1] != '\n') && ferror(r->fp))
+	if ((n == 0 || line[n - 1] != '\n') && ferror(r->fp))
 		return wn_seterr(err, WN_EIO, "%s:%lld: read error: %s", r->name,
-		                 r->lineno, strerror(errno ? errno : EIO));
-	if (n > 0 && r->line[n - 1] == '\n')
-		r->line[--n] = '\0';
-	if (n > 0 && r->line[n - 1] == '\r')     /* CRLF files are accepted */
-		r->line[--n] = '\0';
-	if ((bad = utf8_bad(r->line, (size_t)n)) != 0)
-		return wn_seterr(err, WN_EDATA, "%s:%lld: %s at byte %zu", r->name, r->lineno,
-		                 r->line[bad - 1] ? "invalid UTF-8" : "NUL byte", bad);
+		                 *lineno, strerror(errno ? errno : EIO));
+	if (n > 0 && line[n - 1] == '\n')
+		line[--n] = '\0';
+	if (n > 0 && line[n - 1] == '\r')     /* CRLF files are accepted */
+		line[--n] = '\0';
+	if ((bad = utf8_bad(line, (size_t)n)) != 0)
+		return wn_seterr(err, WN_EDATA, "%s:%lld: %s at byte %zu", r->name, *lineno,
+		                 line[bad - 1] ? "invalid UTF-8" : "NUL byte", bad);
 	/* a CR anywhere else is a line break no field may hold (the
 	 * writer refuses it too: mf_field_problem) */
 	{
-		const char *cr = memchr(r->line, '\r', (size_t)n);
+		const char *cr = memchr(line, '\r', (size_t)n);
 		if (cr != NULL)
 			return wn_seterr(err, WN_EDATA, "%s:%lld: carriage return inside the line "
-			                 "at byte %zu", r->name, r->lineno, (size_t)(cr - r->line) + 1);
+			                 "at byte %zu", r->name, *lineno, (size_t)(cr - line) + 1);
 	}
 	*lenp = (size_t)n;
 	return 1;
@@ -200,7 +203,7 @@ mf_open(FILE *fp, const char *name, int flags, struct wn_err *err)
 	r->flags = flags;
 	r->idcol = -1;
 	r->ahead_rc = AHEAD_NONE;
-	if ((rc = read_line(r, &len, err)) <= 0) {
+	if ((rc = read_line(r, &r->line, &r->linecap, &r->lineno, &len, err)) <= 0) {
 		if (rc == 0)
 			wn_seterr(err, WN_EDATA, "%s: empty file: a manifest needs a header line", name);
 		goto fail;
@@ -264,26 +267,16 @@ mf_close(struct mf_reader *r)
 	free(r);
 }
 
-/* Read the line after the current one into r->ahead (read_line into the
- * spare buffer), hash its id field if it has one, and ask for the id
- * table's slot.  r->line and r->lineno stay the current row's. */
+/* Read the line after the current one into r->ahead, hash its id field
+ * if it has one, and ask for the id table's slot.  r->line and r->lineno
+ * stay the current row's. */
 static void
 read_ahead(struct mf_reader *r)
 {
-	char *cur = r->line;
-	size_t curcap = r->linecap;
-	long long curno = r->lineno;
-
-	r->line = r->ahead;
-	r->linecap = r->aheadcap;
-	memset(&r->ahead_err, 0, sizeof r->ahead_err);
-	r->ahead_rc = read_line(r, &r->aheadlen, &r->ahead_err);
 	r->ahead_lineno = r->lineno;
-	r->ahead = r->line;
-	r->aheadcap = r->linecap;
-	r->line = cur;
-	r->linecap = curcap;
-	r->lineno = curno;
+	memset(&r->ahead_err, 0, sizeof r->ahead_err);
+	r->ahead_rc = read_line(r, &r->ahead, &r->aheadcap, &r->ahead_lineno, &r->aheadlen,
+	                        &r->ahead_err);
 	r->ahead_hash = 0;
 	if (r->ahead_rc != 1)
 		return;
@@ -306,7 +299,7 @@ next_line(struct mf_reader *r, size_t *len, uint64_t *hash, struct wn_err *err)
 {
 	*hash = 0;
 	if (!(r->flags & MF_CHECK_DUPS))
-		return read_line(r, len, err);
+		return read_line(r, &r->line, &r->linecap, &r->lineno, len, err);
 	if (r->ahead_rc == AHEAD_NONE)
 		read_ahead(r);
 	if (r->ahead_rc != 1) {
