@@ -226,8 +226,6 @@ struct round {
 	size_t nb;              /* batches read this round */
 	size_t n;               /* images this round: all batches but the last are full */
 	atomic_size_t next;     /* the next image to take */
-	long long nin;          /* input rows read up to the end of this round */
-	uint64_t idhash;        /* and the hash of their ids (--resume) */
 };
 
 struct worker {
@@ -296,10 +294,8 @@ work_encode(void *arg)
 
 /* Decode the round's images on nw threads, then embed a batch on each. */
 static void
-round_run(struct round *rd)
+round_run(struct round *rd, const struct emb *e)
 {
-	const struct emb *e = rd->wk[0].cx->e;
-
 	atomic_store(&rd->next, 0);
 	wn_run_threads((int)rd->nw, work_decode, rd->wk, sizeof *rd->wk);
 	for (size_t bi = 0; bi < rd->nb; bi++)
@@ -362,8 +358,8 @@ remove_stale(void)
 }
 
 /* Read the next round from r: up to nw whole batches (fewer at the end,
- * *eof set).  Records the ids' running hash and the row count at its
- * end, for the round's "done" line in the --resume sidecar. */
+ * *eof set), adding their ids to the running hash and their count to
+ * *nin. */
 static void
 read_round(struct round *rd, struct mf_reader *r, XXH64_state_t *ids, long long *nin,
            int *eof)
@@ -393,8 +389,6 @@ read_round(struct round *rd, struct mf_reader *r, XXH64_state_t *ids, long long 
 		rd->nb++;
 	}
 	rd->n = rd->nb ? (rd->nb - 1) * (size_t)opt.batch + rd->bs[rd->nb - 1].rows.n : 0;
-	rd->nin = *nin;
-	rd->idhash = XXH64_digest(ids);
 }
 
 /* ---- embedding ---- */
@@ -513,7 +507,7 @@ cmd_embed(int argc, char **argv)
 		read_round(&rd, r, ids, &nin, &eof);
 		if (rd.nb == 0)
 			break;
-		round_run(&rd);
+		round_run(&rd, &e);
 		for (size_t bi = 0; bi < rd.nb; bi++) {
 			struct batch *b = &rd.bs[bi];
 			size_t k = 0;
@@ -536,8 +530,8 @@ cmd_embed(int argc, char **argv)
 			            &err) != 0)
 				die_err(&err);
 		}
-		end_round(&sink, rd.nin, skipped, rd.idhash);
-		progress_update(&pg, rd.nin);
+		end_round(&sink, nin, skipped, XXH64_digest(ids));
+		progress_update(&pg, nin);
 	}
 	progress_done(&pg, nin);
 	if (rs_commit(&sink, &err) != 0)
