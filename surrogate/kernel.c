@@ -109,7 +109,7 @@ sur__affine_rows(const float *restrict X, size_t n, int in, const float *restric
 					float v = s[r][t];
 					for (int c = iv; c < in; c++)
 						v = fmaf(x[r][c], w[t][c], v);
-					Y[(i + r) * out + j + t] = b[j + t] + v;
+					Y[(i + r) * out + j + t] = (b ? b[j + t] : 0.0f) + v;
 				}
 		}
 	}

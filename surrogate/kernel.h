@@ -66,7 +66,7 @@ enum { SUR_LANES = 8 };
  * Y (n x out) = X (n x in) W' + b, W out x in, all row-major and dense.
  * Y[i][j] = b[j] + (D + sum_{c >= iv} X[i][c] W[j][c], c ascending, each
  * term fused), with D the lane sum over [0, iv), iv = in rounded down to
- * a multiple of SUR_LANES.  Fused, the tile runs at 1.3-1.6x the speed of
+ * a multiple of SUR_LANES; b NULL is a bias of zeros.  Fused, the tile runs at 1.3-1.6x the speed of
  * a multiply and an add (rows of 784 and 2048 in the L2 cache, AVX2 and
  * AVX-512 alike: it is bound by the loads, tests/bench/score-kernel.c).
  */

@@ -308,14 +308,14 @@ unit_rows(const float *X, size_t n, int d, float *U)
  * cosines do not depend on the rows beside it, nor on k); then
  * best[i] = the first argmax when best is not NULL (returning how many
  * changed), and bcos[i] = max(bcos[i], the largest cosine) when bcos is
- * not NULL.  zero: k zeros (the product's bias).
+ * not NULL.
  */
 static size_t
-assign(const float *U, size_t nb, int d, const float *C, int k, const float *zero,
-       float *S, int *best, double *bcos)
+assign(const float *U, size_t nb, int d, const float *C, int k, float *S, int *best,
+       double *bcos)
 {
 	size_t changed = 0;
-	sur__affine_rows(U, nb, d, C, zero, k, S);
+	sur__affine_rows(U, nb, d, C, NULL, k, S);
 	for (size_t i = 0; i < nb; i++) {
 		int b = 0;
 		for (int j = 1; j < k; j++)
@@ -369,12 +369,11 @@ sur_kmeans(const float *X, size_t n, int d, int k, int iters, size_t max_rows,
 		ns = k;
 	float *U = malloc(sur__mul(ns, d) * sizeof *U);
 	float *S = malloc((size_t)SUR_BLOCK * k * sizeof *S);
-	float *zero = calloc(k, sizeof *zero);
 	int *best = malloc(ns * sizeof *best), *cnt = malloc(k * sizeof *cnt);
 	double *bcos = malloc(ns * sizeof *bcos), *acc = malloc(sur__mul(k, d) * sizeof *acc);
 	float *part = malloc(sur__mul(k, d) * sizeof *part);
 	int rc = -1;
-	if (!U || !S || !zero || !best || !cnt || !bcos || !acc || !part) {
+	if (!U || !S || !best || !cnt || !bcos || !acc || !part) {
 		wn_seterr(err, WN_ESOFTWARE, "k-means: out of memory (%zu rows of %d)", ns, d);
 		goto out;
 	}
@@ -394,8 +393,7 @@ sur_kmeans(const float *X, size_t n, int d, int k, int iters, size_t max_rows,
 	for (int j = 1; j < k; j++) {
 		for (size_t i0 = 0; i0 < ns; i0 += SUR_BLOCK) {
 			size_t nb = ns - i0 < SUR_BLOCK ? ns - i0 : SUR_BLOCK;
-			assign(U + i0 * d, nb, d, C + (size_t)(j - 1) * d, 1, zero, S, NULL,
-			       bcos + i0);
+			assign(U + i0 * d, nb, d, C + (size_t)(j - 1) * d, 1, S, NULL, bcos + i0);
 		}
 		double tot = 0;
 		for (size_t i = 0; i < ns; i++)
@@ -427,7 +425,7 @@ sur_kmeans(const float *X, size_t n, int d, int k, int iters, size_t max_rows,
 		memset(cnt, 0, k * sizeof *cnt);
 		for (size_t i0 = 0; i0 < ns; i0 += SUR_BLOCK) {
 			size_t nb = ns - i0 < SUR_BLOCK ? ns - i0 : SUR_BLOCK;
-			changed += assign(U + i0 * d, nb, d, C, k, zero, S, best + i0, NULL);
+			changed += assign(U + i0 * d, nb, d, C, k, S, best + i0, NULL);
 			add_rows(U + i0 * d, nb, d, best + i0, k, part, acc, cnt);
 		}
 		if (!changed)
@@ -447,7 +445,6 @@ sur_kmeans(const float *X, size_t n, int d, int k, int iters, size_t max_rows,
 out:
 	free(U);
 	free(S);
-	free(zero);
 	free(best);
 	free(cnt);
 	free(bcos);
@@ -461,8 +458,7 @@ sur_proto_scores(const float *C, int k, int d, const float *X, size_t n, double 
 {
 	float *S = malloc((size_t)SUR_BLOCK * k * sizeof *S);
 	float *U = malloc((size_t)SUR_BLOCK * d * sizeof *U);
-	float *zero = calloc(k, sizeof *zero);
-	if (!S || !U || !zero) {     /* slow path without scratch: one row at a time */
+	if (!S || !U) {     /* slow path without scratch: one row at a time */
 		for (size_t i = 0; i < n; i++) {
 			const float *x = X + i * d;
 			double xx = 0, bc = -1;
@@ -478,7 +474,6 @@ sur_proto_scores(const float *C, int k, int d, const float *X, size_t n, double 
 		}
 		free(S);
 		free(U);
-		free(zero);
 		return;
 	}
 	double bc[SUR_BLOCK];
@@ -487,13 +482,12 @@ sur_proto_scores(const float *C, int k, int d, const float *X, size_t n, double 
 		unit_rows(X + i0 * d, nb, d, U);
 		for (size_t i = 0; i < nb; i++)
 			bc[i] = -HUGE_VAL;
-		assign(U, nb, d, C, k, zero, S, NULL, bc);
+		assign(U, nb, d, C, k, S, NULL, bc);
 		for (size_t i = 0; i < nb; i++)
 			out[i0 + i] = 1 - bc[i];
 	}
 	free(S);
 	free(U);
-	free(zero);
 }
 
 /* ---- threads ----------------------------------------------------------- */
