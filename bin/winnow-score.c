@@ -233,12 +233,24 @@ main(int argc, char **argv)
 		for (size_t s0 = 0; s0 < blk.n; s0 += sub) {
 			size_t ns = blk.n - s0 < sub ? blk.n - s0 : sub;
 			const float *view = NULL;
-			if (npy_view_list(&emb, rows + s0, ns, &view, &err) != 0 ||
-			    (!view && npy_read_list(&emb, rows + s0, ns, X + s0 * d, &err) != 0))
+			/* With a model every row is standardised first, and the
+			 * standardisation checks each value as it reads it
+			 * (sur_predict_proba): the view is not read a first time
+			 * only to be checked.  A NaN or inf stops the scorer, and
+			 * npy_check_view then names its row and column in the
+			 * file, as the checked view would have. */
+			if (m)
+				view = npy_view_unchecked(&emb, rows + s0, ns);
+			else if (npy_view_list(&emb, rows + s0, ns, &view, &err) != 0)
+				die_err(&err);
+			if (!view && npy_read_list(&emb, rows + s0, ns, X + s0 * d, &err) != 0)
 				die_err(&err);
 			if (sur_scorer_run(scorer, view ? view : X + s0 * d, y + s0, ns,
-			                   m ? P + s0 * k : NULL, sc + s0, &err) != 0)
+			                   m ? P + s0 * k : NULL, sc + s0, &err) != 0) {
+				if (view)
+					(void)npy_check_view(&emb, view, ns, &err);
 				die_err(&err);
+			}
 			npy_unview(&emb, view, ns);
 		}
 		for (size_t j = 0; j < blk.n; j++) {

@@ -402,31 +402,47 @@ npy_read_list(const struct npy *m, const size_t *rows, size_t n, float *out,
 	return 0;
 }
 
-int
-npy_view_list(const struct npy *m, const size_t *rows, size_t n, const float **view,
-              struct wn_err *err)
+const float *
+npy_view_unchecked(const struct npy *m, const size_t *rows, size_t n)
 {
-	*view = NULL;
 	if (n == 0 || m->dtype != NPY_F4 || (m->data_off & 3) != 0 || m->map == NULL)
-		return 0;
+		return NULL;
 	for (size_t i = 1; i < n; i++)
 		if (rows[i] != rows[0] + i)
-			return 0;
+			return NULL;
 	if (rows[0] >= m->rows || n > m->rows - rows[0])
-		return 0;       /* npy_read_list says what is wrong */
+		return NULL;    /* npy_read_list says what is wrong */
 	const float *v = (const float *)(m->map + m->data_off) + rows[0] * m->cols;
-	size_t count = n * m->cols;
 	/* the page tables filled in one call, not a fault per few pages
 	 * (Linux 5.14; elsewhere the accesses fault them in) */
 #ifdef MADV_POPULATE_READ
 	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)v & ~(pg - 1);
-	(void)madvise((void *)a, (uintptr_t)(v + count) - a, MADV_POPULATE_READ);
+	(void)madvise((void *)a, (uintptr_t)(v + n * m->cols) - a, MADV_POPULATE_READ);
 #endif
+	return v;
+}
+
+int
+npy_check_view(const struct npy *m, const float *view, size_t n, struct wn_err *err)
+{
+	size_t count = n * m->cols;
 	int bad = 0;
 	for (size_t i = 0; i < count; i++)
-		bad |= non_finite(v[i]);
-	if (bad)
-		return not_finite(m, rows[0], v, count, err);
+		bad |= non_finite(view[i]);
+	if (!bad)
+		return 0;
+	size_t row0 = (size_t)(view - (const float *)(m->map + m->data_off)) / m->cols;
+	return not_finite(m, row0, view, count, err);
+}
+
+int
+npy_view_list(const struct npy *m, const size_t *rows, size_t n, const float **view,
+              struct wn_err *err)
+{
+	const float *v = npy_view_unchecked(m, rows, n);
+	*view = NULL;
+	if (v && npy_check_view(m, v, n, err) != 0)
+		return -1;
 	*view = v;
 	return 0;
 }

@@ -316,7 +316,12 @@ sur_predict_proba(const struct sur_model *m, const float *X, size_t n, float *P,
 	}
 	for (size_t i0 = 0; i0 < n; i0 += ws->rows) {
 		size_t b = n - i0 < ws->rows ? n - i0 : ws->rows;
-		sur_standardize(m, X + i0 * m->d, b, ws->xs);
+		size_t bad = sur_standardize(m, X + i0 * m->d, b, ws->xs);
+		if (bad < b) {
+			sur_ws_free(own);
+			return wn_seterr(err, WN_EDATA, "row %zu: a feature is not a finite number",
+			                 i0 + bad);
+		}
 		sur__forward_rows(m, ws->xs, b, P + i0 * m->k, ws);
 	}
 	sur_ws_free(own);
@@ -417,15 +422,24 @@ sur_fit_standardize(struct sur_model *m, const float *X, size_t n, const float *
 }
 
 /* (cloned for AVX2: a subtraction and a product per element, the same
- * bits on every lane width; half the time of the SSE loop at d = 2048) */
-SUR_VECTOR_CLONES void
+ * bits on every lane width; half the time of the SSE loop at d = 2048.
+ * The finiteness test is branch-free, NaN comparing false, so the loop
+ * still vectorises: it rides on the load the standardisation makes.) */
+SUR_VECTOR_CLONES size_t
 sur_standardize(const struct sur_model *m, const float *X, size_t n, float *out)
 {
 	int d = m->d;
+	size_t first_bad = n;
 	for (size_t i = 0; i < n; i++) {
 		const float *x = X + i * d;
 		float *o = out + i * d;
-		for (int j = 0; j < d; j++)
+		int bad = 0;
+		for (int j = 0; j < d; j++) {
 			o[j] = (x[j] - m->mean[j]) * m->scale[j];
+			bad |= !(fabsf(x[j]) <= FLT_MAX);
+		}
+		if (bad && first_bad == n)
+			first_bad = i;
 	}
+	return first_bad;
 }

@@ -147,7 +147,11 @@ struct sur_model *sur_model_load_path_flags(const char *path, unsigned flags,
  * its place among the rows or the thread count (so scores do not change
  * with block size or sharding); thread-safe for a shared const model.  NULL ws: allocates per call;
  * else a workspace from sur_ws_new() reused across calls (one per thread).
- * -1 with 70 on allocation failure.
+ * -1 with 70 on allocation failure, and with 65 ("row I: a feature is
+ * not a finite number", I counted from X's first row) when a value of X
+ * is NaN or infinite: the standardisation checks the values as it reads
+ * them, so a caller that has not checked its rows need not read them
+ * twice (winnow-score: npy_check_view then names the file's row).
  */
 struct sur_ws;
 struct sur_ws *sur_ws_new(const struct sur_model *m, size_t max_rows, struct wn_err *err);
@@ -173,7 +177,9 @@ void sur_softmax_rows(float *Z, size_t n, int k);
 /* Fit mean/scale of m to X (n x d) with optional weights w (NULL = 1):
  * mean = weighted mean, scale = 1/std (1 where std is 0 or tiny). */
 void sur_fit_standardize(struct sur_model *m, const float *X, size_t n, const float *w);
-/* Standardise n rows of X into out (n x d), as the model sees them. */
-void sur_standardize(const struct sur_model *m, const float *X, size_t n, float *out);
+/* Standardise n rows of X into out (n x d), as the model sees them.
+ * Returns the index of the first row of X holding a NaN or an infinity,
+ * n if there is none (the check costs nothing beside the memory read). */
+size_t sur_standardize(const struct sur_model *m, const float *X, size_t n, float *out);
 
 #endif

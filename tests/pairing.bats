@@ -59,12 +59,17 @@ refuses() {
 			refuses "winnow-train: $msg" winnow-train -o out bad.npy m.tsv
 			refuses "winnow-train: $msg" winnow-train --test bad.npy:lab.tsv -o out emb.npy lab.tsv
 			refuses "winnow-score: $msg" winnow-score -M model bad.npy m.tsv
+			# every scoring method: '<f4' rows are scored in place and
+			# checked as they are standardised, the others as read
+			for s in entropy margin least-confidence influence influence-shared loss el2n grand; do
+				refuses "winnow-score: $msg" winnow-score -M model -s $s bad.npy lab.tsv
+			done
+			# the bad row in the second thread's share
+			refuses "winnow-score: $msg" winnow-score -M model -j 2 bad.npy m.tsv
+			refuses "winnow-score: $msg" winnow-score -M model -s prototype --clusters 3 bad.npy m.tsv
 		done
 	done
-	# every scoring method, and a row the k-means sample reads
-	for s in entropy margin least-confidence influence influence-shared loss el2n grand; do
-		refuses "winnow-score: $msg" winnow-score -M model -s $s bad.npy lab.tsv
-	done
+	# a row the k-means sample reads
 	refuses "winnow-score: $msg" winnow-score -s prototype --clusters 3 --kmeans-sample 90 bad.npy m.tsv
 	# a row the manifest does not name is not read: not refused
 	awk -F'\t' 'NR == 1 || $3 != 7' m.tsv >no7.tsv

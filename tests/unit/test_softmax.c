@@ -332,6 +332,23 @@ TEST(standardize_and_predict)
 		for (int c = 0; c < K; c++)
 			CHECK(fabs(P[i * K + c] - exp(z[c] - mx) / se) < 1e-5, "P[%d][%d]", i, c);
 	}
+	/* a NaN or inf is found as it is standardised (winnow-score reads
+	 * its rows unchecked and relies on this): the first such row, and
+	 * sur_predict_proba refuses with 65, the row counted from X */
+	CHECK(sur_standardize(m, X, N, Xs) == N, "all finite");
+	float saved = X[57 * D + 3], saved2 = X[90 * D + D - 1];
+	X[90 * D + D - 1] = INFINITY;
+	X[57 * D + 3] = NAN;
+	CHECK(sur_standardize(m, X, N, Xs) == 57, "first bad row 57");
+	CHECK(sur_standardize(m, X + 58 * D, N - 58, Xs) == 32, "then row 90 (-inf)");
+	X[90 * D + D - 1] = -INFINITY;
+	CHECK(sur_standardize(m, X + 58 * D, N - 58, Xs) == 32, "-inf too");
+	struct wn_err e2 = { 0 };
+	CHECK(sur_predict_proba(m, X, N, P, NULL, &e2) != 0 && e2.code == WN_EDATA &&
+	      strcmp(e2.msg, "row 57: a feature is not a finite number") == 0, "refused: %s", e2.msg);
+	X[57 * D + 3] = saved;
+	X[90 * D + D - 1] = saved2;
+	CHECK(sur_predict_proba(m, X, N, P, NULL, &e2) == 0, "finite again");
 	sur_model_free(m);
 }
 
