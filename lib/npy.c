@@ -452,17 +452,25 @@ npy_unview(const struct npy *m, const float *view, size_t n)
 {
 	if (!view || n == 0)
 		return;
-	/* every page the rows touch, those shared with the rows around
-	 * included (a page dropped too soon only faults back in), and the
-	 * 2 MiB before them: filling this view's pages maps some around
-	 * them (the kernel's fault-around, whole large folios), among them
-	 * the previous view's, which would otherwise stay */
-	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)view & ~(pg - 1);
-	uintptr_t before = (uintptr_t)1 << 21, mstart = (uintptr_t)m->map;
-	a = a - mstart > before ? a - before : mstart;
-	uintptr_t end = ((uintptr_t)(view + n * m->cols) + pg - 1) & ~(pg - 1);
-	uintptr_t mend = (uintptr_t)(m->map + m->map_len);
-	(void)madvise((void *)a, (end < mend ? end : mend) - a, MADV_DONTNEED);
+	/* Whole 2 MiB regions only, from the one before the view's first
+	 * (filling a view's pages maps some around them -- the kernel's
+	 * fault-around, whole large folios -- among them the previous
+	 * view's, which would otherwise stay) to the last one the view ends
+	 * past.  The page cache maps large folios with huge page-table
+	 * entries, and dropping part of one splits it first, with a TLB
+	 * flush on every CPU the process ran on: 8% of a cheap score at a
+	 * call per 1 MiB view.  The tail of the view is dropped by the next
+	 * call, which reaches a region back; at most one view and 4 MiB
+	 * stay resident. */
+	const uintptr_t region = (uintptr_t)1 << 21;
+	uintptr_t mstart = (uintptr_t)m->map, mend = mstart + m->map_len;
+	uintptr_t a = ((uintptr_t)view & ~(region - 1));
+	a = a >= mstart + region ? a - region : mstart;
+	uintptr_t end = (uintptr_t)(view + n * m->cols) & ~(region - 1);
+	if (end > mend)
+		end = mend;
+	if (end > a)
+		(void)madvise((void *)a, end - a, MADV_DONTNEED);
 }
 
 const float *
