@@ -185,13 +185,21 @@ main(int argc, char **argv)
 	                                           jobs > 0 ? jobs : 1, &err);
 	if (!scorer)
 		die_err(&err);
-	size_t sub = (size_t)(jobs > 0 ? jobs : 1) * ((size_t)1 << 20) / (4 * (size_t)d) / 4 * 4;
-	if (sub < 4)
-		sub = 4;
-	/* (not influence: its solves are bound by the arithmetic, and
-	 * whole blocks fill their 32-row tiles) */
-	if (sur_method_needs_influence(meth))
-		sub = B;
+	/* The rows a call of the scorer: with a model, the whole block (the
+	 * standardisation checks the rows as it reads them, and the
+	 * scorer's threads work in chunks that stay in L2).  Without one
+	 * (prototype), the rows are checked before they are scored, in
+	 * sub-blocks of about 1 MiB a thread, so that they are still in the
+	 * cache when scored (a whole block, 8 MB at d = 2048, went out to
+	 * memory and back in between).  Sub-blocks with a model cost a
+	 * thread start each for little work: -j 2 was slower than -j 1 on
+	 * the cheap scores (median wall, 240,000 rows of 784). */
+	size_t sub = B;
+	if (!m) {
+		sub = (size_t)(jobs > 0 ? jobs : 1) * ((size_t)1 << 20) / (4 * (size_t)d) / 4 * 4;
+		if (sub < 4)
+			sub = 4;
+	}
 	struct progress pg;
 	long long nscored = 0;
 	double t0 = wn_now();
@@ -223,13 +231,9 @@ main(int argc, char **argv)
 		more = rc > 0;
 		if (blk.n == 0)
 			break;
-		/* in sub-blocks of about 1 MiB of features a thread, each one
-		 * read or checked just before it is scored, while it is still
-		 * in the cache (a whole block, 8 MB at d = 2048, went out to
-		 * memory and back between the check and the scoring): a run
-		 * of '<f4' rows scored in place in the mapping, the rest read
-		 * in one call per run of consecutive rows; either way memory
-		 * stays that of a block */
+		/* a run of '<f4' rows scored in place in the mapping, the
+		 * rest read in one call per run of consecutive rows; either
+		 * way memory stays that of a block */
 		for (size_t s0 = 0; s0 < blk.n; s0 += sub) {
 			size_t ns = blk.n - s0 < sub ? blk.n - s0 : sub;
 			const float *view = NULL;
