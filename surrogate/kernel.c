@@ -115,10 +115,12 @@ sur__affine_rows(const float *restrict X, size_t n, int in, const float *restric
 	}
 }
 
+/* Z, then the block transposed (ZA), kept while every factor solves
+ * its own copy of it */
 size_t
 sur__lower_quad_scratch(int d1)
 {
-	return (size_t)SOLVE_ROWS * (size_t)d1;
+	return 2 * (size_t)SOLVE_ROWS * (size_t)d1;
 }
 
 /*
@@ -193,18 +195,24 @@ solve_dots(const float *const Lt[QJ], const float *restrict Z, int lo, int hi,
  * per SOLVE_ROWS rows), then the few terms from j0 to j as each z_j is
  * found, continuing the same sums (those loops, over the rows of a tile,
  * vectorise too: hence the clones).
+ *
+ * The block is transposed once (into ZA) for all nf factors, and each
+ * factor solves a copy of it: transposing it again for every class was
+ * a sixth of per-class influence at d = 784 (perf; a scatter of single
+ * floats, where the copy is whole vectors).
  */
 SUR_FMA_CLONES
 void
-sur__lower_quad(const float *restrict L, int d1, const float *restrict A, size_t n,
-                size_t lda, double *restrict q, float *restrict Z)
+sur__lower_quads(const float *restrict L, int nf, int d1, const float *restrict A,
+                 size_t n, size_t lda, double *restrict q, float *restrict Z)
 {
+	float *restrict ZA = Z + (size_t)SOLVE_ROWS * d1;
 	for (size_t i0 = 0; i0 < n; i0 += SOLVE_ROWS) {
 		size_t nb = n - i0 < SOLVE_ROWS ? n - i0 : SOLVE_ROWS;
 		size_t ntile = (nb + QR - 1) / QR;
 		/* tile g holds rows i0 + g QR + r; rows past n solve zeros */
 		for (size_t g = 0; g < ntile; g++) {
-			float *Zg = Z + g * (size_t)QR * d1;
+			float *Zg = ZA + g * (size_t)QR * d1;
 			for (int r = 0; r < QR; r++) {
 				size_t i = g * QR + r;
 				const float *a = A + (i0 + i) * lda;
@@ -212,35 +220,46 @@ sur__lower_quad(const float *restrict L, int d1, const float *restrict A, size_t
 					Zg[(size_t)j * QR + r] = i < nb ? a[j] : 0.0f;
 			}
 		}
-		for (int j0 = 0; j0 < d1; j0 += QJ) {
-			int nj = d1 - j0 < QJ ? d1 - j0 : QJ;
-			const float *Lt[QJ];
-			tile_rows(L, (size_t)d1, (size_t)j0, (size_t)d1, Lt, QJ);
-			for (size_t g = 0; g < ntile; g++) {
-				float *Zg = Z + g * (size_t)QR * d1;
-				float s[QJ][QR] = { { 0 } };
-				solve_dots(Lt, Zg, 0, j0, s);
-				for (int t = 0; t < nj; t++) {
-					const float *Lj = Lt[t];
-					float *zj = Zg + (size_t)(j0 + t) * QR;
-					for (int l = j0; l < j0 + t; l++)
+		for (int f = 0; f < nf; f++) {
+			const float *Lf = L + (size_t)f * d1 * d1;
+			memcpy(Z, ZA, ntile * QR * (size_t)d1 * sizeof *Z);
+			for (int j0 = 0; j0 < d1; j0 += QJ) {
+				int nj = d1 - j0 < QJ ? d1 - j0 : QJ;
+				const float *Lt[QJ];
+				tile_rows(Lf, (size_t)d1, (size_t)j0, (size_t)d1, Lt, QJ);
+				for (size_t g = 0; g < ntile; g++) {
+					float *Zg = Z + g * (size_t)QR * d1;
+					float s[QJ][QR] = { { 0 } };
+					solve_dots(Lt, Zg, 0, j0, s);
+					for (int t = 0; t < nj; t++) {
+						const float *Lj = Lt[t];
+						float *zj = Zg + (size_t)(j0 + t) * QR;
+						for (int l = j0; l < j0 + t; l++)
+							for (int r = 0; r < QR; r++)
+								s[t][r] = fmaf(Lj[l], Zg[(size_t)l * QR + r], s[t][r]);
 						for (int r = 0; r < QR; r++)
-							s[t][r] = fmaf(Lj[l], Zg[(size_t)l * QR + r], s[t][r]);
-					for (int r = 0; r < QR; r++)
-						zj[r] = (zj[r] - s[t][r]) / Lj[j0 + t];
+							zj[r] = (zj[r] - s[t][r]) / Lj[j0 + t];
+					}
 				}
 			}
-		}
-		for (size_t g = 0; g < ntile; g++) {
-			const float *Zg = Z + g * (size_t)QR * d1;
-			double acc[QR] = { 0 };
-			for (int j = 0; j < d1; j++)
-				for (int r = 0; r < QR; r++) {
-					double v = Zg[(size_t)j * QR + r];
-					acc[r] += v * v;
-				}
-			for (int r = 0; r < QR && g * QR + r < nb; r++)
-				q[i0 + g * QR + r] = acc[r];
+			for (size_t g = 0; g < ntile; g++) {
+				const float *Zg = Z + g * (size_t)QR * d1;
+				double acc[QR] = { 0 };
+				for (int j = 0; j < d1; j++)
+					for (int r = 0; r < QR; r++) {
+						double v = Zg[(size_t)j * QR + r];
+						acc[r] += v * v;
+					}
+				for (int r = 0; r < QR && g * QR + r < nb; r++)
+					q[(size_t)f * n + i0 + g * QR + r] = acc[r];
+			}
 		}
 	}
+}
+
+void
+sur__lower_quad(const float *L, int d1, const float *A, size_t n, size_t lda, double *q,
+                float *Z)
+{
+	sur__lower_quads(L, 1, d1, A, n, lda, q, Z);
 }

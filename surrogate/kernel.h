@@ -86,6 +86,10 @@ void sur__affine_rows(const float *X, size_t n, int in, const float *W, const fl
  */
 void sur__lower_quad(const float *L, int d1, const float *A, size_t n, size_t lda,
                      double *q, float *Z);
+/* The same for nf factors at once (L: nf of them, d1 x d1 apart), q[f n + i]
+ * factor f's for row i, the same bits as nf calls of sur__lower_quad. */
+void sur__lower_quads(const float *L, int nf, int d1, const float *A, size_t n,
+                      size_t lda, double *q, float *Z);
 size_t sur__lower_quad_scratch(int d1);
 
 #endif

@@ -196,7 +196,7 @@ sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
 	if (sur_method_needs_influence(meth)) {
 		A = malloc(sur__mul(R, d1) * sizeof *A);
 		t = malloc(sur__lower_quad_scratch(d1) * sizeof *t);
-		q = malloc(R * sizeof *q);
+		q = malloc(sur__mul(R, meth == SUR_INFLUENCE ? (size_t)k : 1) * sizeof *q);
 		if (!A || !t || !q) {
 			wn_seterr(err, WN_ESOFTWARE, "influence: out of memory");
 			goto out;
@@ -260,11 +260,11 @@ sur_score_block(const struct sur_model *m, enum sur_method meth, const float *X,
 		}
 		for (size_t i = 0; i < nb; i++)
 			ob[i] = 0;
+		sur__lower_quads(m->infl_class, k, d1, A, nb, d1, q, t);
 		for (int c = 0; c < k; c++) {
-			sur__lower_quad(m->infl_class + (size_t)c * d1 * d1, d1, A, nb, d1, q, t);
-			for (size_t i = 0; i < nb; i++) {
-				ob[i] += Pb[i * k + c] * one_minus(Pb + i * k, k, c) * q[i];
-			}
+			const double *qc = q + (size_t)c * nb;
+			for (size_t i = 0; i < nb; i++)
+				ob[i] += Pb[i * k + c] * one_minus(Pb + i * k, k, c) * qc[i];
 		}
 	}
 	rc = 0;

@@ -303,8 +303,44 @@ static void quad_case(int n, int d1)
 	free(z);
 }
 
+/* nf factors at once: the same bits as one call a factor, in every
+ * blocking (the block is transposed once and copied for each factor) */
+static void quads_case(int n, int d1, int nf)
+{
+	size_t dd = (size_t)d1 * d1;
+	float *L = malloc(dd * nf * sizeof *L), *A = malloc((size_t)n * d1 * sizeof *A);
+	float *Z = malloc(sur__lower_quad_scratch(d1) * sizeof *Z);
+	double *q1 = malloc((size_t)n * nf * sizeof *q1), *q = malloc((size_t)n * nf * sizeof *q);
+	CHECK(L && A && Z && q1 && q, "out of memory");
+	if (!L || !A || !Z || !q1 || !q)
+		return;
+	for (int f = 0; f < nf; f++) {
+		lower(L + f * dd, d1);
+		for (size_t i = 0; i < dd; i++)   /* a different factor each */
+			L[f * dd + i] *= 1.0f + 0.25f * (float)f;
+	}
+	fill(A, (size_t)n * d1, 2.0f);
+	for (int f = 0; f < nf; f++)
+		sur__lower_quad(L + f * dd, d1, A, n, d1, q1 + (size_t)f * n, Z);
+	sur__lower_quads(L, nf, d1, A, n, d1, q, Z);
+	CHECK(memcmp(q, q1, (size_t)n * nf * sizeof *q) == 0,
+	      "lower_quads %d x %d, %d factors: not the bits of one call a factor", n, d1, nf);
+	int bad = 0;
+	for (int f = 1; f < nf; f++)
+		bad += memcmp(q + (size_t)f * n, q, (size_t)n * sizeof *q) == 0;
+	CHECK(bad == 0, "lower_quads %d x %d: two factors gave the same q", n, d1);
+	free(L);
+	free(A);
+	free(Z);
+	free(q1);
+	free(q);
+}
+
 TEST(kernel_lower_quad)
 {
+	quads_case(131, 37, 3);
+	quads_case(300, 102, 10);
+	quads_case(5, 3, 2);
 	quad_case(131, 37);
 	quad_case(300, 102);
 	quad_case(6, 3);
