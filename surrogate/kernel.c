@@ -227,18 +227,26 @@ sur__lower_quads(const float *restrict L, int nf, int d1, const float *restrict 
 				int nj = d1 - j0 < QJ ? d1 - j0 : QJ;
 				const float *Lt[QJ];
 				tile_rows(Lf, (size_t)d1, (size_t)j0, (size_t)d1, Lt, QJ);
-				for (size_t g = 0; g < ntile; g++) {
-					float *Zg = Z + g * (size_t)QR * d1;
-					float s[QJ][QR] = { { 0 } };
-					solve_dots(Lt, Zg, 0, j0, s);
-					for (int t = 0; t < nj; t++) {
-						const float *Lj = Lt[t];
+				/* the dot products of every tile first, then the
+				 * triangles of all the tiles together: each z_j
+				 * waits on a division and on the z before it, and
+				 * the tiles' chains are independent, so the CPU
+				 * overlaps them (one tile at a time, the waits
+				 * were a tenth of the solve at d = 784) */
+				float s[SOLVE_ROWS / QR][QJ][QR];
+				memset(s, 0, sizeof s);
+				for (size_t g = 0; g < ntile; g++)
+					solve_dots(Lt, Z + g * (size_t)QR * d1, 0, j0, s[g]);
+				for (int t = 0; t < nj; t++) {
+					const float *Lj = Lt[t];
+					for (size_t g = 0; g < ntile; g++) {
+						float *Zg = Z + g * (size_t)QR * d1;
 						float *zj = Zg + (size_t)(j0 + t) * QR;
 						for (int l = j0; l < j0 + t; l++)
 							for (int r = 0; r < QR; r++)
-								s[t][r] = fmaf(Lj[l], Zg[(size_t)l * QR + r], s[t][r]);
+								s[g][t][r] = fmaf(Lj[l], Zg[(size_t)l * QR + r], s[g][t][r]);
 						for (int r = 0; r < QR; r++)
-							zj[r] = (zj[r] - s[t][r]) / Lj[j0 + t];
+							zj[r] = (zj[r] - s[g][t][r]) / Lj[j0 + t];
 					}
 				}
 			}
