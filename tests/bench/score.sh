@@ -35,6 +35,13 @@
 # at d = 2048, 3.3-4.0x the whole script; x-before 1.04-1.22x; kernels:
 # influence 59-65% (d = 784) and 86-92% (d = 2048) of the peak (80-92
 # GFLOP/s that day).
+# Again 2026-12-03 on a quiet machine (peak 117-128 GFLOP/s), influence's
+# rows transposed once for all the classes: the kernel 13,800-14,500
+# rows/s (67-76% of the peak) at d = 784, 2,390-2,470 (78-87%) at 2048;
+# the whole program 12,500-12,700 / 1,830-1,930 rows/s (x-before in one
+# best of 3 swung 0.96-1.10x; alternated CPU seconds 5-11% less at 784,
+# perf samples 10% fewer at 2048); the cheap scores 1.9-2.6x NumPy's math
+# at d = 784 and 1.9-3.0x at 2048 (two runs).
 set -eu
 PY=/usr/bin/python3
 FM=/usr/share/datasets/fashion-mnist
