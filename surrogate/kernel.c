@@ -213,6 +213,17 @@ sur__lower_quads(const float *restrict L, int nf, int d1, const float *restrict 
 		/* tile g holds rows i0 + g QR + r; rows past n solve zeros */
 		for (size_t g = 0; g < ntile; g++) {
 			float *Zg = ZA + g * (size_t)QR * d1;
+			if ((g + 1) * QR <= nb) {
+				/* a whole tile a column at a time: the stores
+				 * whole vectors, the loads gathered (a row at a
+				 * time, each float was a store of its own: a
+				 * tenth of influence-shared at d = 784) */
+				const float *base = A + (i0 + g * QR) * lda;
+				for (int j = 0; j < d1; j++)
+					for (int r = 0; r < QR; r++)
+						Zg[(size_t)j * QR + r] = base[(size_t)r * lda + j];
+				continue;
+			}
 			for (int r = 0; r < QR; r++) {
 				size_t i = g * QR + r;
 				const float *a = A + (i0 + i) * lda;
