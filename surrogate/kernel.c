@@ -233,7 +233,10 @@ sur__lower_quads(const float *restrict L, int nf, int d1, const float *restrict 
 		}
 		for (int f = 0; f < nf; f++) {
 			const float *Lf = L + (size_t)f * d1 * d1;
-			memcpy(Z, ZA, ntile * QR * (size_t)d1 * sizeof *Z);
+			/* the last factor solves the transposed block itself */
+			float *Zf = f == nf - 1 ? ZA : Z;
+			if (Zf != ZA)
+				memcpy(Zf, ZA, ntile * QR * (size_t)d1 * sizeof *Zf);
 			for (int j0 = 0; j0 < d1; j0 += QJ) {
 				int nj = d1 - j0 < QJ ? d1 - j0 : QJ;
 				const float *Lt[QJ];
@@ -247,11 +250,11 @@ sur__lower_quads(const float *restrict L, int nf, int d1, const float *restrict 
 				float s[SOLVE_ROWS / QR][QJ][QR];
 				memset(s, 0, sizeof s);
 				for (size_t g = 0; g < ntile; g++)
-					solve_dots(Lt, Z + g * (size_t)QR * d1, 0, j0, s[g]);
+					solve_dots(Lt, Zf + g * (size_t)QR * d1, 0, j0, s[g]);
 				for (int t = 0; t < nj; t++) {
 					const float *Lj = Lt[t];
 					for (size_t g = 0; g < ntile; g++) {
-						float *Zg = Z + g * (size_t)QR * d1;
+						float *Zg = Zf + g * (size_t)QR * d1;
 						float *zj = Zg + (size_t)(j0 + t) * QR;
 						for (int l = j0; l < j0 + t; l++)
 							for (int r = 0; r < QR; r++)
@@ -262,7 +265,7 @@ sur__lower_quads(const float *restrict L, int nf, int d1, const float *restrict 
 				}
 			}
 			for (size_t g = 0; g < ntile; g++) {
-				const float *Zg = Z + g * (size_t)QR * d1;
+				const float *Zg = Zf + g * (size_t)QR * d1;
 				double acc[QR] = { 0 };
 				for (int j = 0; j < d1; j++)
 					for (int r = 0; r < QR; r++) {
