@@ -806,7 +806,7 @@ TEST(same_model_whatever_the_threads)
 	static int y[N];
 	synth(X, y, NULL, N, D, K, 7);
 	const char *names[K];
-	static char buf[K][4];
+	static char buf[K][16];   /* "c%02d" of any int: no truncation warning at -O1 */
 	for (int c = 0; c < K; c++) {
 		snprintf(buf[c], sizeof buf[c], "c%02d", c);
 		names[c] = buf[c];
