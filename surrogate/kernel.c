@@ -115,8 +115,8 @@ sur__affine_rows(const float *restrict X, size_t n, int in, const float *restric
 	}
 }
 
-/* Z, then the block transposed (ZA), kept while every factor solves
- * its own copy of it */
+/* Z, then the block transposed (ZA): each factor but the last solves a
+ * copy of it in Z, the last solves ZA itself */
 size_t
 sur__lower_quad_scratch(int d1)
 {
@@ -196,10 +196,10 @@ solve_dots(const float *const Lt[QJ], const float *restrict Z, int lo, int hi,
  * found, continuing the same sums (those loops, over the rows of a tile,
  * vectorise too: hence the clones).
  *
- * The block is transposed once (into ZA) for all nf factors, and each
- * factor solves a copy of it: transposing it again for every class was
- * a sixth of per-class influence at d = 784 (perf; a scatter of single
- * floats, where the copy is whole vectors).
+ * The block is transposed once (into ZA) for all nf factors; each factor
+ * but the last solves a copy of it, the last ZA itself: transposing it
+ * again for every class was a sixth of per-class influence at d = 784
+ * (perf; a scatter of single floats, where the copy is whole vectors).
  */
 SUR_FMA_CLONES
 void
