@@ -14,6 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#include <xmmintrin.h>
+#endif
 #include <jpeglib.h>
 #include <png.h>
 
@@ -635,20 +639,103 @@ static void axis_init(struct axis *a, int in, int out)
 	a->start[out] = k;
 }
 
-/* The 8-bit values as floats in [0, 1], and the three terms of the
- * luminance: the products img_resize computed per pixel, the same floats. */
-static float lut_v[256], lut_r[256], lut_g[256], lut_b[256];
-static pthread_once_t lut_once = PTHREAD_ONCE_INIT;
-
-static void lut_init(void)
+/*
+ * npx pixels of ci channels as floats in [0, 1] with the output's C
+ * channels (luminance 0.299 R + 0.587 G + 0.114 B for gray from colour; a
+ * gray value three times for colour from gray), in order: rows[i*C + c].
+ * Each term is its own statement so that no compiler fuses the luminance
+ * into a multiply-add: the same floats on every machine, and the same as
+ * the 256-entry tables they replace (which kept the loop from being
+ * vectorised).
+ */
+/* always_inline: into each clone of img_resize (out of line it ran the
+ * baseline code, the colour loop a value at a time) */
+static inline __attribute__((always_inline)) void
+to_float_rows(const unsigned char *restrict px, size_t npx, int ci, int C,
+              float *restrict rows)
 {
 	const float s = 1.0f / 255.0f;
 
-	for (int v = 0; v < 256; v++) {
-		lut_v[v] = (float)v * s;
-		lut_r[v] = 0.299f * (float)v;
-		lut_g[v] = 0.587f * (float)v;
-		lut_b[v] = 0.114f * (float)v;
+	if (C == ci) {
+		for (size_t i = 0; i < npx * C; i++)
+			rows[i] = (float)px[i] * s;
+	} else if (C == 1) {
+		for (size_t i = 0; i < npx; i++) {
+			float red = 0.299f * (float)px[3 * i];
+			float green = 0.587f * (float)px[3 * i + 1];
+			float blue = 0.114f * (float)px[3 * i + 2];
+			float sum = red + green;
+			sum += blue;
+			rows[i] = sum * s;
+		}
+	} else {
+		for (size_t i = 0; i < npx; i++) {
+			float v = (float)px[i] * s;
+			rows[3 * i] = v;
+			rows[3 * i + 1] = v;
+			rows[3 * i + 2] = v;
+		}
+	}
+}
+
+/*
+ * cols[j*ld + i] = rows[i*m + j] for an n x m matrix, four by four with
+ * SSE2 (baseline on x86-64) where a float at a time scattered each value
+ * ld floats from the last: that scatter was 40% of the resize (perf, 40x40
+ * images); a transposition moves values, so the bits are the same.
+ */
+static inline __attribute__((always_inline)) void
+transpose(const float *restrict rows, size_t n, size_t m, float *restrict cols, size_t ld)
+{
+	size_t i = 0;
+#ifdef __SSE2__
+	for (; i + 4 <= n; i += 4) {
+		size_t j = 0;
+		for (; j + 4 <= m; j += 4) {
+			__m128 r0 = _mm_loadu_ps(rows + i * m + j);
+			__m128 r1 = _mm_loadu_ps(rows + (i + 1) * m + j);
+			__m128 r2 = _mm_loadu_ps(rows + (i + 2) * m + j);
+			__m128 r3 = _mm_loadu_ps(rows + (i + 3) * m + j);
+			_MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+			_mm_storeu_ps(cols + j * ld + i, r0);
+			_mm_storeu_ps(cols + (j + 1) * ld + i, r1);
+			_mm_storeu_ps(cols + (j + 2) * ld + i, r2);
+			_mm_storeu_ps(cols + (j + 3) * ld + i, r3);
+		}
+		for (; j < m; j++)
+			for (size_t k = i; k < i + 4; k++)
+				cols[j * ld + k] = rows[k * m + j];
+	}
+#endif
+	for (; i < n; i++)
+		for (size_t j = 0; j < m; j++)
+			cols[j * ld + i] = rows[i * m + j];
+}
+
+/*
+ * out[x] = acc[x] clamped to [0, 1], as a float.  Written in C ("v > 1 ?
+ * 1 : v") it is a compare and a branch a value, 12% of the resize (perf):
+ * under the default -ftrapping-math GCC will not turn a compare that may
+ * trap into a vector select.  minpd and maxpd give the same values for
+ * these sums, which are never NaN (finite weights times 8-bit values) and
+ * never -0 (non-negative terms added to +0), the two cases where they and
+ * the C would differ.
+ */
+static inline __attribute__((always_inline)) void
+clamp_to_float(const double *restrict acc, float *restrict out, size_t n)
+{
+	size_t x = 0;
+#ifdef __SSE2__
+	const __m128d zero = _mm_setzero_pd(), one = _mm_set1_pd(1.0);
+	for (; x + 2 <= n; x += 2) {
+		__m128d v = _mm_max_pd(_mm_min_pd(_mm_loadu_pd(acc + x), one), zero);
+		_mm_storel_pi((__m64 *)(out + x), _mm_cvtpd_ps(v));
+	}
+#endif
+	for (; x < n; x++) {
+		double v = acc[x] > 1 ? 1 : acc[x];
+		v = v < 0 ? 0 : v;
+		out[x] = (float)v;
 	}
 }
 
@@ -678,55 +765,38 @@ int img_resize(const struct img *im, int W, int H, int C, float *out,
 	int w = im->w, h = im->h;
 	size_t npx = (size_t)w * h, WC = (size_t)W * C;
 	size_t nacc = (size_t)h > WC ? (size_t)h : WC;
+	/* tmp holds four rows of the source as floats at a time first, then
+	 * the rows resized, which are made in tmpT as columns and transposed */
+	size_t ntmp = (WC * h > 4 * (size_t)w * C ? WC * h : 4 * (size_t)w * C);
 	size_t nx = (size_t)w + 2 * (size_t)W, ny = (size_t)h + 2 * (size_t)H;
 	size_t bytes = sizeof(double) * (nacc + nx + ny) +
-	    sizeof(float) * (npx * C + WC * h) + sizeof(int) * (nx + ny + W + H + 2);
+	    sizeof(float) * (npx * C + ntmp + WC * h) + sizeof(int) * (nx + ny + W + H + 2);
 	struct axis ax, ay;
 	char *mem = malloc(bytes);
 
 	if (!mem)
 		return wn_seterr(err, WN_ESOFTWARE, "resize: out of memory");
-	pthread_once(&lut_once, lut_init);
 	/* doubles first, then floats, then ints: each aligned */
 	double *restrict acc = (double *)mem;
 	ax.wt = acc + nacc;
 	ay.wt = ax.wt + nx;
 	float *restrict srcT = (float *)(ay.wt + ny);
 	float *restrict tmp = srcT + npx * C;
-	ax.start = (int *)(tmp + WC * h);
+	float *restrict tmpT = tmp + ntmp;
+	ax.start = (int *)(tmpT + WC * h);
 	ax.idx = ax.start + W + 1;
 	ay.start = ax.idx + nx;
 	ay.idx = ay.start + H + 1;
 	axis_init(&ax, w, W);
 	axis_init(&ay, h, H);
 
-	/* Convert to float with the output's channel count first (linear, so
-	 * the order does not matter), transposed. */
-	const unsigned char *px = im->px;
-	if (C == im->c) {
-		/* read along the rows, stored down the columns: a tenth less
-		 * resize time in winnow-embed than the other way round
-		 * through the table (perf); the same floats as the table's */
-		const float s = 1.0f / 255.0f;
-		for (int y = 0; y < h; y++) {
-			const unsigned char *row = px + (size_t)y * w * C;
-			for (size_t xc = 0; xc < (size_t)w * C; xc++)
-				srcT[xc * h + y] = (float)row[xc] * s;
-		}
-	} else if (C == 1) {
-		const float s = 1.0f / 255.0f;
-		for (int x = 0; x < w; x++)
-			for (int y = 0; y < h; y++) {
-				const unsigned char *p = px + 3 * ((size_t)y * w + x);
-				srcT[(size_t)x * h + y] = (lut_r[p[0]] + lut_g[p[1]] + lut_b[p[2]]) * s;
-			}
-	} else {
-		for (int x = 0; x < w; x++)
-			for (int y = 0; y < h; y++) {
-				float v = lut_v[px[(size_t)y * w + x]];
-				for (int c = 0; c < 3; c++)
-					srcT[((size_t)x * 3 + c) * h + y] = v;
-			}
+	/* to float with the output's channel count (linear, so converting
+	 * before resizing gives the same sums as after), four rows at a time,
+	 * each four transposed into srcT */
+	for (int y = 0; y < h; y += 4) {
+		int nr = h - y < 4 ? h - y : 4;
+		to_float_rows(im->px + (size_t)y * w * im->c, (size_t)nr * w, im->c, C, tmp);
+		transpose(tmp, (size_t)nr, (size_t)w * C, srcT + y, (size_t)h);
 	}
 	/* Sums in double: in float, 25,000 weights of 1/25,000 drift (a white
 	 * half of a 50,000-wide row averaged to 0.99988675), and float-rounded
@@ -743,8 +813,9 @@ int img_resize(const struct img *im, int W, int H, int C, float *out,
 					acc[y] += wk * col[y];
 			}
 			for (int y = 0; y < h; y++)
-				tmp[(size_t)y * WC + (size_t)o * C + c] = (float)acc[y];
+				tmpT[((size_t)o * C + c) * h + y] = (float)acc[y];
 		}
+	transpose(tmpT, WC, (size_t)h, tmp, WC);
 	for (int o = 0; o < H; o++) {
 		for (size_t x = 0; x < WC; x++)
 			acc[x] = 0;
@@ -754,13 +825,7 @@ int img_resize(const struct img *im, int W, int H, int C, float *out,
 			for (size_t x = 0; x < WC; x++)
 				acc[x] += wk * row[x];
 		}
-		/* min, then max: a clamp the compiler vectorises (minpd and
-		 * maxpd), the same floats as testing for > 1 and < 0 */
-		for (size_t x = 0; x < WC; x++) {
-			double v = acc[x] > 1 ? 1 : acc[x];
-			v = v < 0 ? 0 : v;
-			out[(size_t)o * WC + x] = (float)v;
-		}
+		clamp_to_float(acc, out + (size_t)o * WC, WC);
 	}
 	free(mem);
 	return 0;
