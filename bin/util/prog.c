@@ -56,11 +56,23 @@ warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
+static void (*at_die)(void);
+
+void
+prog_at_die(void (*fn)(void))
+{
+	at_die = fn;
+}
+
 void
 die(int code, const char *fmt, ...)
 {
+	void (*fn)(void) = at_die;
 	va_list ap;
 
+	at_die = NULL;
+	if (fn)
+		fn();
 	va_start(ap, fmt);
 	vwarn(fmt, ap);
 	va_end(ap);

@@ -27,6 +27,10 @@ void prog_init(const char *name);
  * not depend on how the BLAS would split a product (util/blas.c). */
 void prog_blas_one_thread(void);
 
+/* fn runs first when die is called (once; NULL: none): a program whose
+ * threads may be working at a die lets them finish before the exit. */
+void prog_at_die(void (*fn)(void));
+
 noreturn void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 noreturn void die_err(const struct wn_err *err);
 void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
