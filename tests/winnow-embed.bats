@@ -253,6 +253,21 @@ fmnist() {
 	done
 }
 
+@test "a broken image in an early round of many: 65 while the next round decodes, no output" {
+	# the main thread writes round 2 (where the broken image is) while
+	# the threads decode round 3, and dies there: they must finish first
+	# (prog_at_die), which the sanitizer build checks
+	fmnist 200
+	printf 'not an image' >bad.png
+	awk -v bad="$PWD/bad.png" -F '\t' 'BEGIN { OFS = "\t" }
+		NR == 8 { print "bad", bad, $3; next } { print }' fm.tsv >early.tsv
+	for j in 1 2 3; do
+		run --separate-stderr -65 winnow-embed -m random -d 32 --batch 2 -j $j -o e.npy early.tsv
+		[[ "$stderr" == *"early.tsv:8: $PWD/bad.png: not a PNG"* ]]
+		[ -z "$(ls -A | grep 'e\.npy')" ]
+	done
+}
+
 @test "--resume: an interrupted run continues and ends byte-identical" {
 	fmnist 300
 	winnow-embed learn -k 16 --patches 3000 -o d.dict fm.tsv
