@@ -296,8 +296,37 @@ work_encode(void *arg)
 	return NULL;
 }
 
-/* The round being decoded, for finish_decoding: NULL when none is. */
-static struct wn_threads decoding_threads, *decoding;
+/* The threads decoding a round; finished (or never started) they are
+ * zero, and finishing them does nothing. */
+static struct wn_threads decoding;
+
+/* A round of nw batches, each with its worker and embedding workspace. */
+static void
+round_init(struct round *rd, size_t nw, const struct ctx *cx)
+{
+	*rd = (struct round){ .nw = nw };
+	rd->bs = ecalloc(nw, sizeof *rd->bs);
+	rd->wk = ecalloc(nw, sizeof *rd->wk);
+	for (size_t w = 0; w < nw; w++) {
+		batch_init(&rd->bs[w], cx->e, cx->ncols);
+		rd->wk[w].cx = cx;
+		rd->wk[w].rd = rd;
+		rd->wk[w].b = &rd->bs[w];
+		if (!(rd->wk[w].ws = emb_ws_new(cx->e, (size_t)opt.batch)))
+			die(WN_ESOFTWARE, "out of memory");
+	}
+}
+
+static void
+round_free(struct round *rd)
+{
+	for (size_t w = 0; w < rd->nw; w++) {
+		batch_free(&rd->bs[w]);
+		emb_ws_free(rd->wk[w].ws);
+	}
+	free(rd->wk);
+	free(rd->bs);
+}
 
 /* Start decoding the round's images on nw threads; the calling thread is
  * free until finish_decoding, where it decodes too. */
@@ -305,8 +334,7 @@ static void
 start_decoding(struct round *rd)
 {
 	atomic_store(&rd->next, 0);
-	wn_threads_start(&decoding_threads, (int)rd->nw, work_decode, rd->wk, sizeof *rd->wk);
-	decoding = &decoding_threads;
+	wn_threads_start(&decoding, (int)rd->nw, work_decode, rd->wk, sizeof *rd->wk);
 }
 
 /* The calling thread decodes what is left of the round with the others,
@@ -315,10 +343,7 @@ start_decoding(struct round *rd)
 static void
 finish_decoding(void)
 {
-	if (decoding) {
-		decoding = NULL;
-		wn_threads_finish(&decoding_threads);
-	}
+	wn_threads_finish(&decoding);
 }
 
 /* The decoded round's batches compacted and embedded, a batch a thread. */
@@ -427,22 +452,10 @@ struct writer {
 	struct rs_sink *sink;
 	struct mf_out *mo;
 	const char **fields;    /* mo->nout */
-	const float *(*rows_of)(const struct batch *);
+	int pixels;             /* -m pixels: the decoded rows are the output */
 	struct progress *pg;
-	long long skipped;
+	long long *skipped;
 };
-
-static const float *
-pixels_of(const struct batch *b)
-{
-	return b->px;
-}
-
-static const float *
-embeddings_of(const struct batch *b)
-{
-	return b->out;
-}
 
 /* Write a decoded, embedded round in input order, then its sidecar line. */
 static void
@@ -457,7 +470,7 @@ write_round(struct writer *wr, const struct round *rd)
 			char rowbuf[32];
 			if (!b->ok[row]) {
 				image_failed(wr->mfname, b->rows.lineno[row], &b->err[row],
-				             &wr->skipped);
+				             wr->skipped);
 				rs_skip(wr->sink, b->first + (long long)row, &err);
 				continue;
 			}
@@ -469,10 +482,10 @@ write_round(struct writer *wr, const struct round *rd)
 				die_err(&err);
 			k++;
 		}
-		if (rs_rows(wr->sink, wr->rows_of(b), b->nok, &err) != 0)
+		if (rs_rows(wr->sink, wr->pixels ? b->px : b->out, b->nok, &err) != 0)
 			die_err(&err);
 	}
-	end_round(wr->sink, rd->nin_end, wr->skipped, rd->idhash);
+	end_round(wr->sink, rd->nin_end, *wr->skipped, rd->idhash);
 	progress_update(wr->pg, rd->nin_end);
 }
 
@@ -540,20 +553,9 @@ cmd_embed(int argc, char **argv)
 
 	nw = (size_t)(opt.jobs ? opt.jobs : default_jobs());
 	const char **fields = ereallocarray(NULL, mo.nout, sizeof *fields);
-	struct round rds[2] = { { .nw = nw }, { .nw = nw } };
-	for (int ri = 0; ri < 2; ri++) {
-		struct round *rd = &rds[ri];
-		rd->bs = ecalloc(nw, sizeof *rd->bs);
-		rd->wk = ecalloc(nw, sizeof *rd->wk);
-		for (size_t w = 0; w < nw; w++) {
-			batch_init(&rd->bs[w], &e, cx.ncols);
-			rd->wk[w].cx = &cx;
-			rd->wk[w].rd = rd;
-			rd->wk[w].b = &rd->bs[w];
-			if (!(rd->wk[w].ws = emb_ws_new(&e, (size_t)opt.batch)))
-				die(WN_ESOFTWARE, "out of memory");
-		}
-	}
+	struct round rds[2];
+	round_init(&rds[0], nw, &cx);
+	round_init(&rds[1], nw, &cx);
 	ids = XXH64_createState();
 	XXH64_reset(ids, 0);
 	progress_init(&pg, "embed", nlines > 1 ? nlines - 1 : 0, opt.progress);
@@ -599,13 +601,11 @@ cmd_embed(int argc, char **argv)
 	 * decode loop's rate, CPU 84%).  The output is written in input order
 	 * as before, whatever the threads' timing.
 	 */
-	struct writer wr = { mfname, &sink, &mo, fields,
-	                     e.method == EMB_PIXELS ? pixels_of : embeddings_of, &pg, skipped };
+	struct writer wr = { mfname, &sink, &mo, fields, e.method == EMB_PIXELS, &pg, &skipped };
 	struct round *cur = &rds[0], *other = &rds[1];
 	int eof = 0;
 	prog_at_die(finish_decoding);
 	read_round(cur, r, ids, &nin, &eof);
-	other->nb = 0;
 	while (cur->nb > 0) {
 		start_decoding(cur);
 		if (other->nb > 0)
@@ -620,7 +620,6 @@ cmd_embed(int argc, char **argv)
 	if (other->nb > 0)
 		write_round(&wr, other);
 	prog_at_die(NULL);
-	skipped = wr.skipped;
 	progress_done(&pg, nin);
 	if (rs_commit(&sink, &err) != 0)
 		die_err(&err);
@@ -633,26 +632,21 @@ cmd_embed(int argc, char **argv)
 		      WN_S(nin - skipped), (size_t)e.out_dim, wn_now() - pg.t0);
 	if (opt.stats && e.method != EMB_PIXELS) {
 		double flop = 0, sec = 0;
-		for (size_t w = 0; w < 2 * nw; w++) {
-			double f, s;
-			emb_ws_gemm(rds[w / nw].wk[w % nw].ws, &f, &s);
-			flop += f;
-			sec += s;
-		}
+		for (int ri = 0; ri < 2; ri++)
+			for (size_t w = 0; w < nw; w++) {
+				double f, s;
+				emb_ws_gemm(rds[ri].wk[w].ws, &f, &s);
+				flop += f;
+				sec += s;
+			}
 		/* thread CPU time summed: the rate is per thread */
 		fprintf(stderr, "%s: stats: %s GEMM %.4g GFLOP in %.3f "
 		        "thread CPU seconds: %.2f GFLOP/s per thread\n", progname,
 		        e.method == EMB_KMEANS ? "kmeans distance" : "random projection",
 		        flop * 1e-9, sec, sec > 0 ? flop * 1e-9 / sec : 0);
 	}
-	for (int ri = 0; ri < 2; ri++) {
-		for (size_t w = 0; w < nw; w++) {
-			batch_free(&rds[ri].bs[w]);
-			emb_ws_free(rds[ri].wk[w].ws);
-		}
-		free(rds[ri].wk);
-		free(rds[ri].bs);
-	}
+	round_free(&rds[0]);
+	round_free(&rds[1]);
 	XXH64_freeState(ids);
 	free(fields);
 	mf_out_free(&mo);

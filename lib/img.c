@@ -15,8 +15,7 @@
 #include <unistd.h>
 
 #ifdef __SSE2__
-#include <emmintrin.h>
-#include <xmmintrin.h>
+#include <emmintrin.h>    /* SSE2, and SSE's xmmintrin.h with it */
 #endif
 #include <jpeglib.h>
 #include <png.h>
@@ -646,10 +645,9 @@ static void axis_init(struct axis *a, int in, int out)
  * Each term is its own statement so that no compiler fuses the luminance
  * into a multiply-add: the same floats on every machine, and the same as
  * the 256-entry tables they replace (which kept the loop from being
- * vectorised).
+ * vectorised).  always_inline: into each clone of img_resize (out of line
+ * it ran the baseline code, the colour loop a value at a time).
  */
-/* always_inline: into each clone of img_resize (out of line it ran the
- * baseline code, the colour loop a value at a time) */
 static inline __attribute__((always_inline)) void
 to_float_rows(const unsigned char *restrict px, size_t npx, int ci, int C,
               float *restrict rows)

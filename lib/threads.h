@@ -23,7 +23,7 @@ void wn_run_threads(int nt, void *(*fn)(void *), void *args, size_t size);
  * while the threads run: wn_threads_start starts shares 1 .. nt-1;
  * wn_threads_finish runs share 0 on the calling thread, then joins the
  * others (running on the caller, as above, any share whose thread did not
- * start).  Every start is finished exactly once.
+ * start).  Finishing again, or a zeroed struct, does nothing.
  */
 struct wn_threads {
 	int nt;
