@@ -296,9 +296,9 @@ work_encode(void *arg)
 	return NULL;
 }
 
-/* The threads decoding a round; finished (or never started) they are
- * zero, and finishing them does nothing. */
-static struct wn_threads decoding;
+/* The threads that decode and embed the rounds, made once for the run
+ * (threads.h); NULL before and after. */
+static struct wn_pool *pool;
 
 /* A round of nw batches, each with its worker and embedding workspace. */
 static void
@@ -334,7 +334,7 @@ static void
 start_decoding(struct round *rd)
 {
 	atomic_store(&rd->next, 0);
-	wn_threads_start(&decoding, (int)rd->nw, work_decode, rd->wk, sizeof *rd->wk);
+	wn_pool_start(pool, (int)rd->nw, work_decode, rd->wk, sizeof *rd->wk);
 }
 
 /* The calling thread decodes what is left of the round with the others,
@@ -343,7 +343,7 @@ start_decoding(struct round *rd)
 static void
 finish_decoding(void)
 {
-	wn_threads_finish(&decoding);
+	wn_pool_finish(pool);
 }
 
 /* The decoded round's batches compacted and embedded, a batch a thread. */
@@ -352,8 +352,10 @@ embed_round(struct round *rd, const struct emb *e)
 {
 	for (size_t bi = 0; bi < rd->nb; bi++)
 		batch_compact(&rd->bs[bi], (size_t)e->in_dim);
-	if (e->method != EMB_PIXELS)
-		wn_run_threads((int)rd->nb, work_encode, rd->wk, sizeof *rd->wk);
+	if (e->method != EMB_PIXELS) {
+		wn_pool_start(pool, (int)rd->nb, work_encode, rd->wk, sizeof *rd->wk);
+		wn_pool_finish(pool);
+	}
 }
 
 static int
@@ -556,6 +558,8 @@ cmd_embed(int argc, char **argv)
 	struct round rds[2];
 	round_init(&rds[0], nw, &cx);
 	round_init(&rds[1], nw, &cx);
+	if (!(pool = wn_pool_new((int)nw)))
+		die(WN_ESOFTWARE, "out of memory");
 	ids = XXH64_createState();
 	XXH64_reset(ids, 0);
 	progress_init(&pg, "embed", nlines > 1 ? nlines - 1 : 0, opt.progress);
@@ -645,6 +649,8 @@ cmd_embed(int argc, char **argv)
 		        e.method == EMB_KMEANS ? "kmeans distance" : "random projection",
 		        flop * 1e-9, sec, sec > 0 ? flop * 1e-9 / sec : 0);
 	}
+	wn_pool_free(pool);
+	pool = NULL;
 	round_free(&rds[0]);
 	round_free(&rds[1]);
 	XXH64_freeState(ids);
