@@ -237,6 +237,7 @@ struct worker {
 	struct round *rd;
 	struct batch *b;        /* the batch this thread embeds */
 	struct emb_ws *ws;
+	struct img_scratch scratch;     /* img_resize's memory, this share's */
 };
 
 /* Decode and resize the round's images, one at a time as the threads
@@ -261,7 +262,7 @@ work_decode(void *arg)
 		}
 		if (img_load(&im, path, (size_t)opt.max_pixels, w->cx->cache, &b->err[row]) != 0)
 			continue;
-		if (img_resize(&im, e->W, e->H, e->C, b->px + row * e->in_dim,
+		if (img_resize(&im, e->W, e->H, e->C, b->px + row * e->in_dim, &w->scratch,
 		               &b->err[row]) == 0)
 			b->ok[row] = 1;
 		img_free(&im);
@@ -323,6 +324,7 @@ round_free(struct round *rd)
 	for (size_t w = 0; w < rd->nw; w++) {
 		batch_free(&rd->bs[w]);
 		emb_ws_free(rd->wk[w].ws);
+		img_scratch_free(&rd->wk[w].scratch);
 	}
 	free(rd->wk);
 	free(rd->bs);
@@ -701,6 +703,7 @@ learn_work(void *arg)
 	struct ljob *j = arg;
 	int D = opt.patch * opt.patch * opt.C;
 	float *px = ereallocarray(NULL, (size_t)opt.W * opt.H * opt.C, sizeof(float));
+	struct img_scratch scratch = { 0 };
 	struct img im;
 
 	for (size_t i = j->from; i < j->to; i++) {
@@ -712,7 +715,7 @@ learn_work(void *arg)
 		}
 		if (img_load(&im, r->path, (size_t)opt.max_pixels, j->cache, &j->err[i]) != 0)
 			continue;
-		if (img_resize(&im, opt.W, opt.H, opt.C, px, &j->err[i]) == 0) {
+		if (img_resize(&im, opt.W, opt.H, opt.C, px, &scratch, &j->err[i]) == 0) {
 			emb_sample_patches(px, opt.W, opt.H, opt.C, opt.patch, r->key, j->ppi,
 			                   j->patches + i * j->ppi * D);
 			j->ok[i] = 1;
@@ -722,6 +725,7 @@ learn_work(void *arg)
 		if (j->pg)
 			progress_update(j->pg, all);
 	}
+	img_scratch_free(&scratch);
 	free(px);
 	return NULL;
 }

@@ -153,7 +153,7 @@ main(int argc, char **argv)
 			     0.7f + 0.3f * (float)((r >> 48) & 31) / 31, moved);
 			g.px = moved;
 		}
-		if (img_resize(&g, side, side, c, f, &err) != 0)
+		if (img_resize(&g, side, side, c, f, NULL, &err) != 0)
 			die_err(&err);
 		for (int j = 0; j < side * side * c; j++)
 			px[j] = (unsigned char)(255 * f[j] * (rgb ? tint[j % 3] : 1) + 0.5f);

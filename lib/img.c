@@ -773,7 +773,7 @@ clamp_to_float(const double *restrict acc, float *restrict out, size_t n)
 __attribute__((target_clones("avx2", "default")))
 #endif
 int img_resize(const struct img *im, int W, int H, int C, float *out,
-               struct wn_err *err)
+               struct img_scratch *scratch, struct wn_err *err)
 {
 	int w = im->w, h = im->h;
 	size_t npx = (size_t)w * h, WC = (size_t)W * C;
@@ -785,10 +785,16 @@ int img_resize(const struct img *im, int W, int H, int C, float *out,
 	size_t bytes = sizeof(double) * (nacc + nx + ny) +
 	    sizeof(float) * (npx * C + ntmp + WC * h) + sizeof(int) * (nx + ny + W + H + 2);
 	struct axis ax, ay;
-	char *mem = malloc(bytes);
+	struct img_scratch own = { 0 }, *s = scratch && bytes <= IMG_SCRATCH_KEEP ? scratch : &own;
 
-	if (!mem)
-		return wn_seterr(err, WN_ESOFTWARE, "resize: out of memory");
+	if (bytes > s->cap) {
+		free(s->mem);
+		s->cap = 0;
+		if (!(s->mem = malloc(bytes)))
+			return wn_seterr(err, WN_ESOFTWARE, "resize: out of memory");
+		s->cap = bytes;
+	}
+	char *mem = s->mem;
 	/* doubles first, then floats, then ints: each aligned */
 	double *restrict acc = (double *)mem;
 	ax.wt = acc + nacc;
@@ -801,7 +807,10 @@ int img_resize(const struct img *im, int W, int H, int C, float *out,
 	ay.start = ax.idx + nx;
 	ay.idx = ay.start + H + 1;
 	axis_init(&ax, w, W);
-	axis_init(&ay, h, H);
+	if (h == w && H == W)
+		ay = ax;        /* square to square: the same weights (axis_init is 10% of a resize) */
+	else
+		axis_init(&ay, h, H);
 
 	/* to float with the output's channel count (linear, so converting
 	 * before resizing gives the same sums as after), four rows at a time,
@@ -843,6 +852,13 @@ int img_resize(const struct img *im, int W, int H, int C, float *out,
 #ifdef __SSE2__
 	_mm_sfence();   /* the streaming stores of clamp_to_float, weakly ordered */
 #endif
-	free(mem);
+	img_scratch_free(&own);
 	return 0;
+}
+
+void img_scratch_free(struct img_scratch *s)
+{
+	free(s->mem);
+	s->mem = NULL;
+	s->cap = 0;
 }

@@ -46,14 +46,31 @@ int img_load(struct img *im, const char *path, size_t max_pixels,
 void img_free(struct img *im);
 
 /*
+ * The working memory of img_resize, kept by a caller that resizes one
+ * image after another on one thread (winnow-embed: one a share), so that
+ * a call does not allocate and free its own: that was 1% of "-m pixels".
+ * Zero it to start; img_scratch_free gives it back.  Kept only up to
+ * IMG_SCRATCH_KEEP bytes (a 256 x 256 colour image needs 0.8 MB): a
+ * larger image's memory is its call's alone, so one huge image does not
+ * hold memory for the rest of the run.
+ */
+struct img_scratch {
+	void *mem;
+	size_t cap;
+};
+#define IMG_SCRATCH_KEEP ((size_t)1 << 20)
+void img_scratch_free(struct img_scratch *s);
+
+/*
  * Resize im to W x H by area averaging (each output pixel is the mean of
  * the input area it covers, partial pixels weighted by their overlap) and
  * write W*H*C floats in [0, 1], row-major, channels interleaved.
  * C = 1: RGB input becomes its luminance 0.299 R + 0.587 G + 0.114 B;
  * C = 3: gray input is replicated into the three channels.
+ * scratch: the caller's working memory, or NULL for the call's own.
  * Returns -1 (70) only if memory runs out.
  */
 int img_resize(const struct img *im, int W, int H, int C, float *out,
-               struct wn_err *err);
+               struct img_scratch *scratch, struct wn_err *err);
 
 #endif

@@ -274,7 +274,8 @@ static void
 read_ahead(struct mf_reader *r)
 {
 	r->ahead_lineno = r->lineno;
-	memset(&r->ahead_err, 0, sizeof r->ahead_err);
+	r->ahead_err.code = 0;  /* not the whole struct: its message is 1 KB, a line */
+	r->ahead_err.msg[0] = '\0';
 	r->ahead_rc = read_line(r, &r->ahead, &r->aheadcap, &r->ahead_lineno, &r->aheadlen,
 	                        &r->ahead_err);
 	r->ahead_hash = 0;

@@ -48,7 +48,7 @@ thumb_png(const struct img *im, int side, unsigned char **png, size_t *len,
 			free(f);
 			return wn_seterr(err, WN_ESOFTWARE, "thumbnail: out of memory");
 		}
-		if (img_resize(im, W, H, C, f, err) != 0) {
+		if (img_resize(im, W, H, C, f, NULL, err) != 0) {
 			free(f);
 			free(own);
 			return -1;

@@ -22,8 +22,8 @@ one(const char *path)
 	if (im.w <= 0 || im.h <= 0 || (im.c != 1 && im.c != 3) ||
 	    (size_t)im.w * (size_t)im.h > (1u << 20))
 		abort();
-	if (img_resize(&im, 8, 6, 1, out, &err) != 0 ||
-	    img_resize(&im, 8, 6, 3, out, &err) != 0)
+	if (img_resize(&im, 8, 6, 1, out, NULL, &err) != 0 ||
+	    img_resize(&im, 8, 6, 3, out, NULL, &err) != 0)
 		abort();
 	/* [0, 1] exactly (crash-f2c40798: 1.00000012, tests/regress.bats) */
 	for (size_t i = 0; i < sizeof out / sizeof out[0]; i++)

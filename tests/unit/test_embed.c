@@ -20,7 +20,7 @@ TEST(resize_halves)
 	float out[2];
 	struct wn_err err;
 
-	CHECK(img_resize(&im, 2, 1, 1, out, &err) == 0, "%s", err.msg);
+	CHECK(img_resize(&im, 2, 1, 1, out, NULL, &err) == 0, "%s", err.msg);
 	CHECK_NEAR(out[0], (0 + 255 + 255 + 255) / 4.0 / 255, 1e-6);
 	CHECK_NEAR(out[1], (51 + 102 + 153 + 204) / 4.0 / 255, 1e-6);
 }
@@ -33,7 +33,7 @@ TEST(resize_fractional)
 	float out[2];
 	struct wn_err err;
 
-	CHECK(img_resize(&im, 2, 1, 1, out, &err) == 0, "%s", err.msg);
+	CHECK(img_resize(&im, 2, 1, 1, out, NULL, &err) == 0, "%s", err.msg);
 	CHECK_NEAR(out[0], (30 + 30) / 1.5 / 255, 1e-6);
 	CHECK_NEAR(out[1], (30 + 90) / 1.5 / 255, 1e-6);
 }
@@ -45,14 +45,14 @@ TEST(resize_channels)
 	float o1[1], o3[3];
 	struct wn_err err;
 
-	CHECK(img_resize(&a, 1, 1, 1, o1, &err) == 0, "%s", err.msg);
+	CHECK(img_resize(&a, 1, 1, 1, o1, NULL, &err) == 0, "%s", err.msg);
 	CHECK_NEAR(o1[0], 0.299, 1e-6);
-	CHECK(img_resize(&b, 1, 1, 3, o3, &err) == 0, "%s", err.msg);
+	CHECK(img_resize(&b, 1, 1, 3, o3, NULL, &err) == 0, "%s", err.msg);
 	CHECK_NEAR(o3[0], 0.2, 1e-6);
 	CHECK_NEAR(o3[2], 0.2, 1e-6);
 	/* upscaling 1x1 to 3x2 replicates */
 	float up[6];
-	CHECK(img_resize(&b, 3, 2, 1, up, &err) == 0, "%s", err.msg);
+	CHECK(img_resize(&b, 3, 2, 1, up, NULL, &err) == 0, "%s", err.msg);
 	for (int i = 0; i < 6; i++)
 		CHECK_NEAR(up[i], 0.2, 1e-6);
 }
@@ -128,6 +128,7 @@ TEST(resize_bits_vs_slow)
 	 * and out, noise and black-and-white images */
 	uint64_t r = 7;
 	int bad = 0;
+	struct img_scratch scratch = { 0 };     /* one for all: sizes up and down */
 
 	for (int t = 0; t < 3000; t++) {
 		struct img im;
@@ -148,7 +149,7 @@ TEST(resize_bits_vs_slow)
 		float *a = malloc(sizeof(float) * m), *b0 = malloc(sizeof(float) * (m + 3));
 		float *b = b0 + t % 4;
 		slow_resize(&im, W, H, C, a);
-		CHECK(img_resize(&im, W, H, C, b, &err) == 0, "%s", err.msg);
+		CHECK(img_resize(&im, W, H, C, b, t % 5 ? &scratch : NULL, &err) == 0, "%s", err.msg);
 		if (memcmp(a, b, sizeof(float) * m) != 0 && bad++ < 3)
 			CHECK(0, "%dx%dx%d -> %dx%dx%d: not the same floats", im.w, im.h, im.c, W, H, C);
 		free(a);
@@ -156,6 +157,7 @@ TEST(resize_bits_vs_slow)
 		free(im.px);
 	}
 	CHECK(bad == 0, "%d of 3000 resizes differ", bad);
+	img_scratch_free(&scratch);
 }
 
 static float frand(uint64_t i)

@@ -107,7 +107,7 @@ TEST(thumb_shrinks_by_area_average)
 		px[i] = (unsigned char)((i * 31) ^ (i >> 5));
 	CHECK(roundtrip(&im, 64, &back) == 0, "roundtrip");
 	CHECK(back.w == 64 && back.h == 32 && back.c == 3, "%dx%dx%d", back.w, back.h, back.c);
-	CHECK(img_resize(&im, 64, 32, 3, f, &err) == 0, "resize");
+	CHECK(img_resize(&im, 64, 32, 3, f, NULL, &err) == 0, "resize");
 	int bad = 0;
 	for (int i = 0; i < 64 * 32 * 3; i++)
 		bad += back.px[i] != (unsigned char)lrintf(f[i] * 255);
