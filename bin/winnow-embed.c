@@ -313,6 +313,7 @@ round_init(struct round *rd, size_t nw, const struct ctx *cx)
 		rd->wk[w].cx = cx;
 		rd->wk[w].rd = rd;
 		rd->wk[w].b = &rd->bs[w];
+		rd->wk[w].scratch.stream = nw > 1;      /* rows read next on another core */
 		if (!(rd->wk[w].ws = emb_ws_new(cx->e, (size_t)opt.batch)))
 			die(WN_ESOFTWARE, "out of memory");
 	}

@@ -719,22 +719,26 @@ transpose(const float *restrict rows, size_t n, size_t m, float *restrict cols, 
  * never -0 (non-negative terms added to +0), the two cases where they and
  * the C would differ.
  *
- * Where out is 16-byte aligned the floats go out four at a time with
- * streaming stores (movntps), past the cache: the caller's next reader is
- * another thread (winnow-embed's writer or encoder, on the other core),
- * and an ordinary store must first take each cache line back from the
- * core that read it last.  At -j 2 that made the resize twice as slow as
- * at -j 1 (perf: 1,300 against 650 samples on 50,000 images, 4% of "-m
- * pixels"); streamed, 700, and no slower at -j 1.  img_resize fences them
- * before it returns.
+ * stream (the caller's scratch asks for it, and every output row is
+ * 16-byte aligned and a whole number of four floats): the floats go out
+ * four at a time with streaming stores (movntps), past the cache.  The
+ * output is read next by another thread (winnow-embed's writer or
+ * encoder, on the other core), and an ordinary store must first take
+ * each cache line back from the core that read it last: at -j 2 that
+ * made the resize twice as slow as at -j 1 (perf: 1,300 against 650
+ * samples on 50,000 images, 4% of "-m pixels"); streamed, 700.  All of an
+ * image's rows or none: streamed and ordinary stores into the same cache
+ * lines (14 floats a row, every other row aligned) made "-m random -s
+ * 14x14" 7% slower.  img_resize fences the streaming stores before it
+ * returns.
  */
 static inline __attribute__((always_inline)) void
-clamp_to_float(const double *restrict acc, float *restrict out, size_t n)
+clamp_to_float(const double *restrict acc, float *restrict out, size_t n, int stream)
 {
 	size_t x = 0;
 #ifdef __SSE2__
 	const __m128d zero = _mm_setzero_pd(), one = _mm_set1_pd(1.0);
-	if (((uintptr_t)out & 15) == 0)
+	if (stream)
 		for (; x + 4 <= n; x += 4) {
 			__m128d lo = _mm_max_pd(_mm_min_pd(_mm_loadu_pd(acc + x), one), zero);
 			__m128d hi = _mm_max_pd(_mm_min_pd(_mm_loadu_pd(acc + x + 2), one), zero);
@@ -838,6 +842,7 @@ int img_resize(const struct img *im, int W, int H, int C, float *out,
 				tmpT[((size_t)o * C + c) * h + y] = (float)acc[y];
 		}
 	transpose(tmpT, WC, (size_t)h, tmp, WC);
+	const int stream = scratch && scratch->stream && ((uintptr_t)out & 15) == 0 && WC % 4 == 0;
 	for (int o = 0; o < H; o++) {
 		for (size_t x = 0; x < WC; x++)
 			acc[x] = 0;
@@ -847,7 +852,7 @@ int img_resize(const struct img *im, int W, int H, int C, float *out,
 			for (size_t x = 0; x < WC; x++)
 				acc[x] += wk * row[x];
 		}
-		clamp_to_float(acc, out + (size_t)o * WC, WC);
+		clamp_to_float(acc, out + (size_t)o * WC, WC, stream);
 	}
 #ifdef __SSE2__
 	_mm_sfence();   /* the streaming stores of clamp_to_float, weakly ordered */
