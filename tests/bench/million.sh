@@ -32,7 +32,9 @@
 #     because the jobs write 30 GB, more than the page cache holds: a loop
 #     run before them read the images from memory and a stage run after
 #     them from the disk (61% of the loop's rate for -m pixels that way,
-#     84% in turn, 2026-12-04).  The machine is shared: the per-CPU-second
+#     84% in turn, 2026-12-04; 87-88% per CPU second, 88-91% per wall
+#     second with the threads kept for the run and the resized rows
+#     streamed, the same day).  The machine is shared: the per-CPU-second
 #     ratio is the one to trust.
 #
 # MILLION_N=20000 for a quick look; MILLION_SHARDS (default 4);
