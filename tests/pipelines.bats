@@ -219,7 +219,7 @@ nightly_setup() {
 	"$PL/nightly" -c n.yaml
 	mv st st.ref
 	mv out out.ref
-	for step in scan embed commit swap fit score select; do
+	for step in scan embed commit swap swapped fit score select; do
 		rm -rf st out
 		cp -r st.first st
 		cp -r out.first out
