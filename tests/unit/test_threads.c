@@ -88,30 +88,35 @@ TEST(run_threads_every_share_once)
 
 TEST(pool_many_runs)
 {
-	/* 2,000 runs of 0 to 4 shares on a pool of 4, the caller busy between
-	 * start and finish: each run's shares done once, after the finish */
-	struct wn_pool *p = wn_pool_new(4);
-	struct share s[4];
-	int bad = 0, off = 0, others;
+	/* pools of 1, 2 and 4; 700 runs of 0 to nt shares each, the caller
+	 * busy between start and finish: each run's shares done once, by the
+	 * finish */
+	int sizes[] = { 1, 2, 4 };
 
-	CHECK(p != NULL, "no pool");
-	wn_pool_finish(p);      /* nothing started: nothing to do */
-	for (int run = 0; run < 2000; run++) {
-		int n = run % 5;
-		set_run(s, 4, run);
-		wn_pool_start(p, n, add_up, s, sizeof *s);
-		volatile long busy = 0;
-		for (int i = 0; i < (run % 7) * 1000; i++)
-			busy += i;
-		wn_pool_finish(p);
-		bad += !shares_right(s, n, 4, &others);
-		off += others;
-		wn_pool_finish(p);      /* again: nothing */
-		bad += s[0].times > 1;
+	for (int si = 0; si < 3; si++) {
+		int nt = sizes[si], bad = 0, off = 0, others;
+		struct wn_pool *p = wn_pool_new(nt);
+		struct share s[4];
+
+		CHECK(p != NULL, "no pool");
+		wn_pool_finish(p);      /* nothing started: nothing to do */
+		for (int run = 0; run < 700; run++) {
+			int n = run % (nt + 1);
+			set_run(s, 4, run);
+			wn_pool_start(p, n, add_up, s, sizeof *s);
+			volatile long busy = 0;
+			for (int i = 0; i < (run % 7) * 1000; i++)
+				busy += i;
+			wn_pool_finish(p);
+			bad += !shares_right(s, n, 4, &others);
+			off += others;
+			wn_pool_finish(p);      /* again: nothing */
+			bad += s[0].times > 1;
+		}
+		CHECK(bad == 0, "pool of %d: %d of 700 runs wrong", nt, bad);
+		CHECK((off > 0) == (nt > 1), "pool of %d: %d shares off the caller", nt, off);
+		wn_pool_free(p);
 	}
-	CHECK(bad == 0, "%d of 2000 runs wrong", bad);
-	CHECK(off > 0, "no share ran on the pool's threads");
-	wn_pool_free(p);
 }
 
 TEST(pool_free_waits_for_a_run)
@@ -125,20 +130,6 @@ TEST(pool_free_waits_for_a_run)
 	wn_pool_free(p);
 	CHECK(shares_right(s, 3, 3, &others), "a share of the last run not done");
 	wn_pool_free(NULL);
-}
-
-TEST(pool_of_one)
-{
-	struct wn_pool *p = wn_pool_new(1);
-	struct share s[1];
-	int others;
-
-	set_run(s, 1, 3);
-	wn_pool_start(p, 1, add_up, s, sizeof *s);
-	wn_pool_finish(p);
-	CHECK(shares_right(s, 1, 1, &others), "the caller's share");
-	CHECK(others == 0, "a share off the caller");
-	wn_pool_free(p);
 }
 
 TEST(threads_that_cannot_be_made)
@@ -175,7 +166,6 @@ main(void)
 	RUN(run_threads_every_share_once);
 	RUN(pool_many_runs);
 	RUN(pool_free_waits_for_a_run);
-	RUN(pool_of_one);
 	RUN(threads_that_cannot_be_made);
 	return unit_done();
 }
