@@ -350,6 +350,25 @@ nightly_setup() {
 	[ "$(grep -c . s/work/apply.joblog)" -eq 5 ]
 }
 
+@test "sharded run: killed at random moments (SIGKILL to the whole job) and re-run, it ends as an uninterrupted run" {
+	config s.yaml input="$BATS_FILE_TMPDIR/m3000.tsv" seed-manifest="$BATS_FILE_TMPDIR/seed.tsv" out=s shards=4 jobs=2
+	"$PL/sharded" -c s.yaml
+	mv s s.ref
+	# the whole job takes about 2 s here: a kill in each of its parts
+	for t in 0.2 0.6 1.0 1.5; do
+		rm -rf s
+		setsid "$PL/sharded" -c s.yaml >/dev/null 2>&1 &
+		pid=$!
+		sleep "$t"
+		kill -KILL -- -"$pid" 2>/dev/null || :
+		wait "$pid" || :
+		run -0 "$PL/sharded" -c s.yaml
+		for f in selected.tsv to-label.jsonl report.txt work/pool.npy work/scored.tsv; do
+			cmp "s.ref/$f" "s/$f"
+		done
+	done
+}
+
 @test "sharded with a dedup section: the groups are found over the whole pool, and it equals prune-before-labeling byte for byte" {
 	config u.yaml input="$BATS_FILE_TMPDIR/m3150.tsv" seed-manifest="$BATS_FILE_TMPDIR/seed.tsv" out=u
 	config s.yaml input="$BATS_FILE_TMPDIR/m3150.tsv" seed-manifest="$BATS_FILE_TMPDIR/seed.tsv" out=s shards=4 jobs=2
