@@ -341,7 +341,7 @@ start_decoding(struct round *rd)
 }
 
 /* The calling thread decodes what is left of the round with the others,
- * and joins them.  Also the hook of die(): exiting while the threads
+ * and waits for them.  Also the hook of die(): exiting while the threads
  * decode would tear their work down under them. */
 static void
 finish_decoding(void)
