@@ -6,33 +6,6 @@
 
 #include "threads.h"
 
-void
-wn_run_threads(int nt, void *(*fn)(void *), void *args, size_t size)
-{
-	char *base = args;
-	pthread_t *tid = nt > 1 ? malloc((size_t)nt * sizeof *tid) : NULL;
-	char *started = nt > 1 ? calloc((size_t)nt, 1) : NULL;
-
-	if (nt > 1 && (!tid || !started)) {
-		free(tid);
-		free(started);
-		tid = NULL;
-		started = NULL;
-	}
-	for (int i = 1; tid && i < nt; i++)
-		started[i] = pthread_create(&tid[i], NULL, fn, base + (size_t)i * size) == 0;
-	if (nt > 0)
-		fn(base);
-	for (int i = 1; i < nt; i++) {
-		if (tid && started[i])
-			pthread_join(tid[i], NULL);
-		else
-			fn(base + (size_t)i * size);
-	}
-	free(tid);
-	free(started);
-}
-
 /*
  * The pool's threads wait for the run number to change, run their share
  * of that run (if it has one), count themselves done and wait again.
@@ -53,12 +26,12 @@ struct wn_pool {
 	int pending;                /* shares on the threads not yet finished */
 	int running;                /* a run started and not finished */
 	int quit;
-	pthread_t *tid;
-	char *made;                 /* made[t]: thread t exists */
 	struct worker {
 		struct wn_pool *p;
 		int t;
-	} *w;
+		int made;           /* thread t exists */
+		pthread_t tid;
+	} *w;                       /* nt, w[0] unused: share 0 is the caller's */
 };
 
 static void *
@@ -97,13 +70,7 @@ wn_pool_new(int nt)
 	if (!p)
 		return NULL;
 	p->nt = nt < 1 ? 1 : nt;
-	p->tid = calloc((size_t)p->nt, sizeof *p->tid);
-	p->made = calloc((size_t)p->nt, 1);
-	p->w = calloc((size_t)p->nt, sizeof *p->w);
-	if (!p->tid || !p->made || !p->w) {
-		free(p->tid);
-		free(p->made);
-		free(p->w);
+	if (!(p->w = calloc((size_t)p->nt, sizeof *p->w))) {
 		free(p);
 		return NULL;
 	}
@@ -111,8 +78,9 @@ wn_pool_new(int nt)
 	pthread_cond_init(&p->go, NULL);
 	pthread_cond_init(&p->done, NULL);
 	for (int t = 1; t < p->nt; t++) {
-		p->w[t] = (struct worker){ p, t };
-		p->made[t] = pthread_create(&p->tid[t], NULL, pool_thread, &p->w[t]) == 0;
+		p->w[t].p = p;
+		p->w[t].t = t;
+		p->w[t].made = pthread_create(&p->w[t].tid, NULL, pool_thread, &p->w[t]) == 0;
 	}
 	return p;
 }
@@ -128,7 +96,7 @@ wn_pool_start(struct wn_pool *p, int n, void *(*fn)(void *), void *args, size_t 
 	p->size = size;
 	p->pending = 0;
 	for (int t = 1; t < n; t++)
-		p->pending += p->made[t];
+		p->pending += p->w[t].made;
 	p->running = 1;
 	p->run++;
 	pthread_cond_broadcast(&p->go);
@@ -144,7 +112,7 @@ wn_pool_finish(struct wn_pool *p)
 	if (p->n > 0)
 		p->fn(p->args);
 	for (int t = 1; t < p->n; t++)
-		if (!p->made[t])
+		if (!p->w[t].made)
 			p->fn(p->args + (size_t)t * p->size);
 	pthread_mutex_lock(&p->mu);
 	while (p->pending > 0)
@@ -163,13 +131,28 @@ wn_pool_free(struct wn_pool *p)
 	pthread_cond_broadcast(&p->go);
 	pthread_mutex_unlock(&p->mu);
 	for (int t = 1; t < p->nt; t++)
-		if (p->made[t])
-			pthread_join(p->tid[t], NULL);
+		if (p->w[t].made)
+			pthread_join(p->w[t].tid, NULL);
 	pthread_cond_destroy(&p->done);
 	pthread_cond_destroy(&p->go);
 	pthread_mutex_destroy(&p->mu);
-	free(p->tid);
-	free(p->made);
 	free(p->w);
 	free(p);
+}
+
+/* One run on a pool made for it; with no memory for the pool, every
+ * share on the caller. */
+void
+wn_run_threads(int nt, void *(*fn)(void *), void *args, size_t size)
+{
+	struct wn_pool *p = wn_pool_new(nt);
+
+	if (!p) {
+		for (int t = 0; t < nt; t++)
+			fn((char *)args + (size_t)t * size);
+		return;
+	}
+	wn_pool_start(p, nt, fn, args, size);
+	wn_pool_finish(p);
+	wn_pool_free(p);
 }

@@ -10,11 +10,11 @@
 
 /*
  * fn(args + t * size) for t in [0, nt): t = 0 on the calling thread, the
- * others on threads of their own, all joined before the return.  The
- * share of a thread that cannot start (or every share but the first when
- * the thread table cannot be allocated) runs on the calling thread after
- * the others, so the work is always done and its results do not depend
- * on how many threads started.
+ * others on threads of their own, all done before the return: one run on
+ * a pool made for it (below).  The share of a thread that cannot start
+ * (every share, when the pool cannot be allocated) runs on the calling
+ * thread, so the work is always done and its results do not depend on
+ * how many threads started.
  */
 void wn_run_threads(int nt, void *(*fn)(void *), void *args, size_t size);
 
