@@ -24,6 +24,7 @@
 
 #include "atomic.h"
 #include "embed.h"
+#include "fmt.h"
 #include "hash.h"
 #include "img.h"
 #include "manifest.h"
@@ -472,14 +473,14 @@ write_round(struct writer *wr, const struct round *rd)
 		const struct batch *b = &rd->bs[bi];
 		size_t k = 0;
 		for (size_t row = 0; row < b->rows.n; row++) {
-			char rowbuf[32];
+			char rowbuf[WN_LLD_MAX];
 			if (!b->ok[row]) {
 				image_failed(wr->mfname, b->rows.lineno[row], &b->err[row],
 				             wr->skipped);
 				rs_skip(wr->sink, b->first + (long long)row, &err);
 				continue;
 			}
-			snprintf(rowbuf, sizeof rowbuf, "%lld", wr->sink->rows + (long long)k);
+			wn_fmt_lld(rowbuf, wr->sink->rows + (long long)k);
 			for (size_t c = 0; c < wr->mo->nout; c++)
 				wr->fields[c] = wr->mo->src[c] >= 0 ?
 				    mf_rows_field(&b->rows, row, (size_t)wr->mo->src[c]) : rowbuf;
@@ -569,7 +570,7 @@ cmd_embed(int argc, char **argv)
 
 	/* --resume: the rows done before, without decoding */
 	while (nin < sink.done_in) {
-		char rowbuf[32];
+		char rowbuf[WN_LLD_MAX];
 		int rc = mf_next(r, &err);
 		if (rc < 0)
 			die_err(&err);
@@ -581,7 +582,7 @@ cmd_embed(int argc, char **argv)
 			sk++;
 			resumed_skip++;
 		} else {
-			snprintf(rowbuf, sizeof rowbuf, "%lld", nin - resumed_skip);
+			wn_fmt_lld(rowbuf, nin - resumed_skip);
 			const char *v[] = { rowbuf };
 			if (mf_out_row(&mo, r, v, stdout, "<stdout>", &err) != 0)
 				die_err(&err);

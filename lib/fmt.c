@@ -177,3 +177,23 @@ wn_fmt_g9(char buf[WN_G9_MAX], double v)
 	*s = '\0';
 	return (int)(s - buf);
 }
+
+int
+wn_fmt_lld(char buf[WN_LLD_MAX], long long v)
+{
+	/* the magnitude as unsigned: -LLONG_MIN does not fit a long long */
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+	char digits[WN_LLD_MAX];
+	int n = 0, len = 0;
+
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		buf[len++] = '-';
+	while (n)
+		buf[len++] = digits[--n];
+	buf[len] = '\0';
+	return len;
+}

@@ -233,7 +233,7 @@ fmnist() {
 	done
 }
 
-@test "broken images among good ones, skipped: the good rows' bytes, whatever -j" {
+@test "broken images among good ones, skipped: the good rows' bytes (random's to the last bits), whatever -j" {
 	fmnist 250
 	winnow-embed learn -k 16 --patches 3000 -j 1 -o d.dict fm.tsv
 	printf 'not an image' >bad.png
@@ -247,9 +247,19 @@ fmnist() {
 		for j in 1 3; do
 			winnow-embed "${a[@]}" --on-error skip --batch 32 -j $j -o $m.$j.npy mixed.tsv \
 				>$m.$j.tsv 2>/dev/null
-			cmp $m.good.npy $m.$j.npy
 		done
 		cmp $m.1.tsv $m.3.tsv
+		cmp $m.1.npy $m.3.npy
+		# random's one matrix product a batch: a row can come out different
+		# in the last bits with its place in the batch (embed.h), which the
+		# broken rows move (seen with OpenBLAS's Zen kernels, not Intel's)
+		if [ $m = random ]; then
+			"$PYTHON" -c "import numpy as np, sys; a, b = np.load(sys.argv[1]), np.load(sys.argv[2])
+assert a.shape == b.shape, (a.shape, b.shape)
+assert np.allclose(a, b, rtol=1e-5, atol=1e-5), np.abs(a - b).max()" $m.good.npy $m.1.npy
+		else
+			cmp $m.good.npy $m.1.npy
+		fi
 	done
 }
 

@@ -27,7 +27,7 @@
 #   the decode-bound stages against a bare decode loop over the same
 #     files through img_load() (tests/bench/decode-loop.c), after the jobs:
 #     the loop, winnow-embed -m pixels -s 16x16 and the dedup embedding
-#     on the pool, in turn, three times each, the least CPU of each, at
+#     on the pool, in turn, MILLION_REPS times each (default 3), the least CPU of each, at
 #     the same -j; in images per CPU second and per wall second.  In turn
 #     because the jobs write 30 GB, more than the page cache holds: a loop
 #     run before them read the images from memory and a stage run after
@@ -168,11 +168,12 @@ report() {
 }
 
 # decode_bound: the decode loop, -m pixels and the dedup embedding on
-# the pool, in turn, three times; the least CPU and wall of each
+# the pool, in turn, MILLION_REPS times; the least CPU and wall of each,
+# and the median CPU
 decode_bound() {
 	m=$(($(wc -l <u/work/pool.tsv) - 1))
 	rm -f db.log
-	for k in 1 2 3; do
+	for k in $(seq "${MILLION_REPS:-3}"); do
 		/usr/bin/time -a -o db.log -f "loop\t%e\t%U\t%S" "$W/decode-loop" -j "$J" u/work/pool.tsv >/dev/null
 		/usr/bin/time -a -o db.log -f "pixels\t%e\t%U\t%S" winnow-embed -m pixels -s 16x16 -j "$J" \
 		    -o db.npy u/work/pool.tsv >/dev/null
@@ -180,13 +181,21 @@ decode_bound() {
 		    -c u.yaml -o db.npy u/work/pool.tsv >/dev/null
 		rm -f db.npy
 	done
-	awk -F '\t' -v m="$m" '
-	{ c = $3 + $4; if (!($1 in bc) || c < bc[$1]) bc[$1] = c; if (!($1 in bw) || $2 < bw[$1]) bw[$1] = $2 }
+	awk -F '\t' -v m="$m" -v reps="${MILLION_REPS:-3}" '
+	function median(s,   n, i, j, t, v) {
+		n = split(all[s], v, " ")
+		for (i = 2; i <= n; i++)        # insertion sort: a handful of runs
+			for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+	}
+	{ c = $3 + $4; all[$1] = all[$1] " " c
+	  if (!($1 in bc) || c < bc[$1]) bc[$1] = c; if (!($1 in bw) || $2 < bw[$1]) bw[$1] = $2 }
 	END {
-		printf "decode-bound stages on the pool (%d images, -j %d, in turn, least of 3): decode loop %.1f CPU s, %.1f wall s\n", m, '"$J"', bc["loop"], bw["loop"]
+		printf "decode-bound stages on the pool (%d images, -j %d, in turn, least of %d): decode loop %.1f CPU s (median %.1f), %.1f wall s\n", m, '"$J"', reps, bc["loop"], median("loop"), bw["loop"]
 		for (s in bc) if (s != "loop")
-			printf "winnow-embed %s vs decode loop: %.0f%% per CPU second (%.1f vs %.1f CPU s), %.0f%% per wall second\n",
-			    s == "pixels" ? "-m pixels" : s, 100 * bc["loop"] / bc[s], bc[s], bc["loop"], 100 * bw["loop"] / bw[s]
+			printf "winnow-embed %s vs decode loop: %.0f%% per CPU second (%.1f vs %.1f CPU s; %.0f%% of the medians), %.0f%% per wall second\n",
+			    s == "pixels" ? "-m pixels" : s, 100 * bc["loop"] / bc[s], bc[s], bc["loop"],
+			    100 * median("loop") / median(s), 100 * bw["loop"] / bw[s]
 	}' db.log
 }
 if [ -n "${MILLION_DECODE_ONLY:-}" ]; then

@@ -1,5 +1,7 @@
-/* test_fmt.c - wn_fmt_g9 against snprintf's %.9g, byte for byte. */
+/* test_fmt.c - wn_fmt_g9 and wn_fmt_lld against snprintf's %.9g and %lld,
+ * byte for byte. */
 #include <float.h>
+#include <limits.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -111,6 +113,38 @@ TEST(random_doubles_and_floats)
 	CHECK(nwrong == 0, "%ld of %ld differ", nwrong, nchecked);
 }
 
+/* v against snprintf's %lld */
+static void
+check_lld(long long v)
+{
+	char a[WN_LLD_MAX], b[WN_LLD_MAX];
+	int na = wn_fmt_lld(a, v), nb = snprintf(b, sizeof b, "%lld", v);
+
+	nchecked++;
+	if ((na != nb || strcmp(a, b) != 0) && nwrong++ < 10)
+		CHECK(0, "%lld: \"%s\", printf \"%s\"", v, a, b);
+}
+
+TEST(integers)
+{
+	nwrong = 0;
+	long long sp[] = { 0, 1, -1, 9, 10, -10, 99, 100, LLONG_MAX, LLONG_MIN, LLONG_MIN + 1,
+	                   LLONG_MAX - 1, 999999999999999999, 1000000000000000000 };
+	for (size_t i = 0; i < sizeof sp / sizeof *sp; i++)
+		check_lld(sp[i]);
+	/* every power of ten and its neighbours, of both signs */
+	for (long long p = 1; p <= LLONG_MAX / 10; p *= 10)
+		for (long long d = -1; d <= 1; d++) {
+			check_lld(p + d);
+			check_lld(-(p + d));
+		}
+	for (int i = 0; i < 300000; i++) {
+		check_lld((long long)next());                   /* every width */
+		check_lld((long long)(next() >> (next() % 64)));
+	}
+	CHECK(nwrong == 0, "%ld of %ld differ", nwrong, nchecked);
+}
+
 int
 main(void)
 {
@@ -118,6 +152,7 @@ main(void)
 	RUN(powers);
 	RUN(rounding_boundaries);
 	RUN(random_doubles_and_floats);
+	RUN(integers);
 	printf("# %ld values against snprintf\n", nchecked);
 	return unit_done();
 }
