@@ -27,8 +27,9 @@
 #   the decode-bound stages against a bare decode loop over the same
 #     files through img_load() (tests/bench/decode-loop.c), after the jobs:
 #     the loop, winnow-embed -m pixels -s 16x16 and the dedup embedding
-#     on the pool, in turn, MILLION_REPS times each (default 3), the least CPU of each, at
-#     the same -j; in images per CPU second and per wall second.  In turn
+#     on the pool, in turn, MILLION_REPS times each (default 3), the
+#     least and the median CPU of each, at the same -j; in images per CPU
+#     second and per wall second.  In turn
 #     because the jobs write 30 GB, more than the page cache holds: a loop
 #     run before them read the images from memory and a stage run after
 #     them from the disk (61% of the loop's rate for -m pixels that way,
@@ -182,19 +183,24 @@ decode_bound() {
 		rm -f db.npy
 	done
 	awk -F '\t' -v m="$m" -v reps="${MILLION_REPS:-3}" '
-	function median(s,   n, i, j, t, v) {
-		n = split(all[s], v, " ")
+	# sorted(s, v): the CPU seconds of stage s, ascending, into v; their count
+	function sorted(s, v,   n, i, j, t) {
+		n = split(cpu[s], v, " ")
 		for (i = 2; i <= n; i++)        # insertion sort: a handful of runs
 			for (j = i; j > 1 && v[j - 1] + 0 > v[j] + 0; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+		return n
+	}
+	function least(s,   v) { sorted(s, v); return v[1] }
+	function median(s,   n, v) {
+		n = sorted(s, v)
 		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
 	}
-	{ c = $3 + $4; all[$1] = all[$1] " " c
-	  if (!($1 in bc) || c < bc[$1]) bc[$1] = c; if (!($1 in bw) || $2 < bw[$1]) bw[$1] = $2 }
+	{ cpu[$1] = cpu[$1] " " ($3 + $4); if (!($1 in bw) || $2 < bw[$1]) bw[$1] = $2 }
 	END {
-		printf "decode-bound stages on the pool (%d images, -j %d, in turn, least of %d): decode loop %.1f CPU s (median %.1f), %.1f wall s\n", m, '"$J"', reps, bc["loop"], median("loop"), bw["loop"]
-		for (s in bc) if (s != "loop")
+		printf "decode-bound stages on the pool (%d images, -j %d, in turn, least of %d): decode loop %.1f CPU s (median %.1f), %.1f wall s\n", m, '"$J"', reps, least("loop"), median("loop"), bw["loop"]
+		for (s in bw) if (s != "loop")
 			printf "winnow-embed %s vs decode loop: %.0f%% per CPU second (%.1f vs %.1f CPU s; %.0f%% of the medians), %.0f%% per wall second\n",
-			    s == "pixels" ? "-m pixels" : s, 100 * bc["loop"] / bc[s], bc[s], bc["loop"],
+			    s == "pixels" ? "-m pixels" : s, 100 * least("loop") / least(s), least(s), least("loop"),
 			    100 * median("loop") / median(s), 100 * bw["loop"] / bw[s]
 	}' db.log
 }
